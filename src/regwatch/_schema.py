@@ -1,0 +1,247 @@
+"""Turn parsed TOML into typed dataclasses, with one clear error per mistake.
+
+Config and watchlist files are written by hand, so every mistake must name the file, the key path
+and what was expected. Dataclass fields describe the schema (type hints, defaults); field metadata
+can mark a value as secret (masked when printed) or attach a validator.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal, TypeVar, get_args, get_origin
+
+T = TypeVar("T")
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class ConfigError(Exception):
+    """A config or watchlist file is unusable; the message is one line meant for the user."""
+
+    def __init__(self, file: Path | str | None, key: str, problem: str) -> None:
+        self.file, self.key, self.problem = file, key, problem
+        where = f"{file}: " if file else ""
+        super().__init__(f"{where}{key + ': ' if key else ''}{problem}")
+
+
+def secret(default: Any = "", **kwargs: Any) -> Any:
+    """A field whose value is never printed or logged (webhook URLs, keys, passwords)."""
+    return dataclasses.field(default=default, metadata={"secret": True}, **kwargs)
+
+
+def checked(default: Any, check: Callable[[Any], str | None], **kwargs: Any) -> Any:
+    """A field with an extra check; `check` returns a message saying what was expected, or None."""
+    return dataclasses.field(default=default, metadata={"check": check}, **kwargs)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read a TOML file, turning syntax and I/O errors into ConfigError."""
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, "", f"TOML syntax error: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(path, "", f"cannot read file: {exc.strerror}") from None
+
+
+def build(cls: type[T], data: Any, file: Path | str | None, key: str = "") -> T:
+    """Validate `data` (a TOML table) against dataclass `cls` and return an instance."""
+    return _convert(cls, data, file, key)
+
+
+def expand_env(value: str, file: Path | str | None, key: str) -> str:
+    """Replace ${VAR} with the environment's value; a missing variable is a config error."""
+
+    def sub(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            raise ConfigError(file, key, f"environment variable {name} is not set")
+        return os.environ[name]
+
+    return _ENV_REF.sub(sub, value)
+
+
+def _type_name(tp: Any) -> str:
+    origin = get_origin(tp)
+    if tp is str:
+        return "a string"
+    if tp is bool:
+        return "true or false"
+    if tp is int:
+        return "an integer"
+    if tp is float:
+        return "a number"
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in get_args(tp))
+    if origin is list:
+        return "a list"
+    if origin is dict:
+        return "a table"
+    if dataclasses.is_dataclass(tp):
+        return "a table"
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in get_args(tp) if a is not type(None))
+    return str(tp)
+
+
+def _describe(value: Any) -> str:
+    kind = {str: "string", bool: "boolean", int: "integer", float: "number", list: "list", dict: "table"}
+    text = repr(value)
+    if len(text) > 40:
+        text = text[:37] + "..."
+    return f"{kind.get(type(value), type(value).__name__)} {text}"
+
+
+def _convert(tp: Any, value: Any, file: Path | str | None, key: str) -> Any:
+    if tp is Any:  # validated later by whoever consumes it (e.g. a parser's own options)
+        return value
+    origin = get_origin(tp)
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise ConfigError(file, key, f"expected a table, got {_describe(value)}")
+        return _build_dataclass(tp, value, file, key)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in get_args(tp) if a is not type(None)]
+        for option in options:
+            try:
+                return _convert(option, value, file, key)
+            except ConfigError:
+                continue
+        raise ConfigError(file, key, f"expected {_type_name(tp)}, got {_describe(value)}")
+    if origin is Literal:
+        allowed = get_args(tp)
+        if value not in allowed:
+            raise ConfigError(file, key, f"expected one of {', '.join(map(repr, allowed))}, got {value!r}")
+        return value
+    if origin is list:
+        (item_tp,) = get_args(tp)
+        if not isinstance(value, list):
+            raise ConfigError(file, key, f"expected a list, got {_describe(value)}")
+        return [_convert(item_tp, v, file, f"{key}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        _, val_tp = get_args(tp)
+        if not isinstance(value, dict):
+            raise ConfigError(file, key, f"expected a table, got {_describe(value)}")
+        return {k: _convert(val_tp, v, file, f"{key}.{k}") for k, v in value.items()}
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(file, key, f"expected a string, got {_describe(value)}")
+        return expand_env(value, file, key)
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(file, key, f"expected true or false, got {_describe(value)}")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(file, key, f"expected an integer, got {_describe(value)}")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(file, key, f"expected a number, got {_describe(value)}")
+        return float(value)
+    raise TypeError(f"unsupported schema type {tp!r} at {key}")  # a bug in a schema, not user input
+
+
+def _build_dataclass(cls: Any, data: dict[str, Any], file: Path | str | None, prefix: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    kwargs: dict[str, Any] = {}
+    for raw_key, raw_value in data.items():
+        name = raw_key.replace("-", "_")
+        key = f"{prefix}.{raw_key}" if prefix else raw_key
+        if name not in fields:
+            known = ", ".join(sorted(fields))
+            raise ConfigError(file, key, f"unknown key (known keys here: {known})")
+        value = _convert(hints[name], raw_value, file, key)
+        check = fields[name].metadata.get("check")
+        if check is not None:
+            problem = check(value)
+            if problem:
+                raise ConfigError(file, key, problem)
+        kwargs[name] = value
+    for name, f in fields.items():
+        if name not in kwargs and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            key = f"{prefix}.{name}" if prefix else name
+            raise ConfigError(file, key, f"required key is missing (expected {_type_name(hints[name])})")
+    return cls(**kwargs)
+
+
+def positive(value: float) -> str | None:
+    return None if value > 0 else "expected a number greater than 0"
+
+
+def non_negative(value: float) -> str | None:
+    return None if value >= 0 else "expected a number of 0 or more"
+
+
+def to_plain(obj: Any, mask_secrets: bool = True) -> Any:
+    """Dataclass → dicts and lists, with secret fields masked, for printing as TOML or JSON."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(obj):
+            value = getattr(obj, f.name)
+            if mask_secrets and f.metadata.get("secret") and value:
+                out[f.name] = "********"
+            else:
+                out[f.name] = to_plain(value, mask_secrets)
+        return out
+    if isinstance(obj, list):
+        return [to_plain(v, mask_secrets) for v in obj]
+    if isinstance(obj, dict):
+        return {k: to_plain(v, mask_secrets) for k, v in obj.items()}
+    return obj
+
+
+def dump_toml(data: dict[str, Any]) -> str:
+    """Write plain data back as TOML (enough for printing an effective config)."""
+    lines: list[str] = []
+    _dump_table(data, [], lines)
+    return "\n".join(lines).strip() + "\n"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        return f'"{escaped}"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    raise TypeError(type(value))
+
+
+def _toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml_value(key)
+
+
+def _dump_table(data: dict[str, Any], path: list[str], lines: list[str]) -> None:
+    def is_table(v: Any) -> bool:
+        return isinstance(v, dict) and any(isinstance(x, dict | list) for x in v.values())
+
+    def is_table_array(v: Any) -> bool:
+        return isinstance(v, list) and bool(v) and all(isinstance(x, dict) for x in v)
+
+    for key, value in data.items():
+        if not (is_table(value) or is_table_array(value) or isinstance(value, dict)):
+            lines.append(f"{_toml_key(key)} = {_toml_value(value)}")
+    for key, value in data.items():
+        sub = [*path, _toml_key(key)]
+        if isinstance(value, dict):
+            lines.extend(["", f"[{'.'.join(sub)}]"])
+            _dump_table(value, sub, lines)
+        elif is_table_array(value):
+            for item in value:
+                lines.extend(["", f"[[{'.'.join(sub)}]]"])
+                _dump_table(item, sub, lines)

@@ -1,0 +1,222 @@
+"""The `regwatch` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import sys
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import click
+import sqlite_utils
+
+from . import __version__
+from ._schema import ConfigError, dump_toml, to_plain
+from .config import Config, find_config_file, load_config
+from .poll import due_sources, poll_sources
+from .store.db import open_db
+from .watchlist import Source, load_watchlists, shipped_watchlists
+
+log = logging.getLogger("regwatch")
+
+
+class App:
+    """What the commands share, loaded on first use so a bad file fails only commands that need it."""
+
+    def __init__(self, config_option: str | None) -> None:
+        self.config_file = find_config_file(config_option)
+
+    @cached_property
+    def config(self) -> Config:
+        return load_config(self.config_file)
+
+    @cached_property
+    def watchlist_dir(self) -> Path:
+        return Path(self.config.watchlists).expanduser() if self.config.watchlists else shipped_watchlists()
+
+    @cached_property
+    def sources(self) -> dict[str, Source]:
+        sources = load_watchlists(self.watchlist_dir)
+        if self.config.sources:
+            unknown = [s for s in self.config.sources if s not in sources]
+            if unknown:
+                raise ConfigError(self.config_file, "sources", f"unknown source id(s): {', '.join(unknown)}")
+            sources = {k: v for k, v in sources.items() if k in self.config.sources}
+        return sources
+
+    @cached_property
+    def db(self) -> sqlite_utils.Database:
+        return open_db(self.config.database_path)
+
+    def pick_sources(self, ids: tuple[str, ...]) -> list[Source]:
+        unknown = [i for i in ids if i not in self.sources]
+        if unknown:
+            raise click.UsageError(f"unknown source id(s): {', '.join(unknown)} (see `regwatch sources`)")
+        return [self.sources[i] for i in ids] if ids else list(self.sources.values())
+
+
+class _Group(click.Group):
+    """Turns configuration mistakes into one line on stderr and exit status 2, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            click.echo(f"regwatch: configuration error: {exc}", err=True)
+            ctx.exit(2)
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(stream=sys.stderr, level=level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="regwatch")
+@click.option("--config", "config_option", metavar="PATH", help="Config file (default: $REGWATCH_CONFIG, "
+              "~/.config/regwatch/config.toml, /etc/regwatch/config.toml, else built-in defaults).")
+@click.option("-v", "--verbose", is_flag=True, help="Log debug detail.")
+@click.pass_context
+def main(ctx: click.Context, config_option: str | None, verbose: bool) -> None:
+    """Watch Chinese regulators' notice lists and report what is new."""
+    ctx.obj = App(config_option)
+    ctx.meta["verbose"] = verbose
+
+
+def _app(ctx: click.Context) -> App:
+    app: App = ctx.obj
+    _setup_logging("debug" if ctx.meta.get("verbose") else app.config.log_level)
+    return app
+
+
+@main.command()
+@click.option("--source", "source_ids", multiple=True, metavar="ID", help="Poll this source now (repeatable).")
+@click.option("--all", "poll_all", is_flag=True, help="Poll every source now, due or not.")
+@click.pass_context
+def poll(ctx: click.Context, source_ids: tuple[str, ...], poll_all: bool) -> None:
+    """One pass over the due (or named) sources. Exit status 1 if any source failed."""
+    app = _app(ctx)
+    sources = app.pick_sources(source_ids)
+    if not source_ids and not poll_all:
+        sources = due_sources(app.db.conn, sources)
+    if not sources:
+        click.echo("no source is due (use --all to poll anyway)")
+        return
+    reports = asyncio.run(poll_sources(app.config, app.db.conn, sources))
+    for r in sorted(reports, key=lambda r: r.source_id):
+        detail = f"{r.seen} seen, {r.new} new, {r.edited} edited" + (" (baseline)" if r.baseline else "")
+        line = f"{r.source_id:<24} {r.state:<15} {detail}"
+        click.echo(line + (f" — {r.error}" if r.failed else ""))
+    if any(r.failed for r in reports):
+        ctx.exit(1)
+
+
+@main.command()
+@click.option("--since", metavar="DATE", help="Published on or after DATE (YYYY-MM-DD).")
+@click.option("--agency", metavar="X", help="Only this agency (CAC, MIIT, PBC, SAMR).")
+@click.option("--source", "source_id", metavar="ID", help="Only this source.")
+@click.option("--limit", default=100, show_default=True, help="At most this many, newest first.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document (see README).")
+@click.pass_context
+def notices(ctx: click.Context, since: str | None, agency: str | None, source_id: str | None, limit: int,
+            as_json: bool) -> None:
+    """List stored notices, newest first."""
+    app = _app(ctx)
+    where, params = ["1 = 1"], []
+    if since:
+        where.append("COALESCE(published, substr(first_seen, 1, 10)) >= ?")
+        params.append(since)
+    if agency:
+        where.append("upper(agency) = upper(?)")
+        params.append(agency)
+    if source_id:
+        where.append("source_id = ?")
+        params.append(source_id)
+    rows = list(app.db.query(
+        "SELECT id, source_id, agency, title, url, published, first_seen, version, baseline FROM notices"
+        f" WHERE {' AND '.join(where)} ORDER BY COALESCE(published, '') DESC, id DESC LIMIT ?",
+        [*params, limit],
+    ))
+    if as_json:
+        items = [{
+            "id": r["id"], "source": r["source_id"], "agency": r["agency"], "title": r["title"],
+            "url": r["url"], "published": r["published"], "first_seen": r["first_seen"],
+            "version": r["version"], "baseline": bool(r["baseline"]),
+        } for r in rows]
+        click.echo(json.dumps({"count": len(items), "notices": items}, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        click.echo(f"{r['published'] or '----------'}  {r['agency']:<5} {r['source_id']:<22} {r['title']}")
+        click.echo(f"{'':12}{r['url'] or ''}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON document (see README).")
+@click.pass_context
+def sources(ctx: click.Context, as_json: bool) -> None:
+    """Each watched source with its last poll, health state and counts."""
+    app = _app(ctx)
+    state = {r["id"]: r for r in app.db.query("SELECT * FROM sources")}
+    counts = {r["source_id"]: r["n"] for r in app.db.query(
+        "SELECT source_id, count(*) AS n FROM notices GROUP BY source_id")}
+    last_polls = {r["source_id"]: r for r in app.db.query(
+        "SELECT * FROM polls WHERE id IN (SELECT max(id) FROM polls GROUP BY source_id)")}
+    out = []
+    for s in app.sources.values():
+        st, lp = state.get(s.id, {}), last_polls.get(s.id)
+        out.append({
+            "id": s.id, "agency": s.agency, "name_en": s.name_en, "name_zh": s.name_zh,
+            "url": s.url, "page_url": s.page_url,
+            "state": st.get("state") or "never-polled", "state_since": st.get("state_since"),
+            "last_error": st.get("last_error"), "next_poll_at": st.get("next_poll_at"),
+            "baseline_at": st.get("baseline_at"), "notices": counts.get(s.id, 0),
+            "last_poll": None if lp is None else {
+                "started_at": lp["started_at"], "finished_at": lp["finished_at"],
+                "http_status": lp["http_status"], "state": lp["state"], "pages": lp["pages"],
+                "items_seen": lp["items_seen"], "new": lp["new"], "edited": lp["edited"], "error": lp["error"],
+            },
+        })
+    if as_json:
+        click.echo(json.dumps({"sources": out}, ensure_ascii=False, indent=2))
+        return
+    for s in out:
+        lp = s["last_poll"]
+        when = lp["finished_at"][:19].replace("T", " ") if lp else "never"
+        click.echo(f"{s['id']:<24} {s['agency']:<5} {s['state']:<15} last poll {when}  {s['notices']} notices")
+        if s["state"] not in ("ok", "ok-no-new", "never-polled") and s["last_error"]:
+            click.echo(f"{'':24} since {s['state_since'][:19]}: {s['last_error']}")
+
+
+@main.command("check-config")
+@click.pass_context
+def check_config(ctx: click.Context) -> None:
+    """Validate the config and watchlists; print the effective config with secrets masked."""
+    app: App = ctx.obj
+    config, sources = app.config, app.sources
+    where = app.config_file or "built-in defaults (no config file found)"
+    click.echo(f"# config: {where}")
+    click.echo(f"# watchlists: {app.watchlist_dir} ({len(sources)} sources)")
+    click.echo(f"# database: {config.database_path}")
+    click.echo(dump_toml(to_plain(config)))
+
+
+@main.command()
+@click.argument("root", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--port", default=8765, show_default=True)
+@click.option("--latency", default=0.0, help="Seconds added to every answer.")
+def replay(root: Path, port: int, latency: float) -> None:
+    """Serve saved pages from ROOT/<host>/<path> on 127.0.0.1, for trying regwatch offline.
+
+    Point regwatch at it with `[fetch] rewrite_to = "http://127.0.0.1:PORT"`.
+    """
+    from .replay import ReplayServer
+
+    server = ReplayServer(root, port=port, latency=latency)
+    click.echo(f"replaying {root} on {server.base_url} (Ctrl-C to stop)")
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()

@@ -1,0 +1,86 @@
+"""The service configuration: one TOML file, every key optional, `${VAR}` for secrets.
+
+Where the file is found: `--config PATH`, else `$REGWATCH_CONFIG`, else the platform config
+dir (`$XDG_CONFIG_HOME/regwatch/config.toml`, then `/etc/regwatch/config.toml`); with none of
+them, the built-in defaults. `config.example.toml` documents every key.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__
+from ._schema import ConfigError, build, checked, non_negative, positive, read_toml
+
+DEFAULT_USER_AGENT = (
+    f"regwatch/{__version__} (regulatory notice monitor; polite polling; +https://pypi.org/project/regwatch/)"
+)
+
+
+def _data_dir() -> Path:
+    """Where the database lives by default: systemd's StateDirectory, else the XDG data dir."""
+    if os.environ.get("STATE_DIRECTORY"):
+        return Path(os.environ["STATE_DIRECTORY"].split(":")[0])
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "regwatch"
+
+
+@dataclass(frozen=True)
+class FetchConfig:
+    user_agent: str = DEFAULT_USER_AGENT
+    timeout: float = checked(20.0, positive)  # seconds for connect, read and write each
+    max_body_bytes: int = checked(5_000_000, positive)
+    max_redirects: int = checked(5, non_negative)
+    concurrency: int = checked(10, positive)  # requests in flight over all hosts
+    per_host_concurrency: int = checked(2, positive)
+    per_host_delay: float = checked(1.0, non_negative)  # seconds between request starts to one host
+    max_retry_after: float = checked(120.0, non_negative)  # longest Retry-After we wait for in a poll
+    # Send every request to this base URL instead, as `<rewrite_to>/<host><path>` (replay server, demos).
+    rewrite_to: str = ""
+
+
+@dataclass(frozen=True)
+class PollConfig:
+    interval_minutes: float = checked(30.0, positive)  # default for sources that do not set one
+    backfill_pages: int = checked(2, positive)  # pages read on a source's first poll (baseline)
+    max_catchup_pages: int = checked(5, positive)  # pages read when page 1 holds nothing known (a burst)
+
+
+@dataclass(frozen=True)
+class Config:
+    database: str = ""  # empty: <data dir>/regwatch.sqlite
+    watchlists: str = ""  # empty: the watchlists shipped with regwatch
+    sources: list[str] = field(default_factory=list)  # empty: every source in the watchlists
+    log_level: str = checked("info", lambda v: None if v in {"debug", "info", "warning", "error"}
+                             else "expected one of 'debug', 'info', 'warning', 'error'")
+    fetch: FetchConfig = field(default_factory=FetchConfig)
+    poll: PollConfig = field(default_factory=PollConfig)
+
+    @property
+    def database_path(self) -> Path:
+        return Path(self.database).expanduser() if self.database else _data_dir() / "regwatch.sqlite"
+
+
+def find_config_file(explicit: str | None) -> Path | None:
+    """The config file to read, or None to run on defaults."""
+    if explicit:
+        return Path(explicit)
+    if os.environ.get("REGWATCH_CONFIG"):
+        return Path(os.environ["REGWATCH_CONFIG"])
+    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    for candidate in (base / "regwatch" / "config.toml", Path("/etc/regwatch/config.toml")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(path: Path | None) -> Config:
+    """Read and validate a config file (None: defaults); raises ConfigError with a one-line message."""
+    if path is None:
+        return Config()
+    return build(Config, read_toml(path), path)
+
+
+__all__ = ["Config", "ConfigError", "FetchConfig", "PollConfig", "load_config"]

@@ -1,0 +1,54 @@
+"""Dates as the regulators write them → ISO dates and times in Asia/Shanghai.
+
+List pages give `YYYY-MM-DD`; detail pages and APIs add `YYYY年MM月DD日 HH:MM`, `YYYY/MM/DD`,
+epoch milliseconds and RFC 822 (feeds). Everything is read as Beijing time.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime, timedelta, timezone
+
+SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")  # no DST since 1991: a fixed offset is exact
+
+_DATE = re.compile(
+    r"(?P<y>(?:19|20)\d\d)\s*(?:[-/.年])\s*(?P<m>\d{1,2})\s*(?:[-/.月])\s*(?P<d>\d{1,2})\s*日?"
+    r"(?:\s*(?P<H>\d{1,2})\s*[:：时]\s*(?P<M>\d{1,2})(?:\s*[:：分]\s*(?P<S>\d{1,2}))?)?"
+)
+_COMPACT = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d\d)(?P<m>[01]\d)(?P<d>[0-3]\d)(?!\d)")
+
+
+def parse_datetime(text: str | None) -> datetime | None:
+    """The first date (and time, if given) in `text`, as an aware datetime in Asia/Shanghai."""
+    if not text:
+        return None
+    text = text.strip()
+    if text.isdigit() and len(text) in (10, 13):  # epoch seconds or milliseconds
+        seconds = int(text) / (1000 if len(text) == 13 else 1)
+        return datetime.fromtimestamp(seconds, SHANGHAI)
+    match = _DATE.search(text) or _COMPACT.search(text)
+    if not match:
+        return None
+    parts = match.groupdict()
+    try:
+        return datetime(
+            int(parts["y"]), int(parts["m"]), int(parts["d"]),
+            int(parts.get("H") or 0), int(parts.get("M") or 0), int(parts.get("S") or 0),
+            tzinfo=SHANGHAI,
+        )
+    except ValueError:  # 2026-02-30 and the like
+        return None
+
+
+def parse_date(text: str | None) -> str | None:
+    """The first date in `text` as `YYYY-MM-DD`, or None."""
+    moment = parse_datetime(text)
+    return moment.date().isoformat() if moment else None
+
+
+def from_struct_time(value: time.struct_time | None) -> datetime | None:
+    """feedparser's UTC struct_time → Asia/Shanghai datetime."""
+    if value is None:
+        return None
+    return datetime(*value[:6], tzinfo=UTC).astimezone(SHANGHAI)

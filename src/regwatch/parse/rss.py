@@ -1,0 +1,39 @@
+"""RSS and Atom feeds, through feedparser."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+import feedparser
+
+from ._base import Item, ListParser, Page, ParseResult, register
+from .dates import from_struct_time
+from .html_list import clean_text
+
+
+@dataclass(frozen=True)
+class RssOptions:
+    pass
+
+
+@register
+class RssParser(ListParser):
+    kind = "rss"
+    Options = RssOptions
+
+    def parse(self, page: Page) -> ParseResult:
+        feed = feedparser.parse(page.text)
+        items = []
+        for entry in feed.entries:
+            title = clean_text(entry.get("title"))
+            if not title:
+                continue
+            link = entry.get("link")
+            moment = from_struct_time(entry.get("published_parsed") or entry.get("updated_parsed"))
+            items.append(Item(
+                title=title,
+                url=urljoin(page.url, link) if link else None,
+                published=moment.date().isoformat() if moment else None,
+            ))
+        return ParseResult(items=items)

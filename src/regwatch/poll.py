@@ -1,0 +1,142 @@
+"""One poll pass: fetch → parse → store/diff for every due source, sources in parallel.
+
+Each source is fetched (conditional GET on its first page), parsed by its website-family
+parser, judged for health, and stored in one transaction. A source's first poll reads
+`backfill_pages` pages as a silent baseline; later polls read the first page and, when it
+holds nothing already known (a burst bigger than a page), older pages up to `max_catchup_pages`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from .config import Config
+from .fetch import Fetcher, FetchResult
+from .health import GOOD_STATES, assess_parse, assess_response
+from .parse import Item, Page, ParseResult
+from .store.diff import PollSummary, SourcePoll, known_identities, record_poll
+from .store.identity import notice_identity
+from .watchlist import Source
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SourceReport:
+    """The outcome of polling one source, for the CLI and logs."""
+
+    source_id: str
+    state: str
+    http_status: int | None
+    seen: int
+    new: int
+    edited: int
+    baseline: bool
+    error: str | None
+
+    @property
+    def failed(self) -> bool:
+        return self.state not in GOOD_STATES
+
+
+def due_sources(conn: sqlite3.Connection, sources: list[Source], now: datetime | None = None) -> list[Source]:
+    """Sources never polled, or whose next poll time has come."""
+    now_text = (now or datetime.now(UTC)).isoformat(timespec="milliseconds")
+    next_times = dict(conn.execute("SELECT id, next_poll_at FROM sources"))
+    return [s for s in sources if not next_times.get(s.id) or next_times[s.id] <= now_text]
+
+
+async def poll_sources(config: Config, conn: sqlite3.Connection, sources: list[Source]) -> list[SourceReport]:
+    """Poll the given sources concurrently (within the fetch limits) and store the results."""
+    async with Fetcher(config.fetch) as fetcher:
+        return list(await asyncio.gather(*(_poll_source(config, fetcher, conn, s) for s in sources)))
+
+
+async def _poll_source(config: Config, fetcher: Fetcher, conn: sqlite3.Connection, source: Source) -> SourceReport:
+    started = datetime.now(UTC)
+    row = conn.execute("SELECT etag, last_modified, baseline_at FROM sources WHERE id = ?", (source.id,)).fetchone()
+    etag, last_modified, baseline_at = row or (None, None, None)
+    poll = SourcePoll(source_id=source.id, agency=source.agency, started_at=started.isoformat(), state="ok")
+    try:
+        if baseline_at is None:  # no baseline yet: fetch in full, whatever validators were kept
+            etag = last_modified = None
+        await _read_pages(config, fetcher, conn, source, poll, first_poll=baseline_at is None,
+                          etag=etag, last_modified=last_modified)
+    except Exception as exc:  # a parser bug or hostile page must not stop the other sources
+        log.exception("source %s: parsing failed", source.id)
+        poll.state, poll.error, poll.good, poll.items = "layout-changed", f"parser error: {exc!r}", False, []
+    interval = source.interval_minutes or config.poll.interval_minutes
+    poll.next_poll_at = (started + timedelta(minutes=interval)).isoformat(timespec="milliseconds")
+    if poll.error is None and poll.state not in GOOD_STATES:
+        poll.error = poll.state
+    summary: PollSummary = record_poll(conn, poll)
+    report = SourceReport(
+        source_id=source.id, state=summary.state, http_status=poll.http_status, seen=summary.seen,
+        new=len(summary.new_ids), edited=len(summary.edited_ids), baseline=summary.baseline, error=poll.error,
+    )
+    _log_report(report)
+    return report
+
+
+async def _read_pages(
+    config: Config, fetcher: Fetcher, conn: sqlite3.Connection, source: Source, poll: SourcePoll, *,
+    first_poll: bool, etag: str | None, last_modified: str | None,
+) -> None:
+    """Fetch and parse the first page and as many older ones as needed; fills `poll`."""
+    result = await fetcher.get(source.url, etag=etag, last_modified=last_modified)
+    poll.http_status = result.status
+    if result.not_modified:
+        poll.state = "ok-no-new"
+        return
+    parsed = _parse(source, result, poll)
+    if parsed is None:
+        return
+    poll.validators = (result.etag, result.last_modified)
+    backfill = source.backfill_pages or config.poll.backfill_pages
+    page_limit = backfill if first_poll else config.poll.max_catchup_pages
+    while parsed.next_page_url and poll.pages < page_limit:
+        if not first_poll and _page_has_known(conn, source, parsed.items):
+            break
+        result = await fetcher.get(parsed.next_page_url)
+        older = _parse(source, result, poll, required=False)
+        if older is None:
+            break
+        parsed = older
+
+
+def _parse(source: Source, result: FetchResult, poll: SourcePoll, required: bool = True) -> ParseResult | None:
+    """Judge and parse one page; on a bad first page, set the poll's state. Returns None when unusable."""
+    verdict = assess_response(result)
+    parsed = None
+    if verdict is None:
+        parsed = source.parser.parse(Page(url=str(result.url), text=result.text,
+                                          content_type=result.headers.get("content-type", "")))
+        verdict = assess_parse(parsed)
+    if verdict is not None:
+        if required:
+            poll.state, poll.error = verdict
+            poll.good = False
+        else:
+            log.warning("source %s: older page %s unusable: %s", source.id, result.url, verdict[1])
+        return None
+    assert parsed is not None
+    poll.pages += 1
+    poll.items.extend(parsed.items)
+    return parsed
+
+
+def _page_has_known(conn: sqlite3.Connection, source: Source, items: list[Item]) -> bool:
+    identities = [notice_identity(source.id, i.url, i.title, i.published) for i in items]
+    return bool(known_identities(conn, identities))
+
+
+def _log_report(report: SourceReport) -> None:
+    if report.failed:
+        log.warning("source %s: %s (%s)", report.source_id, report.state, report.error)
+    else:
+        log.info("source %s: %s, %d items, %d new, %d edited%s", report.source_id, report.state, report.seen,
+                 report.new, report.edited, " (baseline)" if report.baseline else "")

@@ -1,0 +1,139 @@
+"""The SQLite store: opening it (WAL), schema versions and forward migrations, transactions.
+
+Transactions are explicit (`BEGIN IMMEDIATE` … `COMMIT`) on an autocommit connection, so a
+poll's items, its alerts-to-send and its conditional-GET state land together or not at all.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlite_utils
+
+Migration = Callable[[sqlite3.Connection], None]
+
+
+def _run_script(conn: sqlite3.Connection, script: str) -> None:
+    """Run several statements inside the caller's transaction (executescript would COMMIT first)."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            conn.execute(statement)
+            statement = ""
+
+
+def _v1(conn: sqlite3.Connection) -> None:
+    _run_script(conn, """
+        CREATE TABLE sources (
+            id TEXT PRIMARY KEY,
+            agency TEXT NOT NULL,
+            etag TEXT,
+            last_modified TEXT,
+            baseline_at TEXT,             -- when the first successful poll recorded the baseline
+            last_poll_at TEXT,
+            next_poll_at TEXT,
+            state TEXT,                   -- health state of the last poll
+            state_since TEXT,
+            last_error TEXT,
+            bad_polls INTEGER NOT NULL DEFAULT 0  -- consecutive polls in a bad state
+        );
+        CREATE TABLE notices (
+            id INTEGER PRIMARY KEY,
+            identity TEXT NOT NULL UNIQUE,  -- canonical URL, or hash:… for rows without links
+            source_id TEXT NOT NULL,
+            agency TEXT NOT NULL,
+            url TEXT,
+            title TEXT NOT NULL,
+            published TEXT,               -- YYYY-MM-DD, Asia/Shanghai, as the list says
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            version INTEGER NOT NULL DEFAULT 1,
+            baseline INTEGER NOT NULL DEFAULT 0  -- 1: recorded by a source's first poll, never alerted
+        );
+        CREATE INDEX notices_source ON notices(source_id, published);
+        CREATE INDEX notices_published ON notices(published);
+        CREATE TABLE notice_history (
+            id INTEGER PRIMARY KEY,
+            notice_id INTEGER NOT NULL REFERENCES notices(id),
+            version INTEGER NOT NULL,     -- the version these values belonged to
+            title TEXT NOT NULL,
+            published TEXT,
+            replaced_at TEXT NOT NULL,
+            poll_id INTEGER
+        );
+        CREATE INDEX notice_history_notice ON notice_history(notice_id);
+        -- A change to deliver: the deliver stage turns each event into one outbox row per subscription.
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            notice_id INTEGER NOT NULL REFERENCES notices(id),
+            kind TEXT NOT NULL CHECK (kind IN ('new', 'edited')),
+            version INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            poll_id INTEGER,
+            UNIQUE (notice_id, kind, version)
+        );
+        CREATE TABLE polls (
+            id INTEGER PRIMARY KEY,
+            source_id TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT NOT NULL,
+            http_status INTEGER,
+            state TEXT NOT NULL,
+            pages INTEGER NOT NULL DEFAULT 0,
+            items_seen INTEGER NOT NULL DEFAULT 0,
+            new INTEGER NOT NULL DEFAULT 0,
+            edited INTEGER NOT NULL DEFAULT 0,
+            error TEXT
+        );
+        CREATE INDEX polls_source ON polls(source_id, id);
+    """)
+
+
+MIGRATIONS: list[Migration] = [_v1]  # index i migrates from version i to i+1; append, never edit
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def open_db(path: Path | str) -> sqlite_utils.Database:
+    """Open (creating if needed) the store and bring its schema up to date."""
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), isolation_level=None, timeout=30)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable across process crashes
+    conn.execute("PRAGMA foreign_keys=ON")
+    migrate(conn)
+    return sqlite_utils.Database(conn)
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Run the migrations this database has not had yet, each in its own transaction."""
+    with transaction(conn):
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"database schema version {version} is newer than this regwatch ({SCHEMA_VERSION}); upgrade regwatch"
+            )
+    for target in range(version, SCHEMA_VERSION):
+        with transaction(conn):
+            MIGRATIONS[target](conn)
+            conn.execute(f"PRAGMA user_version = {target + 1}")

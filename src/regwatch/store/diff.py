@@ -1,0 +1,162 @@
+"""Store and diff: compare what a list shows with what the store knows, in one transaction.
+
+Each item is new, unchanged or edited (same identity, other title or date; the old values go
+to `notice_history`). A source's first good poll is its baseline: stored, never alerted. After
+that, every new or edited notice gets an `events` row — marked for delivery — in the same
+transaction that stores it, together with the source's conditional-GET validators, so a crash
+can neither lose an alert nor cause it twice.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+
+from ..parse import Item
+from .db import now_iso, transaction
+from .identity import notice_identity
+
+_LOOKUP_CHUNK = 500  # identities per SELECT … IN (…)
+
+
+@dataclass
+class SourcePoll:
+    """What one poll of one source produced, ready to store."""
+
+    source_id: str
+    agency: str
+    started_at: str
+    state: str  # health state (see health.py)
+    http_status: int | None = None
+    error: str | None = None
+    items: list[Item] = field(default_factory=list)
+    pages: int = 0
+    # Conditional-GET validators to remember; None leaves the stored ones alone (e.g. after a 304).
+    validators: tuple[str | None, str | None] | None = None
+    next_poll_at: str | None = None
+    good: bool = True  # False for states that count towards a source's consecutive bad polls
+
+
+@dataclass
+class PollSummary:
+    poll_id: int
+    baseline: bool
+    state: str
+    new_ids: list[int] = field(default_factory=list)
+    edited_ids: list[int] = field(default_factory=list)
+    seen: int = 0
+
+
+def _same(a: str | None, b: str | None) -> bool:
+    return a is None or b is None or a == b  # a value the list no longer shows is not an edit
+
+
+def known_identities(conn: sqlite3.Connection, identities: list[str]) -> dict[str, tuple]:
+    """id, source_id, title, published, version of each identity already stored."""
+    found: dict[str, tuple] = {}
+    for start in range(0, len(identities), _LOOKUP_CHUNK):
+        chunk = identities[start:start + _LOOKUP_CHUNK]
+        marks = ",".join("?" * len(chunk))
+        for row in conn.execute(
+            f"SELECT identity, id, source_id, title, published, version FROM notices WHERE identity IN ({marks})",
+            chunk,
+        ):
+            found[row[0]] = row[1:]
+    return found
+
+
+def record_poll(conn: sqlite3.Connection, poll: SourcePoll) -> PollSummary:
+    """Store one source poll: notices, history, events, the poll row and the source's state."""
+    with transaction(conn):
+        now = now_iso()
+        source = conn.execute("SELECT baseline_at, state FROM sources WHERE id = ?", (poll.source_id,)).fetchone()
+        if source is None:
+            conn.execute("INSERT INTO sources (id, agency) VALUES (?, ?)", (poll.source_id, poll.agency))
+            source = (None, None)
+        baseline_at, previous_state = source
+        is_baseline = baseline_at is None and poll.good and bool(poll.items)
+
+        cursor = conn.execute(
+            "INSERT INTO polls (source_id, started_at, finished_at, http_status, state, pages, items_seen, error)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (poll.source_id, poll.started_at, now, poll.http_status, poll.state, poll.pages,
+             len(poll.items), poll.error),
+        )
+        summary = PollSummary(poll_id=cursor.lastrowid or 0, baseline=is_baseline, state=poll.state)
+        _store_items(conn, poll, summary, now)
+        if poll.state == "ok" and not (is_baseline or summary.new_ids or summary.edited_ids):
+            summary.state = "ok-no-new"
+        conn.execute(
+            "UPDATE polls SET new = ?, edited = ?, state = ? WHERE id = ?",
+            (len(summary.new_ids), len(summary.edited_ids), summary.state, summary.poll_id),
+        )
+        _update_source(conn, poll, summary.state, now, is_baseline, previous_state)
+        return summary
+
+
+def _store_items(conn: sqlite3.Connection, poll: SourcePoll, summary: PollSummary, now: str) -> None:
+    by_identity: dict[str, Item] = {}
+    for item in poll.items:
+        by_identity.setdefault(notice_identity(poll.source_id, item.url, item.title, item.published), item)
+    summary.seen = len(by_identity)
+    known = known_identities(conn, list(by_identity))
+    unchanged: list[tuple[str, int]] = []
+    for identity, item in by_identity.items():
+        row = known.get(identity)
+        if row is None:
+            cursor = conn.execute(
+                "INSERT INTO notices (identity, source_id, agency, url, title, published, first_seen, last_seen,"
+                " baseline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (identity, poll.source_id, poll.agency, item.url, item.title, item.published, now, now,
+                 int(summary.baseline)),
+            )
+            notice_id = cursor.lastrowid or 0
+            if not summary.baseline:
+                _add_event(conn, notice_id, "new", 1, now, summary.poll_id)
+                summary.new_ids.append(notice_id)
+            continue
+        notice_id, owner, title, published, version = row
+        edited = owner == poll.source_id and not (title == item.title and _same(published, item.published))
+        if not edited:
+            unchanged.append((now, notice_id))
+            continue
+        conn.execute(
+            "INSERT INTO notice_history (notice_id, version, title, published, replaced_at, poll_id)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (notice_id, version, title, published, now, summary.poll_id),
+        )
+        conn.execute(
+            "UPDATE notices SET title = ?, published = COALESCE(?, published), url = COALESCE(?, url),"
+            " version = version + 1, last_seen = ? WHERE id = ?",
+            (item.title, item.published, item.url, now, notice_id),
+        )
+        _add_event(conn, notice_id, "edited", version + 1, now, summary.poll_id)
+        summary.edited_ids.append(notice_id)
+    conn.executemany("UPDATE notices SET last_seen = ? WHERE id = ?", unchanged)
+
+
+def _add_event(conn: sqlite3.Connection, notice_id: int, kind: str, version: int, now: str, poll_id: int) -> None:
+    conn.execute(
+        "INSERT OR IGNORE INTO events (notice_id, kind, version, created_at, poll_id) VALUES (?, ?, ?, ?, ?)",
+        (notice_id, kind, version, now, poll_id),
+    )
+
+
+def _update_source(
+    conn: sqlite3.Connection, poll: SourcePoll, state: str, now: str, is_baseline: bool, previous_state: str | None
+) -> None:
+    state_changed = previous_state != state
+    conn.execute(
+        "UPDATE sources SET agency = ?, last_poll_at = ?, next_poll_at = ?, state = ?,"
+        " state_since = CASE WHEN ? THEN ? ELSE COALESCE(state_since, ?) END,"
+        " last_error = COALESCE(?, last_error),"
+        " bad_polls = CASE WHEN ? THEN 0 ELSE bad_polls + 1 END,"
+        " baseline_at = CASE WHEN ? THEN ? ELSE baseline_at END"
+        " WHERE id = ?",
+        (poll.agency, now, poll.next_poll_at, state, state_changed, now, now, poll.error, poll.good,
+         is_baseline, now, poll.source_id),
+    )
+    if poll.validators is not None:
+        conn.execute(
+            "UPDATE sources SET etag = ?, last_modified = ? WHERE id = ?", (*poll.validators, poll.source_id)
+        )

@@ -1,0 +1,105 @@
+"""Watchlists: which pages to watch and how to read them, one TOML file per agency.
+
+Sources are data, not code: a ministry's redesign is fixed by editing its watchlist file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ._schema import ConfigError, build, checked, positive, read_toml
+from .parse import ListParser, make_parser
+
+_ID = re.compile(r"[a-z0-9][a-z0-9-]*")
+
+
+def _valid_id(value: str) -> str | None:
+    return None if _ID.fullmatch(value) else "expected lowercase letters, digits and dashes"
+
+
+def _valid_url(value: str) -> str | None:
+    return None if re.match(r"https?://[^/\s]+", value) else "expected an http:// or https:// URL"
+
+
+@dataclass(frozen=True)
+class SourceEntry:
+    """A `[[source]]` table as written in a watchlist file."""
+
+    id: str = checked("", _valid_id)
+    name_en: str = ""
+    name_zh: str = ""
+    url: str = checked("", _valid_url)  # the list page (or feed/API) that is polled
+    page_url: str = ""  # the page a person opens; defaults to url
+    interval_minutes: float | None = checked(None, positive)
+    backfill_pages: int | None = checked(None, positive)
+    enabled: bool = True
+    parser: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WatchlistFile:
+    agency: str = checked("", lambda v: None if v else "expected the agency's short name, e.g. 'PBC'")
+    agency_en: str = ""
+    agency_zh: str = ""
+    source: list[SourceEntry] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A watched source, ready to poll."""
+
+    id: str
+    agency: str
+    agency_en: str
+    agency_zh: str
+    name_en: str
+    name_zh: str
+    url: str
+    page_url: str
+    interval_minutes: float | None
+    backfill_pages: int | None
+    parser: ListParser
+    file: str
+
+
+def shipped_watchlists() -> Path:
+    return Path(str(resources.files("regwatch.watchlists")))
+
+
+def load_watchlist_file(path: Path) -> list[Source]:
+    data = build(WatchlistFile, read_toml(path), path)
+    sources = []
+    for index, entry in enumerate(data.source):
+        key = f"source[{index}]"
+        if not entry.id:
+            raise ConfigError(path, f"{key}.id", "required key is missing (expected a source id)")
+        if not entry.url:
+            raise ConfigError(path, f"{key}.url", "required key is missing (expected an http(s) URL)")
+        if not entry.enabled:
+            continue
+        sources.append(Source(
+            id=entry.id, agency=data.agency, agency_en=data.agency_en, agency_zh=data.agency_zh,
+            name_en=entry.name_en or entry.id, name_zh=entry.name_zh, url=entry.url,
+            page_url=entry.page_url or entry.url, interval_minutes=entry.interval_minutes,
+            backfill_pages=entry.backfill_pages,
+            parser=make_parser(entry.parser, path, f"{key}.parser"), file=str(path),
+        ))
+    return sources
+
+
+def load_watchlists(directory: Path | None) -> dict[str, Source]:
+    """Every enabled source of every `*.toml` in `directory` (default: the shipped ones), by id."""
+    directory = directory or shipped_watchlists()
+    if not directory.is_dir():
+        raise ConfigError(directory, "", "watchlist directory does not exist")
+    sources: dict[str, Source] = {}
+    for path in sorted(directory.glob("*.toml")):
+        for source in load_watchlist_file(path):
+            if source.id in sources:
+                raise ConfigError(path, source.id, f"source id already used in {sources[source.id].file}")
+            sources[source.id] = source
+    return sources
