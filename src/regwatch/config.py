@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
-from ._schema import ConfigError, build, checked, non_negative, positive, read_toml
+from ._schema import ConfigError, build, checked, non_negative, positive, read_toml, secret
 
 DEFAULT_USER_AGENT = (
     f"regwatch/{__version__} (regulatory notice monitor; polite polling; +https://pypi.org/project/regwatch/)"
@@ -37,6 +37,7 @@ class FetchConfig:
     per_host_concurrency: int = checked(2, positive)
     per_host_delay: float = checked(1.0, non_negative)  # seconds between request starts to one host
     max_retry_after: float = checked(120.0, non_negative)  # longest Retry-After we wait for in a poll
+    proxy: str = secret("")  # e.g. "http://user:pass@proxy:3128" for reaching the sites from abroad
     # Send every request to this base URL instead, as `<rewrite_to>/<host><path>` (replay server, demos).
     rewrite_to: str = ""
 

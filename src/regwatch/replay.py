@@ -13,6 +13,7 @@ import copy
 import hashlib
 import json
 import mimetypes
+import sys
 import threading
 import time
 from collections import deque
@@ -41,6 +42,17 @@ class ScriptedResponse:
 
 
 @dataclass
+class RequestRecord:
+    """One request the server answered, for tests to inspect."""
+
+    method: str
+    path: str
+    status: int
+    headers: dict[str, str]
+    arrived: float  # time.monotonic() when the request line was read
+
+
+@dataclass
 class _Page:
     body: bytes
     content_type: str
@@ -60,8 +72,8 @@ class ReplayServer:
         self._pages: dict[str, _Page] = {}
         self._scripts: dict[str, deque[ScriptedResponse]] = {}
         self._lock = threading.Lock()
-        self.log: list[tuple[str, str, int]] = []  # (method, path, status) of every request
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _make_handler(self))
+        self.log: list[RequestRecord] = []
+        self._httpd = _QuietServer(("127.0.0.1", port), _make_handler(self))
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -71,7 +83,8 @@ class ReplayServer:
         return f"http://{host}:{port}"
 
     def start(self) -> ReplayServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="replay", daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="replay", daemon=True)
         self._thread.start()
         return self
 
@@ -105,6 +118,9 @@ class ReplayServer:
         with self._lock:
             self._scripts.setdefault(_norm(path), deque()).append(response)
 
+    def requests(self, path: str) -> list[RequestRecord]:
+        return [r for r in self.log if r.path == _norm(path)]
+
     def clear_scripts(self) -> None:
         with self._lock:
             self._scripts.clear()
@@ -133,7 +149,7 @@ class ReplayServer:
             raise KeyError(f"no row matches {row_selector!r} in {path}")
         template = rows[0]
         table = _table_of(template) if template.tag == "td" else None  # PBC: one table per row
-        for item in reversed(items):
+        for item in items:  # each goes just before the old first row, so page order is kept
             clone = _fill_row(copy.deepcopy(template), item, date_selector)
             if table is not None:
                 new_table = copy.deepcopy(table)
@@ -190,10 +206,17 @@ class ReplayServer:
         elif action == "reset":
             self.clear_scripts()
         elif action == "log":
-            return [list(entry) for entry in self.log]
+            return [[r.method, r.path, r.status] for r in self.log]
         else:
             raise KeyError(action)
         return {"ok": True}
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up mid-answer (a timeout test, a killed poller) is expected here."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 def _norm(path: str) -> str:
@@ -258,6 +281,7 @@ def _make_handler(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
             self._serve()
 
         def _serve(self, head: bool = False) -> None:
+            self.arrived = time.monotonic()
             path = _norm(urlsplit(self.path).path)
             if server.latency:
                 time.sleep(server.latency)
@@ -283,7 +307,8 @@ def _make_handler(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
             self._send(200, b"" if head else page.body, {"Content-Type": page.content_type, **validators}, path)
 
         def _send(self, status: int, body: bytes, headers: dict[str, str], path: str = "") -> None:
-            server.log.append((self.command, path, status))
+            arrived = getattr(self, "arrived", time.monotonic())
+            server.log.append(RequestRecord(self.command, path, status, dict(self.headers.items()), arrived))
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)

@@ -105,6 +105,7 @@ class Fetcher:
             limits=httpx.Limits(max_connections=config.concurrency, max_keepalive_connections=config.concurrency),
             follow_redirects=True,
             max_redirects=config.max_redirects,
+            proxy=config.proxy or None,
             headers={
                 "User-Agent": config.user_agent,
                 "Accept": "text/html,application/xhtml+xml,application/json;q=0.9,*/*;q=0.8",
@@ -195,8 +196,9 @@ class Fetcher:
             result.error = f"invalid URL: {exc}"
             return result
         except httpx.HTTPError as exc:
-            result.error_kind = "tls" if "SSL" in str(exc) or "certificate" in str(exc) else "network"
-            result.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            text = str(exc).replace(self.config.proxy, "<fetch.proxy>") if self.config.proxy else str(exc)
+            result.error_kind = "tls" if "SSL" in text or "certificate" in text else "network"
+            result.error = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
             return result
         if result.content and result.status != 304:
             result.text, result.encoding = decode_body(result.content, result.headers.get("content-type", ""))
