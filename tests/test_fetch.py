@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 
 from regwatch.config import FetchConfig
@@ -24,7 +25,7 @@ def test_per_host_delay_spaces_request_starts(replay: ReplayServer) -> None:
     results = fetch_all(config, ["http://a.example/p.html"] * 4)
     assert [r.status for r in results] == [200] * 4
     starts = [r.arrived for r in replay.log]
-    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert len(gaps) == 3 and min(gaps) >= 0.18
 
 

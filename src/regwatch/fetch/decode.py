@@ -1,6 +1,6 @@
 """Bytes → text for Chinese government pages.
 
-Order: the HTTP charset, a BOM, the page's own `<meta>` charset, strict UTF-8, and GB18030 last.
+Order: a BOM, the HTTP charset, the page's own `<meta>` charset (or XML declaration), strict UTF-8, and GB18030 last.
 GB2312 and GBK are read as GB18030 (a superset that also covers characters the smaller tables lack).
 Latin-1 is never guessed: a page labelled ISO-8859-1 (a common server default) is treated as
 unlabelled, which is what garbles GBK titles in tools that trust that label.
@@ -11,7 +11,11 @@ from __future__ import annotations
 import codecs
 import re
 
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)|^\s*<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""",
+    re.I,
+)
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.I)
 _WEAK_LABELS = {"iso8859-1", "latin-1", "ascii", "cp1252", "windows-1252", "us-ascii"}
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
@@ -46,7 +50,8 @@ def decode_body(content: bytes, content_type: str = "") -> tuple[str, str]:
     candidates = [normalise_label(header_charset(content_type))]
     meta = _META_CHARSET.search(content[:_SNIFF_BYTES])
     if meta:
-        candidates.append(normalise_label(meta.group(1).decode("ascii", "replace")))
+        label = meta.group(1) or meta.group(2)
+        candidates.append(normalise_label(label.decode("ascii", "replace")))
     candidates.append("utf-8")
     for codec in candidates:
         if codec is None:
@@ -56,3 +61,8 @@ def decode_body(content: bytes, content_type: str = "") -> tuple[str, str]:
         except UnicodeDecodeError:
             continue  # a wrong label: try the next clue rather than show mojibake
     return content.decode("gb18030", errors="replace"), "gb18030"
+
+
+def strip_xml_declaration(text: str) -> str:
+    """Drop `<?xml … encoding=…?>` from decoded text: parsers given str would trust its stale label."""
+    return _XML_DECLARATION.sub("", text, count=1)

@@ -5,7 +5,6 @@ The generic parser every static list page can use; site families with quirks sub
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import cache
 from urllib.parse import urljoin, urlsplit
@@ -15,10 +14,9 @@ from cssselect import SelectorError
 from lxml.cssselect import CSSSelector
 
 from .._schema import checked
+from ..fetch.decode import strip_xml_declaration
 from ._base import Item, ListParser, Page, ParseResult, register
 from .dates import parse_date
-
-_XML_DECL = re.compile(r"^\s*<\?xml[^>]*>")
 
 
 @cache
@@ -47,7 +45,7 @@ def clean_text(text: str | None) -> str:
 
 def parse_html(text: str) -> lxml.html.HtmlElement:
     """Parse a page; lxml refuses str input that keeps an XML encoding declaration, so drop it."""
-    return lxml.html.fromstring(_XML_DECL.sub("", text, count=1) or "<html></html>")
+    return lxml.html.fromstring(strip_xml_declaration(text) or "<html></html>")
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from urllib.parse import urljoin
 
 import feedparser
 
+from ..fetch.decode import strip_xml_declaration
 from ._base import Item, ListParser, Page, ParseResult, register
 from .dates import from_struct_time
 from .html_list import clean_text
@@ -23,7 +24,7 @@ class RssParser(ListParser):
     Options = RssOptions
 
     def parse(self, page: Page) -> ParseResult:
-        feed = feedparser.parse(page.text)
+        feed = feedparser.parse(strip_xml_declaration(page.text))
         items = []
         for entry in feed.entries:
             title = clean_text(entry.get("title"))

@@ -1,0 +1,72 @@
+"""A source that breaks says so: a challenge page, a broken layout or an outage is never "nothing new"."""
+
+from __future__ import annotations
+
+import lxml.html
+import pytest
+
+from regwatch.replay import ScriptedResponse
+
+from .conftest import PBC_LIST_P1, PBC_LIST_PATH, REAL, Install
+
+CHALLENGE = (REAL / "pbc" / "antibot_wzws-js-challenge_homepage_circa-2018.html").read_bytes()
+
+
+def without_list_markup() -> bytes:
+    root = lxml.html.fromstring(PBC_LIST_P1.read_text(encoding="utf-8"))
+    for font in root.cssselect("font.newslist_style"):
+        font.drop_tag()  # the redesign that drops the row markup but keeps the page
+    for a in root.cssselect('a[istitle="true"]'):
+        del a.attrib["istitle"]
+    for td in root.cssselect('td[height="22"]'):
+        del td.attrib["height"]
+    return lxml.html.tostring(root, encoding="utf-8")
+
+
+def one_row_broken() -> bytes:
+    root = lxml.html.fromstring(PBC_LIST_P1.read_text(encoding="utf-8"))
+    del root.cssselect('td[height="22"]')[3].attrib["height"]
+    return lxml.html.tostring(root, encoding="utf-8")
+
+
+@pytest.mark.parametrize(("response", "state", "message"), [
+    (ScriptedResponse(status=200, body=CHALLENGE), "blocked", "anti-bot challenge"),
+    (ScriptedResponse(status=200, body=without_list_markup()), "layout-changed", "no notice rows"),
+    (ScriptedResponse(status=200, body=one_row_broken()), "layout-changed", "only 14 of 15"),
+    (ScriptedResponse(status=503), "unreachable", "HTTP 503"),
+    (ScriptedResponse(status=403), "blocked", "HTTP 403"),
+    (ScriptedResponse(status=404), "misconfigured", "HTTP 404"),
+])
+def test_bad_answers_get_a_health_state_and_lose_nothing(
+    pbc_install: Install, response: ScriptedResponse, state: str, message: str
+) -> None:
+    replay = pbc_install.replay
+    assert pbc_install.cli("poll").exit_code == 0  # baseline
+
+    replay.respond(PBC_LIST_PATH, response)
+    bad = pbc_install.cli("poll", "--all")
+    assert bad.exit_code == 1  # a failed source makes the poll fail
+    assert state in bad.stdout and message in bad.stdout
+    (source,) = pbc_install.cli_json("sources")["sources"]
+    assert source["state"] == state and message in source["last_error"]
+
+    # The site recovers with a new notice: it is found (the bad answer did not poison the ETag).
+    replay.add_items(PBC_LIST_PATH, 'td[height="22"]', [
+        {"title": "中国人民银行公告〔2026〕第22号", "href": "/goutongjiaoliu/113456/113469/5870001/index.html",
+         "date": "2026-08-14"}], date_selector="span.hui12")
+    good = pbc_install.cli("poll", "--all")
+    assert good.exit_code == 0 and "1 new" in good.stdout
+    (source,) = pbc_install.cli_json("sources")["sources"]
+    assert source["state"] == "ok"
+
+
+def test_failed_first_poll_is_not_a_baseline(pbc_install: Install) -> None:
+    replay = pbc_install.replay
+    replay.respond(PBC_LIST_PATH, ScriptedResponse(status=200, body=CHALLENGE))
+    assert pbc_install.cli("poll").exit_code == 1
+    assert pbc_install.cli_json("notices")["count"] == 0
+    assert pbc_install.cli("poll", "--all").exit_code == 0
+    stored = pbc_install.cli_json("notices")
+    assert stored["count"] == 15 and all(n["baseline"] for n in stored["notices"])
+    with pbc_install.db() as conn:
+        assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 0
