@@ -1,0 +1,51 @@
+"""The documentation says what the code does: quick start, CI command, example config."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+
+from regwatch._schema import build
+from regwatch.config import Config
+
+from .conftest import REPO
+
+
+def quick_start_commands() -> list[str]:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    return [line for line in section.splitlines() if line.startswith("python3 ")]
+
+
+def test_quick_start_has_two_commands_and_ci_runs_the_test_one() -> None:
+    run_command, test_command = quick_start_commands()
+    assert "regwatch" in run_command and "pytest" in test_command
+    ci_lines = (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert test_command in ci_lines
+
+
+def _keys(cls: type, prefix: str = "") -> set[str]:
+    keys = set()
+    for f in dataclasses.fields(cls):
+        if dataclasses.is_dataclass(f.type) or (isinstance(f.type, str) and f.type.endswith("Config")):
+            sub = getattr(cls(), f.name).__class__
+            keys |= _keys(sub, f"{prefix}{f.name}.")
+        else:
+            keys.add(prefix + f.name)
+    return keys
+
+
+def _toml_keys(data: dict, prefix: str = "") -> set[str]:
+    keys = set()
+    for key, value in data.items():
+        if isinstance(value, dict):
+            keys |= _toml_keys(value, f"{prefix}{key}.")
+        else:
+            keys.add(prefix + key)
+    return keys
+
+
+def test_example_config_documents_every_key_with_its_default() -> None:
+    data = tomllib.loads((REPO / "config.example.toml").read_text(encoding="utf-8"))
+    assert _toml_keys(data) == _keys(Config)
+    assert build(Config, data, "config.example.toml") == Config()
