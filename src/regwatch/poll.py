@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from .config import Config
 from .fetch import Fetcher, FetchResult
 from .health import GOOD_STATES, assess_parse, assess_response
-from .parse import Item, Page, ParseResult
+from .parse import Item, Page, ParseResult, Request, SourceBroken
 from .store.diff import PollSummary, SourcePoll, known_identities, record_poll
 from .store.identity import notice_identity
 from .watchlist import Source
@@ -87,7 +87,15 @@ async def _read_pages(
     first_poll: bool, etag: str | None, last_modified: str | None,
 ) -> None:
     """Fetch and parse the first page and as many older ones as needed; fills `poll`."""
-    result = await fetcher.get(source.url, etag=etag, last_modified=last_modified)
+    parser = source.parser
+    try:
+        await parser.prepare(fetcher, source.url)
+    except SourceBroken as exc:
+        poll.state, poll.error, poll.good = exc.state, str(exc), False
+        return
+    first = parser.page_request(source.url, 1, None)
+    assert first is not None
+    result = await _fetch(fetcher, first, etag=etag, last_modified=last_modified)
     poll.http_status = result.status
     if result.not_modified:
         poll.state = "ok-no-new"
@@ -98,14 +106,23 @@ async def _read_pages(
     poll.validators = (result.etag, result.last_modified)
     backfill = source.backfill_pages or config.poll.backfill_pages
     page_limit = backfill if first_poll else config.poll.max_catchup_pages
-    while parsed.next_page_url and poll.pages < page_limit:
-        if not first_poll and _page_has_known(conn, source, parsed.items):
+    while poll.pages < page_limit:
+        # Catching up: go on only while a page shows nothing but new notices (a burst bigger than a page).
+        if not first_poll and (not parsed.items or _page_has_known(conn, source, parsed.items)):
             break
-        result = await fetcher.get(parsed.next_page_url)
-        older = _parse(source, result, poll, required=False)
+        request = parser.page_request(source.url, poll.pages + 1, parsed)
+        if request is None:
+            break
+        older = _parse(source, await _fetch(fetcher, request), poll, required=False)
         if older is None:
             break
         parsed = older
+
+
+async def _fetch(fetcher: Fetcher, request: Request, etag: str | None = None,
+                 last_modified: str | None = None) -> FetchResult:
+    return await fetcher.get(request.url, method=request.method, data=request.data, headers=request.headers,
+                             etag=etag, last_modified=last_modified)
 
 
 def _parse(source: Source, result: FetchResult, poll: SourcePoll, required: bool = True) -> ParseResult | None:

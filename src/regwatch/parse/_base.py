@@ -30,20 +30,59 @@ class Item:
 @dataclass
 class ParseResult:
     items: list[Item]
+    rows: int | None = None  # rows read before any title filter (None: same as len(items))
     # How many rows the page itself marks as notices (e.g. PBC's istitle="true" links), counted
-    # independently of the item selector; fewer parsed items than markers means a broken layout.
+    # independently of the item selector; fewer rows read than markers means a broken layout.
     row_markers: int | None = None
     next_page_url: str | None = None
+    problem: str | None = None  # what a parser found wrong with a page that answered (API error …)
+
+    @property
+    def rows_read(self) -> int:
+        return len(self.items) if self.rows is None else self.rows
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request a parser wants made to read a page of its list."""
+
+    url: str
+    method: str = "GET"
+    data: dict[str, str] | None = None
+    headers: dict[str, str] | None = None
+
+
+class SourceBroken(Exception):
+    """A parser's preparation step found the source unusable; carries a health state."""
+
+    def __init__(self, state: str, message: str) -> None:
+        super().__init__(message)
+        self.state = state
 
 
 class ListParser:
-    """Base of the parsers of one website family; subclasses register under a `kind`."""
+    """Base of the parsers of one website family; subclasses register under a `kind`.
+
+    A poll calls `prepare` (discovery, e.g. reading API parameters from a column page), then
+    `page_request(url, 1, None)`, `parse`, and `page_request(url, n, previous)` for older pages.
+    """
 
     kind: ClassVar[str]
     Options: ClassVar[type]
 
     def __init__(self, options: Any) -> None:
         self.options = options
+
+    async def prepare(self, fetcher: Any, source_url: str) -> None:
+        """Work needed before page 1 can be requested; raise SourceBroken when it fails."""
+
+    def page_request(self, source_url: str, page_no: int, previous: ParseResult | None) -> Request | None:
+        """How to fetch page `page_no` (1 = newest); None when there is no such page."""
+        if page_no == 1:
+            return Request(source_url)
+        if previous is not None and previous.next_page_url:
+            return Request(previous.next_page_url)
+        return None
 
     def parse(self, page: Page) -> ParseResult:
         raise NotImplementedError
@@ -65,5 +104,4 @@ def make_parser(table: dict[str, Any], file: Any, key: str) -> ListParser:
         known = ", ".join(sorted(PARSERS))
         raise ConfigError(file, f"{key}.kind", f"expected one of {known}, got {kind!r}")
     cls = PARSERS[kind]
-    parser = cls(build(cls.Options, options, file, key))
-    return parser
+    return cls(build(cls.Options, options, file, key))

@@ -5,6 +5,7 @@ The generic parser every static list page can use; site families with quirks sub
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from urllib.parse import urljoin, urlsplit
@@ -48,16 +49,32 @@ def parse_html(text: str) -> lxml.html.HtmlElement:
     return lxml.html.fromstring(strip_xml_declaration(text) or "<html></html>")
 
 
+def _valid_row_css(selector: str) -> str | None:
+    return _valid_css(selector[1:].strip() if selector.startswith("+") else selector)
+
+
+def _valid_regex(pattern: str) -> str | None:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        return f"invalid regular expression {pattern!r}: {exc}"
+    return None
+
+
+# Row-relative selectors may start with "+": the first following sibling of the row that matches
+# (for lists that put the date in the element after the row, as SAMR's do).
 @dataclass(frozen=True)
 class HtmlListOptions:
     item: str = checked("", _required_css)  # one element per notice row
-    title: str = checked("a", _valid_css)  # inside the row; its `title` attribute wins over its text
-    link: str = checked("a[href]", _valid_css)  # inside the row; the `href` attribute
-    date: str = checked("", _valid_css)  # inside the row; empty: the first date in the row's text
+    title: str = checked("a", _valid_row_css)  # in the row; its `title` attribute wins over its text
+    link: str = checked("a[href]", _valid_row_css)  # in the row; the `href` attribute
+    date: str = checked("", _valid_row_css)  # in the row; empty: the first date in the row's text
+    deadline: str = checked("", _valid_row_css)  # in the row; the last date in it is the comment deadline
     row_marker: str = checked("", _valid_css)  # page-wide count of notice markers, for layout checks
     next_page: str = checked("", _valid_css)  # link to the next (older) page
     next_page_attr: str = "href"
     same_host_only: bool = False  # skip rows linking to other sites (e.g. reposts on www.gov.cn)
+    include: str = checked("", _valid_regex)  # keep only rows whose title matches (case-insensitive)
 
 
 @register
@@ -71,9 +88,14 @@ class HtmlListParser(ListParser):
 
     def parse_tree(self, page: Page, root: lxml.html.HtmlElement) -> ParseResult:
         opts = self.options
-        items = [item for row in css(opts.item)(root) if (item := self.read_row(page, row)) is not None]
+        rows = [item for row in css(opts.item)(root) if (item := self.read_row(page, row)) is not None]
+        items = rows
+        if opts.include:
+            wanted = re.compile(opts.include, re.I)
+            items = [item for item in rows if wanted.search(item.title)]
         markers = len(css(opts.row_marker)(root)) if opts.row_marker else None
-        return ParseResult(items=items, row_markers=markers, next_page_url=self.next_page(page, root))
+        return ParseResult(items=items, rows=len(rows), row_markers=markers,
+                           next_page_url=self.next_page(page, root))
 
     def read_row(self, page: Page, row: lxml.html.HtmlElement) -> Item | None:
         opts = self.options
@@ -90,7 +112,12 @@ class HtmlListParser(ListParser):
             return None
         date_el = _first(row, opts.date) if opts.date else row
         published = parse_date(date_el.text_content()) if date_el is not None else None
-        return Item(title=title, url=url, published=published)
+        extra = {}
+        if opts.deadline and (deadline_el := _first(row, opts.deadline)) is not None:
+            found = [d for part in re.split(r"至|到|~|－|—", deadline_el.text_content()) if (d := parse_date(part))]
+            if found:
+                extra["deadline"] = found[-1]
+        return Item(title=title, url=url, published=published, extra=extra)
 
     def next_page(self, page: Page, root: lxml.html.HtmlElement) -> str | None:
         if not self.options.next_page:
@@ -103,6 +130,9 @@ class HtmlListParser(ListParser):
 
 
 def _first(root: lxml.html.HtmlElement, selector: str) -> lxml.html.HtmlElement | None:
+    if selector.startswith("+"):
+        match = css(selector[1:].strip())
+        return next((sib for sib in root.itersiblings() if sib in match(sib)), None)
     found = css(selector)(root)
     return found[0] if found else None
 
