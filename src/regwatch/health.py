@@ -7,10 +7,11 @@ rows than its own row markers), misconfigured (a URL that no longer exists, a ba
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from .fetch import FetchResult
-from .parse import ParseResult
+if TYPE_CHECKING:  # parsers use these checks too, so no import of the parse package at run time
+    from .fetch import FetchResult
+    from .parse import ParseResult
 
 State = Literal["ok", "ok-no-new", "blocked", "unreachable", "layout-changed", "misconfigured"]
 GOOD_STATES: frozenset[str] = frozenset({"ok", "ok-no-new"})

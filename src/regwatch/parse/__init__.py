@@ -1,6 +1,10 @@
-"""Parse: a decoded page → the notices it lists. One parser per website family."""
+"""Parse: a decoded page → the notices it lists. One parser per website family.
 
-from . import html_list, rss  # noqa: F401  (importing registers the parsers)
+html (generic CSS selectors), rss (feeds), eportal (PBC), trs (CAC, with JsonList backfill),
+jpaas (MIIT and SAMR column units), miit-search (MIIT policy library); detail pages in `detail`.
+"""
+
+from . import eportal, html_list, jpaas, miit_search, rss, trs  # noqa: F401  (importing registers them)
 from ._base import PARSERS, Item, ListParser, Page, ParseResult, Request, SourceBroken, make_parser
 
 __all__ = ["PARSERS", "Item", "ListParser", "Page", "ParseResult", "Request", "SourceBroken", "make_parser"]

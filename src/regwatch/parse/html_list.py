@@ -39,9 +39,15 @@ def _required_css(selector: str) -> str | None:
     return _valid_css(selector) if selector else "expected a CSS selector"
 
 
+_CJK = "\u2e80-\u9fff\u3000-\u303f\uff00-\uffef"
+_BREAK_BETWEEN_CJK = re.compile(f"(?<=[{_CJK}])[ \\t]*[\\r\\n]\\s*(?=[{_CJK}])")
+
+
 def clean_text(text: str | None) -> str:
-    """Collapse runs of white space (titles in attributes can hold raw newlines)."""
-    return " ".join(text.split()) if text else ""
+    """Collapse white space; a line break between Chinese characters (SAMR titles) is dropped, not a space."""
+    if not text:
+        return ""
+    return " ".join(_BREAK_BETWEEN_CJK.sub("", text).split())
 
 
 def parse_html(text: str) -> lxml.html.HtmlElement:
