@@ -16,6 +16,7 @@ import sqlite_utils
 
 from . import __version__
 from ._schema import ConfigError, dump_toml, to_plain
+from .check import check_file, check_url
 from .config import Config, find_config_file, load_config
 from .poll import due_sources, poll_sources
 from .store.db import open_db
@@ -107,11 +108,13 @@ def poll(ctx: click.Context, source_ids: tuple[str, ...], poll_all: bool) -> Non
     if not sources:
         click.echo("no source is due (use --all to poll anyway)")
         return
-    reports = asyncio.run(poll_sources(app.config, app.db.conn, sources))
+    reports, details = asyncio.run(poll_sources(app.config, app.db.conn, sources))
     for r in sorted(reports, key=lambda r: r.source_id):
         detail = f"{r.seen} seen, {r.new} new, {r.edited} edited" + (" (baseline)" if r.baseline else "")
         line = f"{r.source_id:<24} {r.state:<15} {detail}"
         click.echo(line + (f" — {r.error}" if r.failed else ""))
+    if details.done or details.retrying or details.failed:
+        click.echo(f"detail pages: {details.done} read, {details.retrying} to retry, {details.failed} given up")
     if any(r.failed for r in reports):
         ctx.exit(1)
 
@@ -190,6 +193,44 @@ def sources(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"{s['id']:<24} {s['agency']:<5} {s['state']:<15} last poll {when}  {s['notices']} notices")
         if s["state"] not in ("ok", "ok-no-new", "never-polled") and s["last_error"]:
             click.echo(f"{'':24} since {s['state_since'][:19]}: {s['last_error']}")
+
+
+@main.command("check-source")
+@click.argument("source_id", metavar="ID")
+@click.option("--from-file", "from_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A saved page (list, API answer or detail page).")
+@click.option("--url", help="Fetch this address live instead of the source's list URL.")
+@click.option("--json", "as_json", is_flag=True, help='{"source", "state", "items": [...], ...}')
+@click.pass_context
+def check_source(ctx: click.Context, source_id: str, from_file: Path | None, url: str | None,
+                 as_json: bool) -> None:
+    """Run one source's parser once and show what it finds; stores nothing. Exit 1 unless ok."""
+    app = _app(ctx)
+    (source,) = app.pick_sources((source_id,))
+    if from_file is not None:
+        result = check_file(source, from_file.read_bytes(), url)
+    else:
+        result = asyncio.run(check_url(app.config, source, url))
+    if as_json:
+        click.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(f"{result.source}: {result.state}" + (f" — {result.error}" if result.error else ""))
+        click.echo(f"{result.page} page, {result.rows} rows read"
+                   + (f", {result.row_markers} row markers" if result.row_markers is not None else ""))
+        for item in result.items:
+            click.echo(f"  {item.get('published') or '----------'}  {item['title']}")
+            click.echo(f"  {'':10}  {item.get('url') or ''}")
+            for key in ("published_at", "issuer", "doc_number", "deadline"):
+                if item.get(key):
+                    click.echo(f"  {'':10}  {key}: {item[key]}")
+            for attachment in item.get("attachments") or []:
+                click.echo(f"  {'':10}  attachment ({attachment['type']}): {attachment['name']}")
+            if item.get("body"):
+                click.echo(f"  {'':10}  body: {' / '.join(item['body'].splitlines())[:120]}…")
+        if result.next_page:
+            click.echo(f"next page: {result.next_page}")
+    if result.state != "ok":
+        ctx.exit(1)
 
 
 @main.command("check-config")

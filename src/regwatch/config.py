@@ -50,6 +50,20 @@ class PollConfig:
 
 
 @dataclass(frozen=True)
+class DetailConfig:
+    enabled: bool = True  # fetch each new notice's own page for time, 文号, deadline, attachments, body
+    baseline: bool = True  # also for notices recorded by a source's first poll
+    max_per_poll: int = checked(100, positive)  # detail pages fetched per poll pass; the rest wait
+    max_attempts: int = checked(8, positive)  # then the notice keeps its list fields only
+    retry_minutes: float = checked(10.0, positive)  # first retry delay; doubles each time, at most 12 h
+
+
+@dataclass(frozen=True)
+class HealthConfig:
+    alert_after: int = checked(3, positive)  # consecutive bad polls before a source raises a health alert
+
+
+@dataclass(frozen=True)
 class Config:
     database: str = ""  # empty: <data dir>/regwatch.sqlite
     watchlists: str = ""  # empty: the watchlists shipped with regwatch
@@ -58,6 +72,8 @@ class Config:
                              else "expected one of 'debug', 'info', 'warning', 'error'")
     fetch: FetchConfig = field(default_factory=FetchConfig)
     poll: PollConfig = field(default_factory=PollConfig)
+    detail: DetailConfig = field(default_factory=DetailConfig)
+    health: HealthConfig = field(default_factory=HealthConfig)
 
     @property
     def database_path(self) -> Path:
@@ -84,4 +100,4 @@ def load_config(path: Path | None) -> Config:
     return build(Config, read_toml(path), path)
 
 
-__all__ = ["Config", "ConfigError", "FetchConfig", "PollConfig", "load_config"]
+__all__ = ["Config", "ConfigError", "DetailConfig", "FetchConfig", "HealthConfig", "PollConfig", "load_config"]

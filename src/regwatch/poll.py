@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from .config import Config
+from .details import DetailReport, fetch_details
 from .fetch import Fetcher, FetchResult
 from .health import GOOD_STATES, assess_parse, assess_response
 from .parse import Item, Page, ParseResult, Request, SourceBroken
@@ -50,17 +51,26 @@ def due_sources(conn: sqlite3.Connection, sources: list[Source], now: datetime |
     return [s for s in sources if not next_times.get(s.id) or next_times[s.id] <= now_text]
 
 
-async def poll_sources(config: Config, conn: sqlite3.Connection, sources: list[Source]) -> list[SourceReport]:
-    """Poll the given sources concurrently (within the fetch limits) and store the results."""
+async def poll_sources(
+    config: Config, conn: sqlite3.Connection, sources: list[Source]
+) -> tuple[list[SourceReport], DetailReport]:
+    """Poll the given sources concurrently (within the fetch limits), store, then fetch detail pages."""
     async with Fetcher(config.fetch) as fetcher:
-        return list(await asyncio.gather(*(_poll_source(config, fetcher, conn, s) for s in sources)))
+        reports = list(await asyncio.gather(*(_poll_source(config, fetcher, conn, s) for s in sources)))
+        details = DetailReport()
+        if config.detail.enabled:
+            details = await fetch_details(config, fetcher, conn, sources)
+        return reports, details
 
 
 async def _poll_source(config: Config, fetcher: Fetcher, conn: sqlite3.Connection, source: Source) -> SourceReport:
     started = datetime.now(UTC)
     row = conn.execute("SELECT etag, last_modified, baseline_at FROM sources WHERE id = ?", (source.id,)).fetchone()
     etag, last_modified, baseline_at = row or (None, None, None)
-    poll = SourcePoll(source_id=source.id, agency=source.agency, started_at=started.isoformat(), state="ok")
+    poll = SourcePoll(source_id=source.id, agency=source.agency, started_at=started.isoformat(), state="ok",
+                      alert_after=config.health.alert_after)
+    poll.fetch_details = config.detail.enabled and source.detail.enabled and (
+        baseline_at is not None or config.detail.baseline)
     try:
         if baseline_at is None:  # no baseline yet: fetch in full, whatever validators were kept
             etag = last_modified = None
@@ -74,6 +84,11 @@ async def _poll_source(config: Config, fetcher: Fetcher, conn: sqlite3.Connectio
     if poll.error is None and poll.state not in GOOD_STATES:
         poll.error = poll.state
     summary: PollSummary = record_poll(conn, poll)
+    if summary.health_event == "unhealthy":
+        log.error("source %s is %s after %d bad polls in a row: %s", source.id, summary.state,
+                  config.health.alert_after, poll.error)
+    elif summary.health_event == "recovered":
+        log.warning("source %s has recovered (%s)", source.id, summary.state)
     report = SourceReport(
         source_id=source.id, state=summary.state, http_status=poll.http_status, seen=summary.seen,
         new=len(summary.new_ids), edited=len(summary.edited_ids), baseline=summary.baseline, error=poll.error,

@@ -13,6 +13,7 @@ from typing import Any
 
 from ._schema import ConfigError, build, checked, positive, read_toml
 from .parse import ListParser, make_parser
+from .parse.detail import DetailOptions
 
 _ID = re.compile(r"[a-z0-9][a-z0-9-]*")
 
@@ -38,6 +39,7 @@ class SourceEntry:
     backfill_pages: int | None = checked(None, positive)
     enabled: bool = True
     parser: dict[str, Any] = field(default_factory=dict)
+    detail: DetailOptions = field(default_factory=DetailOptions)
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class Source:
     interval_minutes: float | None
     backfill_pages: int | None
     parser: ListParser
+    detail: DetailOptions
     file: str
 
 
@@ -86,7 +89,7 @@ def load_watchlist_file(path: Path) -> list[Source]:
             name_en=entry.name_en or entry.id, name_zh=entry.name_zh, url=entry.url,
             page_url=entry.page_url or entry.url, interval_minutes=entry.interval_minutes,
             backfill_pages=entry.backfill_pages,
-            parser=make_parser(entry.parser, path, f"{key}.parser"), file=str(path),
+            parser=make_parser(entry.parser, path, f"{key}.parser"), detail=entry.detail, file=str(path),
         ))
     return sources
 

@@ -94,7 +94,41 @@ def _v1(conn: sqlite3.Connection) -> None:
     """)
 
 
-MIGRATIONS: list[Migration] = [_v1]  # index i migrates from version i to i+1; append, never edit
+def _v2(conn: sqlite3.Connection) -> None:
+    """Detail-page fields and their fetch state, attachments, and source-health alerts."""
+    _run_script(conn, """
+        ALTER TABLE notices ADD COLUMN published_at TEXT;  -- exact time (ISO, Asia/Shanghai) from the detail page
+        ALTER TABLE notices ADD COLUMN issuer TEXT;
+        ALTER TABLE notices ADD COLUMN doc_number TEXT;    -- 文号, brackets normalised to 〔〕
+        ALTER TABLE notices ADD COLUMN deadline TEXT;      -- comment deadline, YYYY-MM-DD
+        ALTER TABLE notices ADD COLUMN body TEXT;
+        -- pending: to fetch; done; failed: gave up after retries; skipped: off-site or detail disabled
+        ALTER TABLE notices ADD COLUMN detail_state TEXT NOT NULL DEFAULT 'skipped';
+        ALTER TABLE notices ADD COLUMN detail_attempts INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE notices ADD COLUMN detail_next_at TEXT;
+        ALTER TABLE notices ADD COLUMN detail_error TEXT;
+        CREATE INDEX notices_detail_pending ON notices(detail_state, source_id) WHERE detail_state = 'pending';
+        CREATE TABLE attachments (
+            id INTEGER PRIMARY KEY,
+            notice_id INTEGER NOT NULL REFERENCES notices(id),
+            name TEXT NOT NULL,
+            url TEXT NOT NULL,
+            type TEXT NOT NULL,
+            UNIQUE (notice_id, url)
+        );
+        -- A source turned bad for N polls in a row, or came back: for the ops channel.
+        CREATE TABLE health_events (
+            id INTEGER PRIMARY KEY,
+            source_id TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('unhealthy', 'recovered')),
+            state TEXT NOT NULL,
+            message TEXT,
+            created_at TEXT NOT NULL
+        );
+    """)
+
+
+MIGRATIONS: list[Migration] = [_v1, _v2]  # index i migrates from version i to i+1; append, never edit
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

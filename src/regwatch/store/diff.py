@@ -35,6 +35,8 @@ class SourcePoll:
     validators: tuple[str | None, str | None] | None = None
     next_poll_at: str | None = None
     good: bool = True  # False for states that count towards a source's consecutive bad polls
+    fetch_details: bool = False  # queue each new notice's detail page
+    alert_after: int = 3  # consecutive bad polls that raise one health alert
 
 
 @dataclass
@@ -45,6 +47,7 @@ class PollSummary:
     new_ids: list[int] = field(default_factory=list)
     edited_ids: list[int] = field(default_factory=list)
     seen: int = 0
+    health_event: str | None = None  # 'unhealthy' or 'recovered' when this poll raised one
 
 
 def _same(a: str | None, b: str | None) -> bool:
@@ -69,11 +72,12 @@ def record_poll(conn: sqlite3.Connection, poll: SourcePoll) -> PollSummary:
     """Store one source poll: notices, history, events, the poll row and the source's state."""
     with transaction(conn):
         now = now_iso()
-        source = conn.execute("SELECT baseline_at, state FROM sources WHERE id = ?", (poll.source_id,)).fetchone()
+        source = conn.execute("SELECT baseline_at, state, bad_polls FROM sources WHERE id = ?",
+                              (poll.source_id,)).fetchone()
         if source is None:
             conn.execute("INSERT INTO sources (id, agency) VALUES (?, ?)", (poll.source_id, poll.agency))
-            source = (None, None)
-        baseline_at, previous_state = source
+            source = (None, None, 0)
+        baseline_at, previous_state, bad_polls = source
         is_baseline = baseline_at is None and poll.good and bool(poll.items)
 
         cursor = conn.execute(
@@ -91,6 +95,7 @@ def record_poll(conn: sqlite3.Connection, poll: SourcePoll) -> PollSummary:
             (len(summary.new_ids), len(summary.edited_ids), summary.state, summary.poll_id),
         )
         _update_source(conn, poll, summary.state, now, is_baseline, previous_state)
+        summary.health_event = _health_event(conn, poll, summary.state, bad_polls, now)
         return summary
 
 
@@ -104,11 +109,14 @@ def _store_items(conn: sqlite3.Connection, poll: SourcePoll, summary: PollSummar
     for identity, item in by_identity.items():
         row = known.get(identity)
         if row is None:
+            extra = item.extra
             cursor = conn.execute(
                 "INSERT INTO notices (identity, source_id, agency, url, title, published, first_seen, last_seen,"
-                " baseline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " baseline, published_at, issuer, doc_number, deadline, detail_state)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (identity, poll.source_id, poll.agency, item.url, item.title, item.published, now, now,
-                 int(summary.baseline)),
+                 int(summary.baseline), extra.get("published_at"), extra.get("issuer"), extra.get("doc_number"),
+                 extra.get("deadline"), "pending" if poll.fetch_details and item.url else "skipped"),
             )
             notice_id = cursor.lastrowid or 0
             if not summary.baseline:
@@ -160,3 +168,18 @@ def _update_source(
         conn.execute(
             "UPDATE sources SET etag = ?, last_modified = ? WHERE id = ?", (*poll.validators, poll.source_id)
         )
+
+
+def _health_event(conn: sqlite3.Connection, poll: SourcePoll, state: str, bad_before: int, now: str) -> str | None:
+    """One 'unhealthy' event when a source reaches `alert_after` bad polls in a row, one 'recovered' after."""
+    kind = None
+    if not poll.good and bad_before + 1 == poll.alert_after:
+        kind = "unhealthy"
+    elif poll.good and bad_before >= poll.alert_after:
+        kind = "recovered"
+    if kind:
+        conn.execute(
+            "INSERT INTO health_events (source_id, kind, state, message, created_at) VALUES (?, ?, ?, ?, ?)",
+            (poll.source_id, kind, state, poll.error, now),
+        )
+    return kind

@@ -1,0 +1,197 @@
+"""Detail pages: exact time, issuing body, document number (文号), comment deadline, attachments, body.
+
+The defaults cover the four agencies' templates (PBC `#zoom`, MIIT `#con_con`, SAMR
+`.Three_xilan_07`, CAC `#BodyLabel`, with their metas); a watchlist can override any selector in
+`[source.detail]`. Bodies are cleaned with BeautifulSoup (scripts and styles dropped): detail
+pages are fetched once per notice, so its convenience costs nothing that matters.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import parse_qs, unquote, urljoin, urlsplit
+
+import lxml.html
+from bs4 import BeautifulSoup
+
+from .._schema import checked
+from ._base import Page
+from .dates import _DATE, parse_datetime
+from .html_list import _valid_css, clean_text, css, parse_html
+
+ATTACHMENT_TYPES = ("pdf", "doc", "docx", "wps", "xls", "xlsx", "et", "ppt", "pptx", "zip", "rar", "7z", "ofd",
+                    "txt", "csv")
+
+# 〔2026〕 is the standard; ﹝2026﹞, [2026], 【2026】, (2026) and （2026） are seen on the same sites.
+_BRACKETS = re.compile(r"[﹝\[【(（〔]\s*((?:19|20)\d\d)\s*[﹞\]】)）〕]")
+_DOC_NUMBER = re.compile(
+    r"[\u4e00-\u9fa5A-Za-z]{1,20}〔(?:19|20)\d\d〕\s*第?\s*\d{1,5}\s*号"  # 银发〔2026〕12号, 公告〔2026〕第20号
+    r"|[\u4e00-\u9fa5]{2,20}令\s*第\s*\d{1,5}\s*号"  # 国家互联网信息办公室令第11号
+    r"|[\u4e00-\u9fa5]{0,20}〔(?:19|20)\d\d年\s*第\s*\d{1,5}\s*号〕"  # 〔2025年 第2号〕
+)
+_DOC_LINE = re.compile(rf"^\s*(?:{_DOC_NUMBER.pattern})\s*$")
+_DATE_TEXT = r"(?:19|20)\d\d\s*(?:年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|-\d{1,2}-\d{1,2})"
+_DEADLINE = re.compile(
+    rf"(?:截止(?:日期|时间)?\s*(?:为|是|至|：|:)?|截至|请于|并于|于)\s*({_DATE_TEXT})"
+    rf"|({_DATE_TEXT})\s*(?:前|止|之前|24(?:时|点)前)"
+)
+_FEEDBACK_WORDS = re.compile(r"意见|建议|反馈|征求")
+_SENTENCE = re.compile(r"[^。；;！!\n]+")
+
+
+@dataclass(frozen=True)
+class DetailOptions:
+    enabled: bool = True
+    title: str = checked('meta[name="ArticleTitle"], .main-title h1.title, h1', _valid_css)
+    published: str = checked(
+        'meta[name="PubDate"], span#pubtime, #con_time, td.hui12, meta[name="firstpublishedtime"]', _valid_css)
+    issuer: str = checked('meta[name="ContentSource"], span#source, .cinfo, span#laiyuan', _valid_css)
+    body: str = checked(
+        "#BodyLabel, #zoom, #con_con, .Three_xilan_07, .TRS_Editor, .article_con, div.xxy_text, #UCAP-CONTENT",
+        _valid_css)
+    attachments: str = checked("ul.contentLeft0102box a[href], iframe[fileurl]", _valid_css)  # outside the body
+
+
+@dataclass(frozen=True)
+class Attachment:
+    name: str
+    url: str
+    type: str
+
+
+@dataclass
+class Detail:
+    title: str | None = None
+    published_at: str | None = None  # ISO datetime, Asia/Shanghai
+    issuer: str | None = None
+    doc_number: str | None = None
+    deadline: str | None = None  # YYYY-MM-DD
+    attachments: list[Attachment] = field(default_factory=list)
+    body: str = ""
+
+    @property
+    def found(self) -> bool:
+        return bool(self.body or self.title)
+
+
+def normalise_doc_number(text: str) -> str:
+    """Bring every bracket style around a year to 〔YYYY〕 and drop stray spaces."""
+    return re.sub(r"\s+", "", _BRACKETS.sub(r"〔\1〕", text))
+
+
+def find_doc_number(title: str, body: str) -> str | None:
+    """The notice's own 文号: in its title, else a line of its own near the top, else early in the body."""
+    match = _DOC_NUMBER.search(normalise_doc_number(title))
+    if match:
+        return normalise_doc_number(match.group(0))
+    head_lines = body.splitlines()[:15]
+    for line in head_lines:
+        if _DOC_LINE.match(normalise_doc_number(line)):
+            return normalise_doc_number(line)
+    head = _BRACKETS.sub(r"〔\1〕", body[:500])
+    for match in _DOC_NUMBER.finditer(head):
+        before = head[max(0, match.start() - 1):match.start()]
+        if before not in ("（", "(", "《"):  # a document cited in passing, not this one
+            return normalise_doc_number(match.group(0))
+    return None
+
+
+def find_deadline(body: str) -> str | None:
+    """The comment deadline from sentences like 「请于2026年10月14日前反馈意见」."""
+    for sentence in _SENTENCE.findall(body):
+        if not _FEEDBACK_WORDS.search(sentence):
+            continue
+        match = _DEADLINE.search(sentence)
+        if match:
+            moment = parse_datetime(match.group(1) or match.group(2))
+            if moment is not None:
+                return moment.date().isoformat()
+    return None
+
+
+def _value(element: lxml.html.HtmlElement) -> str:
+    return clean_text(element.get("content") if element.tag == "meta" else element.text_content())
+
+
+def _published_at(root: lxml.html.HtmlElement, selector: str) -> str | None:
+    """The most precise time the page gives: a candidate with hours and minutes beats a bare date."""
+    best: datetime | None = None
+    for element in css(selector)(root):
+        text = _value(element)
+        match = _DATE.search(text)
+        if not match:
+            continue
+        moment = parse_datetime(match.group(0))
+        if moment is None:
+            continue
+        if best is None or (match.group("H") and moment.date() == best.date() and (best.hour, best.minute) == (0, 0)):
+            best = moment
+    return best.isoformat() if best else None
+
+
+def _issuer(root: lxml.html.HtmlElement, selector: str) -> str | None:
+    for element in css(selector)(root):
+        text = re.sub(r"^(?:文章)?来源\s*[:：]\s*", "", _value(element)).strip()
+        if text:
+            return text
+    return None
+
+
+def _attachment_type(name: str, url: str) -> str:
+    for candidate in (name, unquote(urlsplit(url).path)):
+        match = re.search(r"\.([A-Za-z0-9]{1,5})$", candidate.strip())
+        if match and match.group(1).lower() in ATTACHMENT_TYPES:
+            return match.group(1).lower()
+    return "unknown"
+
+
+def _attachment(page_url: str, link: lxml.html.HtmlElement) -> Attachment | None:
+    href = (link.get("href") or link.get("fileurl") or "").strip()
+    if not href or href.lower().startswith(("javascript:", "mailto:", "#")):
+        return None
+    url = urljoin(page_url, href)
+    params = parse_qs(urlsplit(url).query)
+    named = (params.get("fileName") or params.get("fText") or params.get("filename") or [""])[0]
+    text = clean_text(link.text_content()) if link.tag == "a" else ""
+    name = clean_text(link.get("title")) or named or text
+    name = re.sub(r"^附件\s*[:：]\s*", "", name)
+    kind = _attachment_type(named or name, url)
+    is_file = kind != "unknown" or "downloadfile" in url.lower() or bool(named) or link.tag == "iframe"
+    if not is_file or not name:
+        return None
+    return Attachment(name=name, url=url, type=kind)
+
+
+def body_text(element: lxml.html.HtmlElement) -> str:
+    """Readable body text: paragraphs on their own lines, scripts and styles gone."""
+    soup = BeautifulSoup(lxml.html.tostring(element, encoding="unicode"), "lxml")
+    for junk in soup(["script", "style", "noscript"]):
+        junk.decompose()
+    lines = (clean_text(line) for line in soup.get_text("\n").splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def extract_detail(page: Page, options: DetailOptions) -> Detail:
+    """Read a detail page; fields the page does not give stay None."""
+    root = parse_html(page.text)
+    detail = Detail()
+    title_el = next(iter(css(options.title)(root)), None)
+    detail.title = _value(title_el) or None if title_el is not None else None
+    detail.published_at = _published_at(root, options.published)
+    detail.issuer = _issuer(root, options.issuer)
+    body_el = next(iter(css(options.body)(root)), None)
+    links: list[lxml.html.HtmlElement] = list(css(options.attachments)(root))
+    if body_el is not None:
+        detail.body = body_text(body_el)
+        links = list(body_el.iter("a")) + links
+    seen: set[str] = set()
+    for link in links:
+        attachment = _attachment(page.url, link)
+        if attachment and attachment.url not in seen:
+            seen.add(attachment.url)
+            detail.attachments.append(attachment)
+    detail.doc_number = find_doc_number(detail.title or "", detail.body)
+    detail.deadline = find_deadline(detail.body)
+    return detail

@@ -1,0 +1,75 @@
+"""Detail-page results in the store: which notices still need their page, and what it said."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from ..parse.detail import Detail
+from .db import now_iso, transaction
+
+_MAX_RETRY = timedelta(hours=12)
+
+
+@dataclass(frozen=True)
+class PendingDetail:
+    notice_id: int
+    source_id: str
+    url: str
+    title: str
+    attempts: int
+
+
+def pending_details(conn: sqlite3.Connection, source_ids: list[str], limit: int) -> list[PendingDetail]:
+    """Notices of these sources whose detail page is due: alerted notices first, then the newest."""
+    if not source_ids:
+        return []
+    marks = ",".join("?" * len(source_ids))
+    rows = conn.execute(
+        "SELECT id, source_id, url, title, detail_attempts FROM notices"
+        f" WHERE detail_state = 'pending' AND source_id IN ({marks})"
+        " AND (detail_next_at IS NULL OR detail_next_at <= ?)"
+        " ORDER BY baseline, id DESC LIMIT ?",
+        [*source_ids, now_iso(), limit],
+    ).fetchall()
+    return [PendingDetail(*row) for row in rows]
+
+
+def record_detail(conn: sqlite3.Connection, notice_id: int, detail: Detail) -> None:
+    """Store what a detail page said; values the list already gave (e.g. an API's 文号) are kept."""
+    with transaction(conn):
+        conn.execute(
+            "UPDATE notices SET published_at = COALESCE(published_at, ?), issuer = COALESCE(issuer, ?),"
+            " doc_number = COALESCE(doc_number, ?), deadline = COALESCE(deadline, ?), body = ?,"
+            " detail_state = 'done', detail_error = NULL, detail_next_at = NULL,"
+            " detail_attempts = detail_attempts + 1 WHERE id = ?",
+            (detail.published_at, detail.issuer, detail.doc_number, detail.deadline, detail.body, notice_id),
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO attachments (notice_id, name, url, type) VALUES (?, ?, ?, ?)",
+            [(notice_id, a.name, a.url, a.type) for a in detail.attachments],
+        )
+
+
+def record_detail_failure(
+    conn: sqlite3.Connection, item: PendingDetail, error: str, max_attempts: int, retry_minutes: float
+) -> str:
+    """Count a failed attempt and schedule the next (exponential backoff); returns the new state."""
+    attempts = item.attempts + 1
+    state = "failed" if attempts >= max_attempts else "pending"
+    delay = min(timedelta(minutes=retry_minutes * 2 ** (attempts - 1)), _MAX_RETRY)
+    next_at = (datetime.now(UTC) + delay).isoformat(timespec="milliseconds")
+    with transaction(conn):
+        conn.execute(
+            "UPDATE notices SET detail_state = ?, detail_attempts = ?, detail_next_at = ?, detail_error = ?"
+            " WHERE id = ?",
+            (state, attempts, next_at, error, item.notice_id),
+        )
+    return state
+
+
+def skip_detail(conn: sqlite3.Connection, notice_id: int, reason: str) -> None:
+    with transaction(conn):
+        conn.execute("UPDATE notices SET detail_state = 'skipped', detail_error = ? WHERE id = ?",
+                     (reason, notice_id))
