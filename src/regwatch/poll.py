@@ -152,6 +152,8 @@ def _parse(source: Source, result: FetchResult, poll: SourcePoll, required: bool
         if required:
             poll.state, poll.error = verdict
             poll.good = False
+        elif result.status == 404 or (parsed is not None and not parsed.rows_read and not parsed.problem):
+            log.debug("source %s: %s is past the end of the list", source.id, result.url)
         else:
             log.warning("source %s: older page %s unusable: %s", source.id, result.url, verdict[1])
         return None

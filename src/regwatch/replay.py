@@ -2,6 +2,9 @@
 
 Pages live at `<root>/<host>/<path>` (e.g. `www.pbc.gov.cn/goutongjiaoliu/113456/113469/index.html`),
 which is exactly where `fetch.rewrite_to = "http://127.0.0.1:PORT"` sends regwatch's requests.
+APIs that answer one path differently by parameter (JPaaS `pageId`, CAC's JsonList form) are
+listed in `<root>/_routes.toml` as `[[route]]` tables of `path`, `params` (the exact query or form
+parameters), `file` and optional `content_type`.
 Between polls a test (or a person, through the `/_replay/…` control endpoints) can add rows to a
 list page, change text, or queue chosen answers: a status, a delay, a challenge page, headers.
 Every page gets an ETag and Last-Modified and conditional requests get 304 until it changes.
@@ -16,13 +19,14 @@ import mimetypes
 import sys
 import threading
 import time
+import tomllib
 from collections import deque
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import lxml.html
 
@@ -69,13 +73,14 @@ class ReplayServer:
     def __init__(self, root: Path | None = None, port: int = 0, latency: float = 0.0) -> None:
         self.root = root
         self.latency = latency
-        self._pages: dict[str, _Page] = {}
+        self._pages: dict[tuple[str, _Params], _Page] = {}
         self._scripts: dict[str, deque[ScriptedResponse]] = {}
         self._lock = threading.Lock()
         self.log: list[RequestRecord] = []
         self._httpd = _QuietServer(("127.0.0.1", port), _make_handler(self))
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
+        self.load_routes()
 
     @property
     def base_url(self) -> str:
@@ -102,16 +107,27 @@ class ReplayServer:
         self.stop()
 
     # -- scripting ---------------------------------------------------------------------------------
-    def set_page(self, path: str, body: bytes | str, content_type: str | None = None) -> None:
-        """Serve `body` at `path` (`host/path…`); content type guessed from the name unless given."""
+    def set_page(self, path: str, body: bytes | str, content_type: str | None = None,
+                 params: dict[str, str] | None = None) -> None:
+        """Serve `body` at `path` (`host/path…`), for requests with exactly `params` if given."""
         path = _norm(path)
         data = body.encode() if isinstance(body, str) else body
         guessed = mimetypes.guess_type(path)[0] or "text/html"
         with self._lock:
-            self._pages[path] = _Page(data, content_type or guessed)
+            self._pages[(path, _params_key(params or {}))] = _Page(data, content_type or guessed)
 
     def page(self, path: str) -> bytes:
         return self._load(_norm(path)).body
+
+    def load_routes(self) -> None:
+        """Read `<root>/_routes.toml`: pages answered only for given query or form parameters."""
+        if self.root is None or not (self.root / "_routes.toml").is_file():
+            return
+        with (self.root / "_routes.toml").open("rb") as fh:
+            routes = tomllib.load(fh).get("route", [])
+        for route in routes:
+            self.set_page(route["path"], (self.root / route["file"]).read_bytes(), route.get("content_type"),
+                          {str(k): str(v) for k, v in route.get("params", {}).items()})
 
     def respond(self, path: str, response: ScriptedResponse) -> None:
         """Queue a scripted answer for `path` (before the page itself)."""
@@ -162,10 +178,13 @@ class ReplayServer:
         self.set_page(path, html.encode(_encodable(codec)), page.content_type)
 
     # -- serving -----------------------------------------------------------------------------------
-    def _load(self, path: str) -> _Page:
+    def _load(self, path: str, params: dict[str, str] | None = None) -> _Page:
         with self._lock:
-            if path in self._pages:
-                return self._pages[path]
+            for key in ((path, _params_key(params or {})), (path, ())):
+                if key in self._pages:
+                    return self._pages[key]
+            if params and any(p == path and key for p, key in self._pages):
+                raise KeyError(path)  # a parameterised route, asked with parameters no route names
         if self.root is not None:
             candidate = (self.root / path).resolve()
             if candidate.is_dir():
@@ -174,7 +193,7 @@ class ReplayServer:
                 page = _Page(candidate.read_bytes(), mimetypes.guess_type(candidate.name)[0] or "text/html",
                              candidate.stat().st_mtime)
                 with self._lock:
-                    self._pages.setdefault(path, page)
+                    self._pages.setdefault((path, ()), page)
                 return page
         raise KeyError(path)
 
@@ -217,6 +236,13 @@ class _QuietServer(ThreadingHTTPServer):
         """A client that hung up mid-answer (a timeout test, a killed poller) is expected here."""
         if not isinstance(sys.exc_info()[1], ConnectionError):
             super().handle_error(request, client_address)
+
+
+_Params = tuple[tuple[str, str], ...]
+
+
+def _params_key(params: dict[str, str]) -> _Params:
+    return tuple(sorted(params.items()))
 
 
 def _norm(path: str) -> str:
@@ -278,11 +304,14 @@ def _make_handler(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
                     return
                 self._send(200, json.dumps(result).encode(), {"Content-Type": "application/json"})
                 return
-            self._serve()
+            form = parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True) if raw else []
+            self._serve(form=form)
 
-        def _serve(self, head: bool = False) -> None:
+        def _serve(self, head: bool = False, form: list[tuple[str, str]] | None = None) -> None:
             self.arrived = time.monotonic()
-            path = _norm(urlsplit(self.path).path)
+            parts = urlsplit(self.path)
+            path = _norm(parts.path)
+            params = dict(parse_qsl(parts.query, keep_blank_values=True) + (form or []))
             if server.latency:
                 time.sleep(server.latency)
             script = server._next_script(path)
@@ -293,7 +322,7 @@ def _make_handler(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
                 self._send(script.status, b"" if head else script.body, headers, path)
                 return
             try:
-                page = server._load(path)
+                page = server._load(path, params)
             except KeyError:
                 self._send(404, b"<html><body>404 Not Found</body></html>", {"Content-Type": "text/html"}, path)
                 return

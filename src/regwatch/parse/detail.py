@@ -26,12 +26,16 @@ ATTACHMENT_TYPES = ("pdf", "doc", "docx", "wps", "xls", "xlsx", "et", "ppt", "pp
 
 # 〔2026〕 is the standard; ﹝2026﹞, [2026], 【2026】, (2026) and （2026） are seen on the same sites.
 _BRACKETS = re.compile(r"[﹝\[【(（〔]\s*((?:19|20)\d\d)\s*[﹞\]】)）〕]")
+_NUMBER = r"[0-9一二三四五六七八九十百零〇]{1,6}"
+# Joint documents name each issuing body: 中国人民银行 国家外汇管理局公告〔2025〕第12号
+_ISSUERS = r"(?:[\u4e00-\u9fa5]{1,19}[部局委行办院会署室厅府] ){0,4}"
 _DOC_NUMBER = re.compile(
-    r"[\u4e00-\u9fa5A-Za-z]{1,20}〔(?:19|20)\d\d〕\s*第?\s*\d{1,5}\s*号"  # 银发〔2026〕12号, 公告〔2026〕第20号
-    r"|[\u4e00-\u9fa5]{2,20}令\s*第\s*\d{1,5}\s*号"  # 国家互联网信息办公室令第11号
-    r"|[\u4e00-\u9fa5]{0,20}〔(?:19|20)\d\d年\s*第\s*\d{1,5}\s*号〕"  # 〔2025年 第2号〕
+    rf"{_ISSUERS}[\u4e00-\u9fa5A-Za-z]{{1,20}}〔(?:19|20)\d\d〕\s*第?\s*{_NUMBER}\s*号"  # 银发〔2026〕12号
+    rf"|{_ISSUERS}[\u4e00-\u9fa5]{{2,20}}令\s*第\s*{_NUMBER}\s*号"  # 国家互联网信息办公室令第11号, 主席令第九十一号
+    rf"|[\u4e00-\u9fa5]{{0,20}}〔(?:19|20)\d\d年\s*第\s*{_NUMBER}\s*号〕"  # 〔2025年 第2号〕
 )
-_DOC_LINE = re.compile(rf"^\s*(?:{_DOC_NUMBER.pattern})\s*$")
+# On a line of its own (an announcement's number under its title): 2022年第37号
+_DOC_LINE = re.compile(rf"^\s*(?:{_DOC_NUMBER.pattern}|（?(?:19|20)\d\d年\s*第\s*{_NUMBER}\s*号）?)\s*$")
 _DATE_TEXT = r"(?:19|20)\d\d\s*(?:年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|-\d{1,2}-\d{1,2})"
 _DEADLINE = re.compile(
     rf"(?:截止(?:日期|时间)?\s*(?:为|是|至|：|:)?|截至|请于|并于|于)\s*({_DATE_TEXT})"
@@ -77,8 +81,9 @@ class Detail:
 
 
 def normalise_doc_number(text: str) -> str:
-    """Bring every bracket style around a year to 〔YYYY〕 and drop stray spaces."""
-    return re.sub(r"\s+", "", _BRACKETS.sub(r"〔\1〕", text))
+    """Bring every bracket style around a year to 〔YYYY〕; keep one space between issuing bodies only."""
+    text = " ".join(_BRACKETS.sub(r"〔\1〕", text).split())
+    return re.sub(r" (?=[〔〕第号\d])|(?<=[〔〕第号\d]) ", "", text)
 
 
 def find_doc_number(title: str, body: str) -> str | None:
@@ -89,7 +94,7 @@ def find_doc_number(title: str, body: str) -> str | None:
     head_lines = body.splitlines()[:15]
     for line in head_lines:
         if _DOC_LINE.match(normalise_doc_number(line)):
-            return normalise_doc_number(line)
+            return normalise_doc_number(line).strip("（）")
     head = _BRACKETS.sub(r"〔\1〕", body[:500])
     for match in _DOC_NUMBER.finditer(head):
         before = head[max(0, match.start() - 1):match.start()]
