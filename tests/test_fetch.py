@@ -26,7 +26,8 @@ def test_per_host_delay_spaces_request_starts(replay: ReplayServer) -> None:
     assert [r.status for r in results] == [200] * 4
     starts = [r.arrived for r in replay.log]
     gaps = [b - a for a, b in itertools.pairwise(starts)]
-    assert len(gaps) == 3 and min(gaps) >= 0.18
+    # starts are 0.2 s apart on the client; arrival adds a little jitter (a new connection's set-up)
+    assert len(gaps) == 3 and min(gaps) >= 0.1 and starts[-1] - starts[0] >= 0.55
 
 
 def test_per_host_concurrency_is_bounded(replay: ReplayServer) -> None:

@@ -44,24 +44,29 @@ def check_page(source: Source, result: FetchResult, url: str) -> CheckResult:
     page = Page(url=url, text=result.text, content_type=result.headers.get("content-type", ""))
     parser = source.parser
     if isinstance(parser, JpaasParser) and not page.text.lstrip().startswith("{"):
-        try:  # a column page: show the unit it would call
+        try:  # a column page: show the API unit it would call
             parser._unit = parser.discover(page)
+            return CheckResult(source=source.id, state="ok", next_page=parser.page_request(url, 1, None).url)
         except SourceBroken as exc:
-            return CheckResult(source=source.id, state=exc.state, error=str(exc))
-        return CheckResult(source=source.id, state="ok", next_page=parser.page_request(url, 1, None).url)
+            return _as_detail(source, page, url) or CheckResult(source=source.id, state=exc.state, error=str(exc))
     parsed = parser.parse(page)
     verdict = assess_parse(parsed)
-    if verdict is not None and not parsed.rows_read:
-        detail = extract_detail(page, source.detail)
-        if detail.found:
-            fields = dataclasses.asdict(detail)
-            published = parse_date(detail.published_at)
-            return CheckResult(source=source.id, state="ok", page="detail", rows=1, items=[
-                {"title": detail.title, "url": url, "published": published, **fields}])
+    if verdict is not None and not parsed.rows_read and (detail := _as_detail(source, page, url)):
+        return detail
     items = [{"title": i.title, "url": i.url, "published": i.published, **i.extra} for i in parsed.items]
     state, error = verdict if verdict is not None else ("ok", None)
     return CheckResult(source=source.id, state=state, error=error, items=items, rows=parsed.rows_read,
                        row_markers=parsed.row_markers, next_page=parsed.next_page_url)
+
+
+def _as_detail(source: Source, page: Page, url: str) -> CheckResult | None:
+    """A notice's own page, read with the detail extractor; None if the page is not one."""
+    detail = extract_detail(page, source.detail)
+    if not detail.found:
+        return None
+    fields = dataclasses.asdict(detail)
+    return CheckResult(source=source.id, state="ok", page="detail", rows=1,
+                       items=[{"url": url, "published": parse_date(detail.published_at), **fields}])
 
 
 def check_file(source: Source, content: bytes, url: str | None = None) -> CheckResult:

@@ -59,12 +59,12 @@ async def _one(config: Config, fetcher: Fetcher, conn: sqlite3.Connection, sourc
     error = verdict[1] if verdict else None
     if error is None:
         try:
-            detail = extract_detail(Page(url=item.url, text=result.text), source.detail)
+            detail = extract_detail(Page(url=item.url, text=result.text), source.detail, item.title)
         except Exception as exc:  # a hostile page must not stop the others
             log.exception("detail %s: extraction failed", item.url)
             detail, error = None, f"extraction failed: {exc!r}"
         if detail is not None and not detail.found:
-            error = "no title or body found on the detail page (selectors out of date?)"
+            error = "no body found on the detail page (selectors out of date?)"
         elif detail is not None:
             record_detail(conn, item.notice_id, detail)
             report.done += 1

@@ -46,10 +46,10 @@ def assess_parse(parsed: ParseResult) -> tuple[State, str | None] | None:
     """layout-changed when a page that answered 200 yields no rows or fewer than it marks."""
     if parsed.problem:
         return "layout-changed", parsed.problem
-    if not parsed.rows_read:
-        return "layout-changed", "the page answered but no notice rows were found (selectors out of date?)"
     if parsed.row_markers is not None and parsed.row_markers > parsed.rows_read:
         return "layout-changed", (
             f"only {parsed.rows_read} of {parsed.row_markers} marked rows could be read (selectors out of date?)"
         )
+    if not parsed.rows_read:
+        return "layout-changed", "the page answered but no notice rows were found (selectors out of date?)"
     return None

@@ -77,7 +77,8 @@ class Detail:
 
     @property
     def found(self) -> bool:
-        return bool(self.body or self.title)
+        """A notice's own page has a body; a list page or an error page has none."""
+        return bool(self.body)
 
 
 def normalise_doc_number(text: str) -> str:
@@ -86,11 +87,12 @@ def normalise_doc_number(text: str) -> str:
     return re.sub(r" (?=[〔〕第号\d])|(?<=[〔〕第号\d]) ", "", text)
 
 
-def find_doc_number(title: str, body: str) -> str | None:
-    """The notice's own 文号: in its title, else a line of its own near the top, else early in the body."""
-    match = _DOC_NUMBER.search(normalise_doc_number(title))
-    if match:
-        return normalise_doc_number(match.group(0))
+def find_doc_number(title: str, body: str, other_title: str = "") -> str | None:
+    """The notice's own 文号: in its title(s), else a line of its own near the top, else early in the body."""
+    for text in (title, other_title):
+        match = _DOC_NUMBER.search(normalise_doc_number(text))
+        if match:
+            return normalise_doc_number(match.group(0))
     head_lines = body.splitlines()[:15]
     for line in head_lines:
         if _DOC_LINE.match(normalise_doc_number(line)):
@@ -178,8 +180,8 @@ def body_text(element: lxml.html.HtmlElement) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def extract_detail(page: Page, options: DetailOptions) -> Detail:
-    """Read a detail page; fields the page does not give stay None."""
+def extract_detail(page: Page, options: DetailOptions, list_title: str = "") -> Detail:
+    """Read a detail page; fields the page does not give stay None. The list's title may hold the 文号."""
     root = parse_html(page.text)
     detail = Detail()
     title_el = next(iter(css(options.title)(root)), None)
@@ -197,6 +199,6 @@ def extract_detail(page: Page, options: DetailOptions) -> Detail:
         if attachment and attachment.url not in seen:
             seen.add(attachment.url)
             detail.attachments.append(attachment)
-    detail.doc_number = find_doc_number(detail.title or "", detail.body)
+    detail.doc_number = find_doc_number(list_title, detail.body, detail.title or "")
     detail.deadline = find_deadline(detail.body)
     return detail
