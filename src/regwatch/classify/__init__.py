@@ -1,0 +1,163 @@
+"""Classify: put each notice in one bulletin category, with topic tags, document type and status.
+
+Rules are data (`rules.toml`, or a user's own file): each rule names what it votes for
+(`category`, `tag`, `doc_type` or `status`), regular expressions in Chinese and English, a weight,
+exclusion contexts that are blanked out before matching (工业和信息化部 must not count as 信息化),
+and optionally the sources or agencies it applies to (a prior: a drafts column leans to
+Legislation). Title hits count fully, body hits at `body_weight`. Every verdict keeps the ids of
+the rules that fired and the rule file's version, so it can be explained and recomputed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from .._schema import ConfigError, build, read_toml
+
+CATEGORIES = ("Legislation", "Law Enforcement", "Court Rulings", "News Reports", "Foreign Trends")
+TAGS = (
+    "personal-information", "data-security", "cybersecurity", "critical-information-infrastructure", "apps",
+    "cryptography", "facial-recognition", "blockchain", "financial-consumer-protection", "payments", "telecom",
+    "algorithms", "ai", "minors", "cross-border-data", "online-content", "e-commerce", "antitrust",
+    "product-safety", "food-safety",
+)
+DOC_TYPES = (
+    "law", "administrative regulation", "departmental rule", "normative document", "national standard",
+    "draft for comment", "circular", "penalty decision", "announcement", "interpretation", "news",
+)
+STATUSES = ("draft", "final")
+_VALUES = {"category": CATEGORIES, "tag": TAGS, "doc_type": DOC_TYPES, "status": STATUSES}
+
+
+def _valid_patterns(patterns: list[str]) -> str | None:
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            return f"invalid regular expression {pattern!r}: {exc}"
+    return None
+
+
+@dataclass(frozen=True)
+class RuleEntry:
+    """A `[[rule]]` table of the rule file."""
+
+    id: str
+    sets: Literal["category", "tag", "doc_type", "status"]
+    value: str
+    patterns: list[str] = field(default_factory=list, metadata={"check": _valid_patterns})  # empty: a pure prior
+    weight: float = 1.0
+    exclude: list[str] = field(default_factory=list, metadata={"check": _valid_patterns})  # blanked out first
+    fields: Literal["title", "body", "both"] = "both"
+    sources: list[str] = field(default_factory=list)  # only for these source ids or agencies (empty: all)
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Scoring:
+    body_weight: float = 0.35  # a body hit counts this much of a title hit
+    body_chars: int = 3000  # how much of the body is read
+    category_min: float = 0.5  # below this the notice is filed as News Reports
+    tag_min: float = 1.0  # a tag needs this much evidence
+    default_category: str = "News Reports"
+    default_doc_type: str = "news"
+
+
+@dataclass(frozen=True)
+class RuleFile:
+    version: str
+    scoring: Scoring = field(default_factory=Scoring)
+    rule: list[RuleEntry] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    category: str
+    tags: list[str]
+    doc_type: str
+    status: str
+    rules: list[str]  # ids of the rules that fired, strongest first
+    version: str
+    scores: dict[str, float] = field(default_factory=dict, compare=False)  # category scores, for --explain
+
+    def as_json(self) -> dict:
+        return {"category": self.category, "tags": self.tags, "doc_type": self.doc_type, "status": self.status,
+                "rules": self.rules, "rules_version": self.version}
+
+
+@dataclass
+class _Compiled:
+    entry: RuleEntry
+    pattern: re.Pattern[str] | None
+    mask: re.Pattern[str] | None
+
+
+def default_rules_path() -> Path:
+    return Path(str(resources.files("regwatch.classify") / "rules.toml"))
+
+
+class Classifier:
+    """Applies one rule file; build once, call `classify` for each notice."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or default_rules_path()
+        data = build(RuleFile, read_toml(self.path), self.path)
+        for i, entry in enumerate(data.rule):
+            if entry.value not in _VALUES[entry.sets]:
+                raise ConfigError(self.path, f"rule[{i}].value",
+                                  f"expected one of {', '.join(_VALUES[entry.sets])} for {entry.sets}")
+        self.version = data.version
+        self.scoring = data.scoring
+        self._rules = [
+            _Compiled(e, re.compile("|".join(f"(?:{p})" for p in e.patterns), re.I) if e.patterns else None,
+                      re.compile("|".join(f"(?:{p})" for p in e.exclude), re.I) if e.exclude else None)
+            for e in data.rule
+        ]
+
+    def classify(self, title: str, body: str = "", source: str = "", agency: str = "") -> Verdict:
+        scores: dict[tuple[str, str], float] = {}
+        fired: list[tuple[float, str]] = []
+        body = body[: self.scoring.body_chars]
+        masked: dict[int, tuple[str, str]] = {}
+        for rule in self._rules:
+            entry = rule.entry
+            if entry.sources and source not in entry.sources and agency not in entry.sources:
+                continue
+            if rule.pattern is None:
+                score = entry.weight
+            else:
+                texts = masked.get(id(rule.mask))
+                if texts is None:
+                    texts = (rule.mask.sub("□", title), rule.mask.sub("□", body)) if rule.mask else (title, body)
+                    masked[id(rule.mask)] = texts
+                score = 0.0
+                if entry.fields != "body" and rule.pattern.search(texts[0]):
+                    score += entry.weight
+                if entry.fields != "title" and body and rule.pattern.search(texts[1]):
+                    score += entry.weight * self.scoring.body_weight
+            if score:
+                key = (entry.sets, entry.value)
+                scores[key] = scores.get(key, 0.0) + score
+                fired.append((score, entry.id))
+        return self._verdict(scores, fired)
+
+    def _verdict(self, scores: dict[tuple[str, str], float], fired: list[tuple[float, str]]) -> Verdict:
+        s = self.scoring
+
+        def best(kind: str, default: str, minimum: float) -> str:
+            candidates = [(v, k[1]) for k, v in scores.items() if k[0] == kind and v >= minimum]
+            return max(candidates)[1] if candidates else default
+
+        category_scores = {k[1]: round(v, 3) for k, v in scores.items() if k[0] == "category"}
+        tags = sorted((k[1] for k, v in scores.items() if k[0] == "tag" and v >= s.tag_min), key=TAGS.index)
+        doc_type = best("doc_type", s.default_doc_type, 0.5)
+        status = "draft" if scores.get(("status", "draft"), 0) > scores.get(("status", "final"), 0) else "final"
+        return Verdict(
+            category=best("category", s.default_category, s.category_min), tags=tags, doc_type=doc_type,
+            status=status, rules=[rule_id for _, rule_id in sorted(fired, key=lambda f: -f[0])],
+            version=self.version, scores=category_scores,
+        )
