@@ -17,8 +17,10 @@ import sqlite_utils
 from . import __version__
 from ._schema import ConfigError, dump_toml, to_plain
 from .check import check_file, check_url
+from .classify import Classifier
 from .config import Config, find_config_file, load_config
 from .poll import due_sources, poll_sources
+from .store.classification import reclassify_all
 from .store.db import open_db
 from .watchlist import Source, load_watchlists, shipped_watchlists
 
@@ -48,6 +50,10 @@ class App:
                 raise ConfigError(self.config_file, "sources", f"unknown source id(s): {', '.join(unknown)}")
             sources = {k: v for k, v in sources.items() if k in self.config.sources}
         return sources
+
+    @cached_property
+    def classifier(self) -> Classifier:
+        return Classifier(Path(self.config.classify.rules).expanduser() if self.config.classify.rules else None)
 
     @cached_property
     def db(self) -> sqlite_utils.Database:
@@ -108,7 +114,7 @@ def poll(ctx: click.Context, source_ids: tuple[str, ...], poll_all: bool) -> Non
     if not sources:
         click.echo("no source is due (use --all to poll anyway)")
         return
-    reports, details = asyncio.run(poll_sources(app.config, app.db.conn, sources))
+    reports, details = asyncio.run(poll_sources(app.config, app.db.conn, sources, app.classifier))
     for r in sorted(reports, key=lambda r: r.source_id):
         detail = f"{r.seen} seen, {r.new} new, {r.edited} edited" + (" (baseline)" if r.baseline else "")
         line = f"{r.source_id:<24} {r.state:<15} {detail}"
@@ -123,14 +129,22 @@ def poll(ctx: click.Context, source_ids: tuple[str, ...], poll_all: bool) -> Non
 @click.option("--since", metavar="DATE", help="Published on or after DATE (YYYY-MM-DD).")
 @click.option("--agency", metavar="X", help="Only this agency (CAC, MIIT, PBC, SAMR).")
 @click.option("--source", "source_id", metavar="ID", help="Only this source.")
+@click.option("--category", help="Only this category (e.g. Legislation).")
+@click.option("--tag", help="Only notices with this tag (e.g. personal-information).")
 @click.option("--limit", default=100, show_default=True, help="At most this many, newest first.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON document (see README).")
 @click.pass_context
-def notices(ctx: click.Context, since: str | None, agency: str | None, source_id: str | None, limit: int,
-            as_json: bool) -> None:
+def notices(ctx: click.Context, since: str | None, agency: str | None, source_id: str | None,
+            category: str | None, tag: str | None, limit: int, as_json: bool) -> None:
     """List stored notices, newest first."""
     app = _app(ctx)
     where, params = ["1 = 1"], []
+    if category:
+        where.append("lower(category) = lower(?)")
+        params.append(category)
+    if tag:
+        where.append("EXISTS (SELECT 1 FROM json_each(notices.tags) WHERE value = ?)")
+        params.append(tag)
     if since:
         where.append("COALESCE(published, substr(first_seen, 1, 10)) >= ?")
         params.append(since)
@@ -141,21 +155,26 @@ def notices(ctx: click.Context, since: str | None, agency: str | None, source_id
         where.append("source_id = ?")
         params.append(source_id)
     rows = list(app.db.query(
-        "SELECT id, source_id, agency, title, url, published, first_seen, version, baseline FROM notices"
+        "SELECT * FROM notices"
         f" WHERE {' AND '.join(where)} ORDER BY COALESCE(published, '') DESC, id DESC LIMIT ?",
         [*params, limit],
     ))
     if as_json:
         items = [{
             "id": r["id"], "source": r["source_id"], "agency": r["agency"], "title": r["title"],
-            "url": r["url"], "published": r["published"], "first_seen": r["first_seen"],
-            "version": r["version"], "baseline": bool(r["baseline"]),
+            "url": r["url"], "published": r["published"], "published_at": r["published_at"],
+            "first_seen": r["first_seen"], "version": r["version"], "baseline": bool(r["baseline"]),
+            "category": r["category"], "tags": json.loads(r["tags"]), "doc_type": r["doc_type"],
+            "status": r["status"], "issuer": r["issuer"], "doc_number": r["doc_number"],
+            "deadline": r["deadline"], "detail_state": r["detail_state"],
         } for r in rows]
         click.echo(json.dumps({"count": len(items), "notices": items}, ensure_ascii=False, indent=2))
         return
     for r in rows:
-        click.echo(f"{r['published'] or '----------'}  {r['agency']:<5} {r['source_id']:<22} {r['title']}")
-        click.echo(f"{'':12}{r['url'] or ''}")
+        click.echo(f"{r['published'] or '----------'}  {r['agency']:<5} {r['category'] or '':<16} {r['title']}")
+        extras = [r["doc_number"], f"deadline {r['deadline']}" if r["deadline"] else None,
+                  ", ".join(json.loads(r["tags"])) or None]
+        click.echo(f"{'':12}{r['url'] or ''}  {'  '.join(e for e in extras if e)}")
 
 
 @main.command()
@@ -231,6 +250,75 @@ def check_source(ctx: click.Context, source_id: str, from_file: Path | None, url
             click.echo(f"next page: {result.next_page}")
     if result.state != "ok":
         ctx.exit(1)
+
+
+@main.command()
+@click.argument("text", required=False)
+@click.option("--body", "body_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A file with the notice's body text.")
+@click.option("--source", "source_id", default="", metavar="ID", help="Classify as if from this source (priors).")
+@click.option("--explain", is_flag=True, help="Show the scores and the rules that fired.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Read one title (or a JSON object with title, body, source) per line on stdin; "
+                   "write one JSON object per line.")
+@click.pass_context
+def classify(ctx: click.Context, text: str | None, body_file: Path | None, source_id: str, explain: bool,
+             as_json: bool) -> None:
+    """Classify a title (or, with --json, many) the way stored notices are classified."""
+    app: App = ctx.obj
+    classifier = app.classifier
+    if as_json:
+        _classify_stream(classifier, source_id)
+        return
+    if not text:
+        raise click.UsageError("give a TEXT to classify, or --json to read titles from stdin")
+    agency = source_id.split("-")[0].upper() if source_id else ""
+    body = body_file.read_text(encoding="utf-8") if body_file else ""
+    verdict = classifier.classify(text, body, source_id, agency)
+    click.echo(f"category: {verdict.category}")
+    click.echo(f"tags:     {', '.join(verdict.tags) or '(none)'}")
+    click.echo(f"type:     {verdict.doc_type} ({verdict.status})")
+    if explain:
+        click.echo(f"rules {verdict.version} ({classifier.path}):")
+        for category, score in sorted(verdict.scores.items(), key=lambda kv: -kv[1]):
+            click.echo(f"  {category:<16} {score:+.2f}")
+        notes = classifier.notes()
+        for rule_id in verdict.rules:
+            click.echo(f"  fired: {rule_id}" + (f" — {notes[rule_id]}" if notes.get(rule_id) else ""))
+
+
+def _classify_stream(classifier: Classifier, source_id: str) -> None:
+    """JSON lines in, JSON lines out; a bad line gets an error object and the run goes on."""
+    out = sys.stdout
+    for number, raw in enumerate(sys.stdin.buffer, start=1):
+        try:
+            line = raw.decode("utf-8").strip()
+            if not line:
+                raise ValueError("empty line")
+            record = json.loads(line) if line.startswith("{") else {"title": line}
+            if not isinstance(record, dict) or not isinstance(record.get("title"), str) or not record["title"]:
+                raise ValueError("a JSON line needs a non-empty string \"title\"")
+            source = str(record.get("source") or source_id)
+            verdict = classifier.classify(record["title"], str(record.get("body") or ""), source,
+                                          source.split("-")[0].upper())
+            result = {"title": record["title"], "category": verdict.category, "tags": verdict.tags,
+                      "doc_type": verdict.doc_type, "status": verdict.status, "rules": verdict.rules}
+        except (UnicodeDecodeError, ValueError) as exc:
+            result = {"line": number, "error": f"{type(exc).__name__}: {exc}"[:300]}
+        out.write(json.dumps(result, ensure_ascii=False) + "\n")
+    out.flush()
+
+
+@main.command()
+@click.pass_context
+def reclassify(ctx: click.Context) -> None:
+    """Re-run the current rules over every stored notice and report what moved."""
+    app = _app(ctx)
+    moved = reclassify_all(app.db.conn, app.classifier.classify)
+    total = sum(moved.values())
+    click.echo(f"rules {app.classifier.version}: {total} notice(s) changed")
+    for (before, after), count in sorted(moved.items(), key=lambda kv: -kv[1]):
+        click.echo(f"  {count:>5}  {before} → {after}" if before != after else f"  {count:>5}  {before} (tags/type)")
 
 
 @main.command("check-config")

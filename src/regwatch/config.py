@@ -64,6 +64,11 @@ class HealthConfig:
 
 
 @dataclass(frozen=True)
+class ClassifyConfig:
+    rules: str = ""  # a rule file of your own; empty: the rules shipped with regwatch
+
+
+@dataclass(frozen=True)
 class Config:
     database: str = ""  # empty: <data dir>/regwatch.sqlite
     watchlists: str = ""  # empty: the watchlists shipped with regwatch
@@ -74,6 +79,7 @@ class Config:
     poll: PollConfig = field(default_factory=PollConfig)
     detail: DetailConfig = field(default_factory=DetailConfig)
     health: HealthConfig = field(default_factory=HealthConfig)
+    classify: ClassifyConfig = field(default_factory=ClassifyConfig)
 
     @property
     def database_path(self) -> Path:

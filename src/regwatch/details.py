@@ -13,6 +13,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from .classify import Classifier
 from .config import Config
 from .fetch import Fetcher
 from .health import assess_response
@@ -38,18 +39,19 @@ def _host(url: str) -> str:
 
 
 async def fetch_details(
-    config: Config, fetcher: Fetcher, conn: sqlite3.Connection, sources: list[Source]
+    config: Config, fetcher: Fetcher, conn: sqlite3.Connection, sources: list[Source], classifier: Classifier
 ) -> DetailReport:
     """Fetch the due detail pages of these sources, at most `detail.max_per_poll` of them."""
     by_id = {s.id: s for s in sources}
     todo = pending_details(conn, list(by_id), config.detail.max_per_poll)
     report = DetailReport()
-    await asyncio.gather(*(_one(config, fetcher, conn, by_id[item.source_id], item, report) for item in todo))
+    await asyncio.gather(*(_one(config, fetcher, conn, by_id[item.source_id], item, report, classifier)
+                           for item in todo))
     return report
 
 
 async def _one(config: Config, fetcher: Fetcher, conn: sqlite3.Connection, source: Source,
-               item: PendingDetail, report: DetailReport) -> None:
+               item: PendingDetail, report: DetailReport, classifier: Classifier) -> None:
     if _host(item.url) not in {_host(source.url), _host(source.page_url)}:
         skip_detail(conn, item.notice_id, "detail page on another host")
         report.skipped += 1
@@ -66,7 +68,8 @@ async def _one(config: Config, fetcher: Fetcher, conn: sqlite3.Connection, sourc
         if detail is not None and not detail.found:
             error = "no body found on the detail page (selectors out of date?)"
         elif detail is not None:
-            record_detail(conn, item.notice_id, detail)
+            verdict = classifier.classify(item.title, detail.body, item.source_id, item.agency)
+            record_detail(conn, item.notice_id, detail, verdict)
             report.done += 1
             return
     state = record_detail_failure(conn, item, error or "unknown error", config.detail.max_attempts,

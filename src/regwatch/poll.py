@@ -14,6 +14,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from .classify import Classifier
 from .config import Config
 from .details import DetailReport, fetch_details
 from .fetch import Fetcher, FetchResult
@@ -52,18 +53,20 @@ def due_sources(conn: sqlite3.Connection, sources: list[Source], now: datetime |
 
 
 async def poll_sources(
-    config: Config, conn: sqlite3.Connection, sources: list[Source]
+    config: Config, conn: sqlite3.Connection, sources: list[Source], classifier: Classifier
 ) -> tuple[list[SourceReport], DetailReport]:
     """Poll the given sources concurrently (within the fetch limits), store, then fetch detail pages."""
     async with Fetcher(config.fetch) as fetcher:
-        reports = list(await asyncio.gather(*(_poll_source(config, fetcher, conn, s) for s in sources)))
+        reports = list(await asyncio.gather(*(_poll_source(config, fetcher, conn, s, classifier) for s in sources)))
         details = DetailReport()
         if config.detail.enabled:
-            details = await fetch_details(config, fetcher, conn, sources)
+            details = await fetch_details(config, fetcher, conn, sources, classifier)
         return reports, details
 
 
-async def _poll_source(config: Config, fetcher: Fetcher, conn: sqlite3.Connection, source: Source) -> SourceReport:
+async def _poll_source(
+    config: Config, fetcher: Fetcher, conn: sqlite3.Connection, source: Source, classifier: Classifier
+) -> SourceReport:
     started = datetime.now(UTC)
     row = conn.execute("SELECT etag, last_modified, baseline_at FROM sources WHERE id = ?", (source.id,)).fetchone()
     etag, last_modified, baseline_at = row or (None, None, None)
@@ -83,7 +86,7 @@ async def _poll_source(config: Config, fetcher: Fetcher, conn: sqlite3.Connectio
     poll.next_poll_at = (started + timedelta(minutes=interval)).isoformat(timespec="milliseconds")
     if poll.error is None and poll.state not in GOOD_STATES:
         poll.error = poll.state
-    summary: PollSummary = record_poll(conn, poll)
+    summary: PollSummary = record_poll(conn, poll, classifier.classify)
     if summary.health_event == "unhealthy":
         log.error("source %s is %s after %d bad polls in a row: %s", source.id, summary.state,
                   config.health.alert_after, poll.error)

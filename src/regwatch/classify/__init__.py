@@ -89,11 +89,16 @@ class Verdict:
                 "rules": self.rules, "rules_version": self.version}
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Compiled:
+    """A rule ready to run: its pattern, and which shared exclusion mask (index) applies first."""
+
     entry: RuleEntry
+    key: tuple[str, str]
     pattern: re.Pattern[str] | None
-    mask: re.Pattern[str] | None
+    mask: int  # index into Classifier._masks; 0 is "no exclusion"
+    on_title: bool
+    on_body: bool
 
 
 def default_rules_path() -> Path:
@@ -112,17 +117,29 @@ class Classifier:
                                   f"expected one of {', '.join(_VALUES[entry.sets])} for {entry.sets}")
         self.version = data.version
         self.scoring = data.scoring
-        self._rules = [
-            _Compiled(e, re.compile("|".join(f"(?:{p})" for p in e.patterns), re.I) if e.patterns else None,
-                      re.compile("|".join(f"(?:{p})" for p in e.exclude), re.I) if e.exclude else None)
-            for e in data.rule
-        ]
+        masks: dict[tuple[str, ...], int] = {(): 0}
+        self._masks: list[re.Pattern[str] | None] = [None]
+        self._rules: list[_Compiled] = []
+        for e in data.rule:
+            exclusion = tuple(e.exclude)
+            if exclusion not in masks:
+                masks[exclusion] = len(self._masks)
+                self._masks.append(re.compile("|".join(f"(?:{p})" for p in exclusion), re.I))
+            pattern = re.compile("|".join(f"(?:{p})" for p in e.patterns), re.I) if e.patterns else None
+            self._rules.append(_Compiled(e, (e.sets, e.value), pattern, masks[exclusion],
+                                         e.fields != "body", e.fields != "title"))
+
+    def notes(self) -> dict[str, str]:
+        """Each rule's note, for explanations."""
+        return {rule.entry.id: rule.entry.note for rule in self._rules}
 
     def classify(self, title: str, body: str = "", source: str = "", agency: str = "") -> Verdict:
+        """The verdict for one notice (title, optional body, and its source id and agency for priors)."""
         scores: dict[tuple[str, str], float] = {}
         fired: list[tuple[float, str]] = []
         body = body[: self.scoring.body_chars]
-        masked: dict[int, tuple[str, str]] = {}
+        body_weight = self.scoring.body_weight
+        texts: list[tuple[str, str] | None] = [(title, body)] + [None] * (len(self._masks) - 1)
         for rule in self._rules:
             entry = rule.entry
             if entry.sources and source not in entry.sources and agency not in entry.sources:
@@ -130,19 +147,20 @@ class Classifier:
             if rule.pattern is None:
                 score = entry.weight
             else:
-                texts = masked.get(id(rule.mask))
-                if texts is None:
-                    texts = (rule.mask.sub("□", title), rule.mask.sub("□", body)) if rule.mask else (title, body)
-                    masked[id(rule.mask)] = texts
+                masked = texts[rule.mask]
+                if masked is None:
+                    mask = self._masks[rule.mask]
+                    assert mask is not None
+                    masked = texts[rule.mask] = (mask.sub("□", title), mask.sub("□", body) if body else "")
                 score = 0.0
-                if entry.fields != "body" and rule.pattern.search(texts[0]):
-                    score += entry.weight
-                if entry.fields != "title" and body and rule.pattern.search(texts[1]):
-                    score += entry.weight * self.scoring.body_weight
-            if score:
-                key = (entry.sets, entry.value)
-                scores[key] = scores.get(key, 0.0) + score
-                fired.append((score, entry.id))
+                if rule.on_title and rule.pattern.search(masked[0]):
+                    score = entry.weight
+                if rule.on_body and body and rule.pattern.search(masked[1]):
+                    score += entry.weight * body_weight
+                if not score:
+                    continue
+            scores[rule.key] = scores.get(rule.key, 0.0) + score
+            fired.append((score, entry.id))
         return self._verdict(scores, fired)
 
     def _verdict(self, scores: dict[tuple[str, str], float], fired: list[tuple[float, str]]) -> Verdict:

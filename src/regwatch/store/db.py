@@ -128,7 +128,28 @@ def _v2(conn: sqlite3.Connection) -> None:
     """)
 
 
-MIGRATIONS: list[Migration] = [_v1, _v2]  # index i migrates from version i to i+1; append, never edit
+def _v3(conn: sqlite3.Connection) -> None:
+    """The classification of each notice, the rules behind it, and how it changed."""
+    _run_script(conn, """
+        ALTER TABLE notices ADD COLUMN category TEXT;
+        ALTER TABLE notices ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';   -- JSON list
+        ALTER TABLE notices ADD COLUMN doc_type TEXT;
+        ALTER TABLE notices ADD COLUMN status TEXT;
+        ALTER TABLE notices ADD COLUMN rules TEXT NOT NULL DEFAULT '[]';  -- JSON list of rule ids that fired
+        ALTER TABLE notices ADD COLUMN rules_version TEXT;
+        CREATE INDEX notices_category ON notices(category);
+        CREATE TABLE classification_history (
+            id INTEGER PRIMARY KEY,
+            notice_id INTEGER NOT NULL REFERENCES notices(id),
+            category TEXT, tags TEXT, doc_type TEXT, status TEXT, rules_version TEXT,  -- the replaced verdict
+            replaced_at TEXT NOT NULL,
+            reason TEXT NOT NULL  -- edit | detail | reclassify
+        );
+        CREATE INDEX classification_history_notice ON classification_history(notice_id);
+    """)
+
+
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3]  # index i migrates from version i to i+1; append, never edit
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

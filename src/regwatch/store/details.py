@@ -6,7 +6,9 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from ..classify import Verdict
 from ..parse.detail import Detail
+from .classification import write_verdict
 from .db import now_iso, transaction
 
 _MAX_RETRY = timedelta(hours=12)
@@ -16,6 +18,7 @@ _MAX_RETRY = timedelta(hours=12)
 class PendingDetail:
     notice_id: int
     source_id: str
+    agency: str
     url: str
     title: str
     attempts: int
@@ -27,7 +30,7 @@ def pending_details(conn: sqlite3.Connection, source_ids: list[str], limit: int)
         return []
     marks = ",".join("?" * len(source_ids))
     rows = conn.execute(
-        "SELECT id, source_id, url, title, detail_attempts FROM notices"
+        "SELECT id, source_id, agency, url, title, detail_attempts FROM notices"
         f" WHERE detail_state = 'pending' AND source_id IN ({marks})"
         " AND (detail_next_at IS NULL OR detail_next_at <= ?)"
         " ORDER BY baseline, id DESC LIMIT ?",
@@ -36,8 +39,11 @@ def pending_details(conn: sqlite3.Connection, source_ids: list[str], limit: int)
     return [PendingDetail(*row) for row in rows]
 
 
-def record_detail(conn: sqlite3.Connection, notice_id: int, detail: Detail) -> None:
-    """Store what a detail page said; values the list already gave (e.g. an API's 文号) are kept."""
+def record_detail(conn: sqlite3.Connection, notice_id: int, detail: Detail, verdict: Verdict) -> None:
+    """Store what a detail page said, and the verdict title and body now give.
+
+    Values the list already gave (e.g. an API's 文号) are kept.
+    """
     with transaction(conn):
         conn.execute(
             "UPDATE notices SET published_at = COALESCE(published_at, ?), issuer = COALESCE(issuer, ?),"
@@ -50,6 +56,7 @@ def record_detail(conn: sqlite3.Connection, notice_id: int, detail: Detail) -> N
             "INSERT OR IGNORE INTO attachments (notice_id, name, url, type) VALUES (?, ?, ?, ?)",
             [(notice_id, a.name, a.url, a.type) for a in detail.attachments],
         )
+        write_verdict(conn, notice_id, verdict, "detail")
 
 
 def record_detail_failure(

@@ -9,10 +9,12 @@ can neither lose an alert nor cause it twice.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass, field
 
 from ..parse import Item
+from .classification import Classify, write_verdict
 from .db import now_iso, transaction
 from .identity import notice_identity
 
@@ -68,8 +70,8 @@ def known_identities(conn: sqlite3.Connection, identities: list[str]) -> dict[st
     return found
 
 
-def record_poll(conn: sqlite3.Connection, poll: SourcePoll) -> PollSummary:
-    """Store one source poll: notices, history, events, the poll row and the source's state."""
+def record_poll(conn: sqlite3.Connection, poll: SourcePoll, classify: Classify) -> PollSummary:
+    """Store one source poll: notices (classified), history, events, the poll row and the source's state."""
     with transaction(conn):
         now = now_iso()
         source = conn.execute("SELECT baseline_at, state, bad_polls FROM sources WHERE id = ?",
@@ -87,7 +89,7 @@ def record_poll(conn: sqlite3.Connection, poll: SourcePoll) -> PollSummary:
              len(poll.items), poll.error),
         )
         summary = PollSummary(poll_id=cursor.lastrowid or 0, baseline=is_baseline, state=poll.state)
-        _store_items(conn, poll, summary, now)
+        _store_items(conn, poll, summary, now, classify)
         if poll.state == "ok" and not (is_baseline or summary.new_ids or summary.edited_ids):
             summary.state = "ok-no-new"
         conn.execute(
@@ -99,7 +101,9 @@ def record_poll(conn: sqlite3.Connection, poll: SourcePoll) -> PollSummary:
         return summary
 
 
-def _store_items(conn: sqlite3.Connection, poll: SourcePoll, summary: PollSummary, now: str) -> None:
+def _store_items(
+    conn: sqlite3.Connection, poll: SourcePoll, summary: PollSummary, now: str, classify: Classify
+) -> None:
     by_identity: dict[str, Item] = {}
     for item in poll.items:
         by_identity.setdefault(notice_identity(poll.source_id, item.url, item.title, item.published), item)
@@ -110,13 +114,17 @@ def _store_items(conn: sqlite3.Connection, poll: SourcePoll, summary: PollSummar
         row = known.get(identity)
         if row is None:
             extra = item.extra
+            verdict = classify(item.title, "", poll.source_id, poll.agency)
             cursor = conn.execute(
                 "INSERT INTO notices (identity, source_id, agency, url, title, published, first_seen, last_seen,"
-                " baseline, published_at, issuer, doc_number, deadline, detail_state)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " baseline, published_at, issuer, doc_number, deadline, detail_state,"
+                " category, tags, doc_type, status, rules, rules_version)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (identity, poll.source_id, poll.agency, item.url, item.title, item.published, now, now,
                  int(summary.baseline), extra.get("published_at"), extra.get("issuer"), extra.get("doc_number"),
-                 extra.get("deadline"), "pending" if poll.fetch_details and item.url else "skipped"),
+                 extra.get("deadline"), "pending" if poll.fetch_details and item.url else "skipped",
+                 verdict.category, json.dumps(verdict.tags), verdict.doc_type, verdict.status,
+                 json.dumps(verdict.rules), verdict.version),
             )
             notice_id = cursor.lastrowid or 0
             if not summary.baseline:
@@ -138,6 +146,8 @@ def _store_items(conn: sqlite3.Connection, poll: SourcePoll, summary: PollSummar
             " version = version + 1, last_seen = ? WHERE id = ?",
             (item.title, item.published, item.url, now, notice_id),
         )
+        body = conn.execute("SELECT COALESCE(body, '') FROM notices WHERE id = ?", (notice_id,)).fetchone()[0]
+        write_verdict(conn, notice_id, classify(item.title, body, poll.source_id, poll.agency), "edit")
         _add_event(conn, notice_id, "edited", version + 1, now, summary.poll_id)
         summary.edited_ids.append(notice_id)
     conn.executemany("UPDATE notices SET last_seen = ? WHERE id = ?", unchanged)

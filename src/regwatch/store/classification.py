@@ -1,0 +1,61 @@
+"""Verdicts in the store: write one, replace one (keeping the old in history), re-run the rules."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+from collections.abc import Callable
+
+from ..classify import Verdict
+from .db import now_iso, transaction
+
+Classify = Callable[[str, str, str, str], Verdict]  # (title, body, source id, agency) → verdict
+
+
+def _columns(verdict: Verdict) -> tuple:
+    return (verdict.category, json.dumps(verdict.tags), verdict.doc_type, verdict.status,
+            json.dumps(verdict.rules), verdict.version)
+
+
+def write_verdict(conn: sqlite3.Connection, notice_id: int, verdict: Verdict, reason: str) -> bool:
+    """Store a verdict (inside the caller's transaction); the old one goes to history if it differs.
+
+    Returns whether the verdict (category, tags, type or status) changed.
+    """
+    old = conn.execute("SELECT category, tags, doc_type, status, rules_version FROM notices WHERE id = ?",
+                       (notice_id,)).fetchone()
+    changed = old is None or old[0] is None or (old[0], json.loads(old[1]), old[2], old[3]) != (
+        verdict.category, verdict.tags, verdict.doc_type, verdict.status)
+    if old is not None and old[0] is not None and changed:
+        conn.execute(
+            "INSERT INTO classification_history (notice_id, category, tags, doc_type, status, rules_version,"
+            " replaced_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (notice_id, *old, now_iso(), reason))
+    if changed or old[4] != verdict.version:
+        conn.execute("UPDATE notices SET category = ?, tags = ?, doc_type = ?, status = ?, rules = ?,"
+                     " rules_version = ? WHERE id = ?", (*_columns(verdict), notice_id))
+    return changed
+
+
+def reclassify_all(conn: sqlite3.Connection, classify: Classify, batch: int = 500) -> Counter[tuple[str, str]]:
+    """Re-run the rules over every notice; update exactly those whose verdict changes.
+
+    Returns how many notices moved from one category to another (same-category changes of tags,
+    type or status count under (category, category)).
+    """
+    moved: Counter[tuple[str, str]] = Counter()
+    last_id = 0
+    while True:
+        rows = conn.execute(
+            "SELECT id, title, COALESCE(body, ''), source_id, agency, category, tags, doc_type, status"
+            " FROM notices WHERE id > ? ORDER BY id LIMIT ?", (last_id, batch)).fetchall()
+        if not rows:
+            return moved
+        with transaction(conn):
+            for notice_id, title, body, source_id, agency, category, tags, doc_type, status in rows:
+                verdict = classify(title, body, source_id, agency)
+                if (category, json.loads(tags), doc_type, status) != (
+                        verdict.category, verdict.tags, verdict.doc_type, verdict.status):
+                    write_verdict(conn, notice_id, verdict, "reclassify")
+                    moved[(category or "unclassified", verdict.category)] += 1
+        last_id = rows[-1][0]

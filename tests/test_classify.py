@@ -1,0 +1,136 @@
+"""Classification: accuracy on held-out titles, explanations, the JSON stream, storage and reclassify."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from regwatch.classify import Classifier, default_rules_path
+
+from .classify_eval import evaluate, load
+from .conftest import Install
+from .test_all_sources import site_install  # noqa: F401  (fixture)
+
+
+def test_held_out_titles_meet_the_targets() -> None:
+    report = evaluate(load("heldout"))
+    assert report.n >= 90
+    assert report.accuracy >= 0.92, report.errors
+    assert report.macro_f1 >= 0.85, report.per_category
+    assert report.tag_f1 >= 0.85, report.errors
+
+
+def test_labelled_set_is_big_enough_and_real() -> None:
+    examples = load("all")
+    assert len(examples) >= 300
+    assert len({e.title for e in examples}) == len(examples)  # no duplicates inflating the score
+    assert {e.category for e in examples} == {"Legislation", "Law Enforcement", "Court Rulings", "News Reports",
+                                              "Foreign Trends"}
+
+
+def test_english_seed_items_land_in_their_bulletin_sections() -> None:
+    seeds = [e for e in load("all") if e.source.startswith("seed:")]
+    assert len(seeds) >= 35
+    classifier = Classifier()
+    wrong = [(e.title, e.category, classifier.classify(e.title).category) for e in seeds
+             if classifier.classify(e.title).category != e.category]
+    assert wrong == []
+
+
+def test_exclusion_contexts_are_not_hits(tmp_path: Path) -> None:
+    classifier = Classifier()
+    assert "telecom" not in classifier.classify("信息通信管理局召开移动互联网应用服务能力提升工作推进会").tags
+    assert "telecom" in classifier.classify("工业和信息化部关于2021年第三季度电信服务质量的通告").tags
+    rules = tmp_path / "rules.toml"
+    rules.write_text('version = "t1"\n[[rule]]\nid = "informatisation"\nsets = "tag"\nvalue = "telecom"\n'
+                     'patterns = ["信息化"]\nexclude = ["工业和信息化部"]\n', encoding="utf-8")
+    custom = Classifier(rules)
+    assert custom.classify("工业和信息化部召开会议").tags == []
+    assert custom.classify("推进交通运输信息化建设").tags == ["telecom"]
+
+
+def test_title_counts_more_than_body() -> None:
+    classifier = Classifier()
+    assert classifier.classify("关于做好有关工作的通知", "正文提到个人信息一次。").tags == []
+    assert classifier.classify("关于做好个人信息保护工作的通知").tags == ["personal-information"]
+
+
+def run_cli(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "regwatch", *args], input=stdin, capture_output=True, timeout=60,
+                          env={"XDG_CONFIG_HOME": "/nonexistent", "PATH": "/usr/bin:/bin"})
+
+
+def test_classify_explain() -> None:
+    proc = run_cli("classify", "国家互联网信息办公室关于《个人信息出境认证办法（征求意见稿）》公开征求意见的通知",
+                   "--explain")
+    out = proc.stdout.decode()
+    assert proc.returncode == 0, proc.stderr
+    assert "category: Legislation" in out and "personal-information" in out and "cross-border-data" in out
+    assert "draft for comment (draft)" in out
+    assert "fired: draft-for-comment" in out and "fired: tag-cross-border-data" in out
+
+
+def test_classify_json_stream_survives_bad_lines() -> None:
+    lines = ["关于侵害用户权益行为的APP通报", "", "\xff\xfe not utf-8", '{"title": "x"', '{"body": "no title"}',
+             json.dumps({"title": "2026年上半年金融统计数据报告", "source": "pbc-news"}, ensure_ascii=False)]
+    stdin = b"\n".join(line.encode("latin-1") if line.startswith("\xff") else line.encode() for line in lines) + b"\n"
+    proc = run_cli("classify", "--json", stdin=stdin)
+    assert proc.returncode == 0, proc.stderr
+    out = [json.loads(line) for line in proc.stdout.decode().splitlines()]
+    assert len(out) == 6
+    assert out[0]["category"] == "Law Enforcement" and out[0]["tags"] == ["apps"] and out[0]["rules"]
+    assert [o.get("line") for o in out[1:5]] == [2, 3, 4, 5] and all("error" in o for o in out[1:5])
+    assert out[5] == {"title": "2026年上半年金融统计数据报告", "category": "News Reports", "tags": [],
+                      "doc_type": "news", "status": "final", "rules": out[5]["rules"]}
+
+
+def test_every_stored_notice_is_classified_and_reclassify_moves_exactly_the_changed(
+    site_install: Install, tmp_path: Path  # noqa: F811
+) -> None:
+    assert site_install.cli("poll").exit_code == 0
+    with site_install.db() as conn:
+        assert conn.execute("SELECT count(*) FROM notices WHERE category IS NULL OR rules_version IS NULL"
+                            ).fetchone()[0] == 0
+        before = {r["id"]: dict(r) for r in conn.execute(
+            "SELECT id, title, body, source_id, agency, category, tags, doc_type, status FROM notices")}
+    drafts = [r for r in before.values() if r["doc_type"] == "draft for comment"]
+    assert drafts
+
+    # A rule change: interpretations now count as News Reports, and a new tag rule for 标准.
+    rules = default_rules_path().read_text(encoding="utf-8")
+    rules = rules.replace('version = "', 'version = "test-', 1)
+    rules = rules.replace('id = "interpretation"\nsets = "category"\nvalue = "Legislation"',
+                          'id = "interpretation"\nsets = "category"\nvalue = "News Reports"')
+    assert 'value = "News Reports"\nweight = 2.0\nfields = "title"\npatterns = ["解读"' in rules
+    custom = tmp_path / "rules.toml"
+    custom.write_text(rules, encoding="utf-8")
+    new = Classifier(custom)
+    expected_changed = {
+        nid for nid, r in before.items()
+        if (v := new.classify(r["title"], r["body"] or "", r["source_id"], r["agency"]))
+        and (v.category, v.tags, v.doc_type, v.status) != (r["category"], json.loads(r["tags"]), r["doc_type"],
+                                                           r["status"])
+    }
+    assert expected_changed  # the change must move something for this test to mean anything
+
+    config = site_install.config_path.read_text(encoding="utf-8")
+    site_install.config_path.write_text(config + f'\n[classify]\nrules = "{custom}"\n', encoding="utf-8")
+    result = site_install.cli("reclassify")
+    assert result.exit_code == 0, result.output
+    assert f"{len(expected_changed)} notice(s) changed" in result.stdout
+    assert "Legislation → News Reports" in result.stdout
+    with site_install.db() as conn:
+        after = {r["id"]: dict(r) for r in conn.execute("SELECT id, category, tags, rules_version FROM notices")}
+        history = conn.execute("SELECT notice_id, category, reason FROM classification_history "
+                               "WHERE reason = 'reclassify'").fetchall()
+    changed = {nid for nid in before if after[nid]["category"] != before[nid]["category"]
+               or after[nid]["tags"] != before[nid]["tags"]}
+    assert changed <= expected_changed
+    assert {h["notice_id"] for h in history} == expected_changed
+    assert all(after[nid]["rules_version"].startswith("test-") for nid in expected_changed)
+    assert all(not after[nid]["rules_version"].startswith("test-") for nid in before if nid not in expected_changed)
+    assert {h["category"] for h in history} >= {"Legislation"}
+    again = site_install.cli("reclassify")
+    assert "0 notice(s) changed" in again.stdout
