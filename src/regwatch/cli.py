@@ -1,4 +1,8 @@
-"""The `regwatch` command line."""
+"""The `regwatch` command line.
+
+Heavy parts (HTTP, HTML parsing, the store) are imported inside the commands that use them, so
+quick commands such as `regwatch classify --json` start fast.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +13,19 @@ import logging
 import sys
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import sqlite_utils
 
 from . import __version__
 from ._schema import ConfigError, dump_toml, to_plain
-from .check import check_file, check_url
 from .classify import Classifier
 from .config import Config, find_config_file, load_config
-from .poll import due_sources, poll_sources
-from .store.classification import reclassify_all
-from .store.db import open_db
-from .watchlist import Source, load_watchlists, shipped_watchlists
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+    from .watchlist import Source
 
 log = logging.getLogger("regwatch")
 
@@ -39,10 +42,14 @@ class App:
 
     @cached_property
     def watchlist_dir(self) -> Path:
+        from .watchlist import shipped_watchlists
+
         return Path(self.config.watchlists).expanduser() if self.config.watchlists else shipped_watchlists()
 
     @cached_property
     def sources(self) -> dict[str, Source]:
+        from .watchlist import load_watchlists
+
         sources = load_watchlists(self.watchlist_dir)
         if self.config.sources:
             unknown = [s for s in self.config.sources if s not in sources]
@@ -57,6 +64,8 @@ class App:
 
     @cached_property
     def db(self) -> sqlite_utils.Database:
+        from .store.db import open_db
+
         return open_db(self.config.database_path)
 
     def pick_sources(self, ids: tuple[str, ...]) -> list[Source]:
@@ -107,6 +116,8 @@ def _app(ctx: click.Context) -> App:
 @click.pass_context
 def poll(ctx: click.Context, source_ids: tuple[str, ...], poll_all: bool) -> None:
     """One pass over the due (or named) sources. Exit status 1 if any source failed."""
+    from .poll import due_sources, poll_sources
+
     app = _app(ctx)
     sources = app.pick_sources(source_ids)
     if not source_ids and not poll_all:
@@ -224,6 +235,8 @@ def sources(ctx: click.Context, as_json: bool) -> None:
 def check_source(ctx: click.Context, source_id: str, from_file: Path | None, url: str | None,
                  as_json: bool) -> None:
     """Run one source's parser once and show what it finds; stores nothing. Exit 1 unless ok."""
+    from .check import check_file, check_url
+
     app = _app(ctx)
     (source,) = app.pick_sources((source_id,))
     if from_file is not None:
@@ -313,6 +326,8 @@ def _classify_stream(classifier: Classifier, source_id: str) -> None:
 @click.pass_context
 def reclassify(ctx: click.Context) -> None:
     """Re-run the current rules over every stored notice and report what moved."""
+    from .store.classification import reclassify_all
+
     app = _app(ctx)
     moved = reclassify_all(app.db.conn, app.classifier.classify)
     total = sum(moved.values())

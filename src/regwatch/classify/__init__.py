@@ -89,6 +89,87 @@ class Verdict:
                 "rules": self.rules, "rules_version": self.version}
 
 
+_META = set("\\.^$*+?{}[]()|")
+_LOOKAROUND = re.compile(r"^\(\?<?[=!]")
+
+
+def _split_alternatives(pattern: str) -> list[str] | None:
+    """Top-level alternatives of a pattern (None if its brackets do not balance)."""
+    parts, depth, start, i, in_class = [], 0, 0, 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    return None if depth else [*parts, pattern[start:]]
+
+
+def _group_end(pattern: str) -> int:
+    depth, i = 0, 0
+    while i < len(pattern):
+        if pattern[i] == "\\":
+            i += 2
+            continue
+        depth += pattern[i] == "("
+        depth -= pattern[i] == ")"
+        if depth == 0:
+            return i
+        i += 1
+    return -1
+
+
+def anchors(pattern: str) -> set[str] | None:
+    """Literal strings of which every match must contain one (lower-cased), or None if none can be derived.
+
+    A cheap `in` test on these skips most regular-expression searches: a title rarely holds the
+    words of more than a handful of rules.
+    """
+    alternatives = _split_alternatives(pattern)
+    if alternatives is None:
+        return None
+    found: set[str] = set()
+    for alt in alternatives:
+        while True:  # a leading \b or look-around only narrows a match: skip it
+            if alt.startswith("\\b"):
+                alt = alt[2:]
+            elif _LOOKAROUND.match(alt) and (end := _group_end(alt)) > 0:
+                alt = alt[end + 1:]
+            else:
+                break
+        if alt.startswith("(") and (end := _group_end(alt)) > 0 and alt[end + 1:end + 2] not in ("?", "*", "{"):
+            inner = alt[3:end] if alt.startswith("(?:") else alt[1:end]
+            sub = None if inner.startswith("?") else anchors(inner)
+            if not sub:
+                return None
+            found |= sub
+            continue
+        literal = ""
+        for i, c in enumerate(alt):
+            if c in _META:
+                if c in "?*{" and literal:
+                    literal = literal[:-1]  # the last character is optional
+                break
+            literal += c
+            if i + 1 == len(alt):
+                break
+        if not literal:
+            return None
+        found.add(literal.lower())
+    return found
+
+
 @dataclass(frozen=True)
 class _Compiled:
     """A rule ready to run: its pattern, and which shared exclusion mask (index) applies first."""
@@ -99,6 +180,7 @@ class _Compiled:
     mask: int  # index into Classifier._masks; 0 is "no exclusion"
     on_title: bool
     on_body: bool
+    anchors: frozenset[str] | None  # the rule cannot match unless one of these is in the text
 
 
 def default_rules_path() -> Path:
@@ -126,8 +208,11 @@ class Classifier:
                 masks[exclusion] = len(self._masks)
                 self._masks.append(re.compile("|".join(f"(?:{p})" for p in exclusion), re.I))
             pattern = re.compile("|".join(f"(?:{p})" for p in e.patterns), re.I) if e.patterns else None
+            literal_sets = [anchors(p) for p in e.patterns]
+            needles = None if not e.patterns or None in literal_sets else frozenset(set().union(*literal_sets))
             self._rules.append(_Compiled(e, (e.sets, e.value), pattern, masks[exclusion],
-                                         e.fields != "body", e.fields != "title"))
+                                         e.fields != "body", e.fields != "title", needles))
+        self._needles = tuple(set().union(*(r.anchors for r in self._rules if r.anchors)))
 
     def notes(self) -> dict[str, str]:
         """Each rule's note, for explanations."""
@@ -140,9 +225,13 @@ class Classifier:
         body = body[: self.scoring.body_chars]
         body_weight = self.scoring.body_weight
         texts: list[tuple[str, str] | None] = [(title, body)] + [None] * (len(self._masks) - 1)
+        lowered = f"{title}\n{body}".lower()
+        present = {needle for needle in self._needles if needle in lowered}
         for rule in self._rules:
             entry = rule.entry
             if entry.sources and source not in entry.sources and agency not in entry.sources:
+                continue
+            if rule.anchors is not None and rule.anchors.isdisjoint(present):
                 continue
             if rule.pattern is None:
                 score = entry.weight
