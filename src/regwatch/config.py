@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from . import __version__
 from ._schema import ConfigError, build, checked, non_negative, positive, read_toml, secret
@@ -68,6 +69,50 @@ class ClassifyConfig:
     rules: str = ""  # a rule file of your own; empty: the rules shipped with regwatch
 
 
+Channel = Literal["slack", "teams", "dingtalk", "feishu", "wecom", "webhook", "email"]
+
+
+def _no_dots(value: str) -> str | None:
+    return None if value and "." not in value and value.strip() == value else "expected a name without dots or spaces"
+
+
+@dataclass(frozen=True)
+class SubscriptionConfig:
+    """One `[[subscription]]`: a channel and the notices it wants. Every filter is optional."""
+
+    name: str = checked("", _no_dots)
+    channel: Channel = "webhook"
+    url: str = secret("")  # the webhook URL (it carries the platform's token)
+    secret: str = secret("")  # DingTalk/Feishu signing secret; "whsec_…" for channel = "webhook"
+    mode: Literal["instant", "digest"] = "instant"
+    agencies: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)  # any of them in title or body
+    exclude_keywords: list[str] = field(default_factory=list)
+    language: Literal["zh", "en", "both"] = "both"
+    events: list[Literal["new", "edited"]] = field(default_factory=lambda: ["new"])  # edits too: add "edited"
+    batch_over: int = checked(3, positive)  # more due notices than this go out as one batched message
+    github_signature: bool = False  # webhook only: also send X-Hub-Signature-256
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class OpsConfig:
+    subscription: str = ""  # where source-health and delivery-failure alerts go; empty: the log only
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    timeout: float = checked(15.0, positive)  # seconds per request to a channel
+    retry_base_seconds: float = checked(5.0, positive)  # backoff: uniform(0, min(max, base × 2^attempt))
+    retry_max_seconds: float = checked(3600.0, positive)
+    give_up_after_hours: float = checked(72.0, positive)  # a delivery still failing then is dead
+    hold_for_details_minutes: float = checked(10.0, non_negative)  # wait this long for 文号/deadline
+    sending_timeout_minutes: float = checked(5.0, positive)  # a 'sending' row older than this was cut off
+
+
 @dataclass(frozen=True)
 class Config:
     database: str = ""  # empty: <data dir>/regwatch.sqlite
@@ -80,6 +125,13 @@ class Config:
     detail: DetailConfig = field(default_factory=DetailConfig)
     health: HealthConfig = field(default_factory=HealthConfig)
     classify: ClassifyConfig = field(default_factory=ClassifyConfig)
+    subscription: list[SubscriptionConfig] = field(default_factory=list)
+    ops: OpsConfig = field(default_factory=OpsConfig)
+    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+
+    def subscriptions(self, mode: str | None = None) -> list[SubscriptionConfig]:
+        """Enabled subscriptions, optionally of one mode."""
+        return [s for s in self.subscription if s.enabled and (mode is None or s.mode == mode)]
 
     @property
     def database_path(self) -> Path:
@@ -103,7 +155,27 @@ def load_config(path: Path | None) -> Config:
     """Read and validate a config file (None: defaults); raises ConfigError with a one-line message."""
     if path is None:
         return Config()
-    return build(Config, read_toml(path), path)
+    config = build(Config, read_toml(path), path)
+    _check_subscriptions(config, path)
+    return config
+
+
+def _check_subscriptions(config: Config, path: Path) -> None:
+    """What one table cannot check alone: unique names, required URLs, the ops target."""
+    names: set[str] = set()
+    for i, sub in enumerate(config.subscription):
+        key = f"subscription[{i}]"
+        if not sub.name:
+            raise ConfigError(path, f"{key}.name", "required key is missing (expected a unique name)")
+        if sub.name in names:
+            raise ConfigError(path, f"{key}.name", f"the name {sub.name!r} is used twice")
+        names.add(sub.name)
+        if sub.channel != "email" and not sub.url.startswith(("https://", "http://")):
+            raise ConfigError(path, f"{key}.url", f"expected the {sub.channel} webhook URL (http:// or https://)")
+        if sub.channel == "webhook" and sub.secret and not sub.secret.startswith("whsec_"):
+            raise ConfigError(path, f"{key}.secret", "expected a Standard Webhooks secret starting with whsec_")
+    if config.ops.subscription and config.ops.subscription not in names:
+        raise ConfigError(path, "ops.subscription", f"no subscription is named {config.ops.subscription!r}")
 
 
 __all__ = ["Config", "ConfigError", "DetailConfig", "FetchConfig", "HealthConfig", "PollConfig", "load_config"]

@@ -149,7 +149,44 @@ def _v3(conn: sqlite3.Connection) -> None:
     """)
 
 
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3]  # index i migrates from version i to i+1; append, never edit
+def _v4(conn: sqlite3.Connection) -> None:
+    """The outbox: one row per (subscription, thing to say), and a log of messages sent."""
+    _run_script(conn, """
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            subscription TEXT NOT NULL,
+            dedupe_key TEXT NOT NULL,          -- event:<id> | health:<id> | dead:<subscription>:<row id>
+            kind TEXT NOT NULL CHECK (kind IN ('new', 'edited', 'health', 'ops')),
+            notice_id INTEGER REFERENCES notices(id),
+            event_id INTEGER REFERENCES events(id),
+            health_event_id INTEGER REFERENCES health_events(id),
+            ops_text TEXT,                     -- the message of an 'ops' row
+            -- pending | sending | retrying | sent | dead | filtered
+            state TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT,
+            sending_since TEXT,
+            message_key TEXT,                  -- idempotency key of the message carrying this row
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            UNIQUE (subscription, dedupe_key)
+        );
+        CREATE INDEX outbox_due ON outbox(subscription, state, next_attempt_at);
+        CREATE TABLE deliveries (              -- one row per message a channel answered (rate limits, audit)
+            id INTEGER PRIMARY KEY,
+            subscription TEXT NOT NULL,
+            message_key TEXT NOT NULL,
+            sent_at TEXT NOT NULL,
+            outcome TEXT NOT NULL,             -- ok | retry | permanent | ambiguous
+            detail TEXT,
+            items INTEGER NOT NULL
+        );
+        CREATE INDEX deliveries_subscription ON deliveries(subscription, sent_at);
+    """)
+
+
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4]  # index i migrates from version i to i+1; append, never edit
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

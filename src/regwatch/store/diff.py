@@ -17,8 +17,10 @@ from ..parse import Item
 from .classification import Classify, write_verdict
 from .db import now_iso, transaction
 from .identity import notice_identity
+from .outbox import Routing, queue_event, queue_health
 
 _LOOKUP_CHUNK = 500  # identities per SELECT … IN (…)
+NO_ROUTING = Routing()  # no subscriptions: events are still recorded, nothing is queued
 
 
 @dataclass
@@ -70,8 +72,11 @@ def known_identities(conn: sqlite3.Connection, identities: list[str]) -> dict[st
     return found
 
 
-def record_poll(conn: sqlite3.Connection, poll: SourcePoll, classify: Classify) -> PollSummary:
-    """Store one source poll: notices (classified), history, events, the poll row and the source's state."""
+def record_poll(
+    conn: sqlite3.Connection, poll: SourcePoll, classify: Classify, routing: Routing = NO_ROUTING
+) -> PollSummary:
+    """Store one source poll: notices (classified), history, events and their outbox rows, the poll
+    row and the source's state — all in one transaction."""
     with transaction(conn):
         now = now_iso()
         source = conn.execute("SELECT baseline_at, state, bad_polls FROM sources WHERE id = ?",
@@ -89,7 +94,7 @@ def record_poll(conn: sqlite3.Connection, poll: SourcePoll, classify: Classify) 
              len(poll.items), poll.error),
         )
         summary = PollSummary(poll_id=cursor.lastrowid or 0, baseline=is_baseline, state=poll.state)
-        _store_items(conn, poll, summary, now, classify)
+        _store_items(conn, poll, summary, now, classify, routing)
         if poll.state == "ok" and not (is_baseline or summary.new_ids or summary.edited_ids):
             summary.state = "ok-no-new"
         conn.execute(
@@ -97,12 +102,13 @@ def record_poll(conn: sqlite3.Connection, poll: SourcePoll, classify: Classify) 
             (len(summary.new_ids), len(summary.edited_ids), summary.state, summary.poll_id),
         )
         _update_source(conn, poll, summary.state, now, is_baseline, previous_state)
-        summary.health_event = _health_event(conn, poll, summary.state, bad_polls, now)
+        summary.health_event = _health_event(conn, poll, summary.state, bad_polls, now, routing)
         return summary
 
 
 def _store_items(
-    conn: sqlite3.Connection, poll: SourcePoll, summary: PollSummary, now: str, classify: Classify
+    conn: sqlite3.Connection, poll: SourcePoll, summary: PollSummary, now: str, classify: Classify,
+    routing: Routing,
 ) -> None:
     by_identity: dict[str, Item] = {}
     for item in poll.items:
@@ -128,7 +134,7 @@ def _store_items(
             )
             notice_id = cursor.lastrowid or 0
             if not summary.baseline:
-                _add_event(conn, notice_id, "new", 1, now, summary.poll_id)
+                _add_event(conn, notice_id, "new", 1, now, summary.poll_id, routing)
                 summary.new_ids.append(notice_id)
             continue
         notice_id, owner, title, published, version = row
@@ -148,16 +154,19 @@ def _store_items(
         )
         body = conn.execute("SELECT COALESCE(body, '') FROM notices WHERE id = ?", (notice_id,)).fetchone()[0]
         write_verdict(conn, notice_id, classify(item.title, body, poll.source_id, poll.agency), "edit")
-        _add_event(conn, notice_id, "edited", version + 1, now, summary.poll_id)
+        _add_event(conn, notice_id, "edited", version + 1, now, summary.poll_id, routing)
         summary.edited_ids.append(notice_id)
     conn.executemany("UPDATE notices SET last_seen = ? WHERE id = ?", unchanged)
 
 
-def _add_event(conn: sqlite3.Connection, notice_id: int, kind: str, version: int, now: str, poll_id: int) -> None:
-    conn.execute(
+def _add_event(conn: sqlite3.Connection, notice_id: int, kind: str, version: int, now: str, poll_id: int,
+               routing: Routing) -> None:
+    cursor = conn.execute(
         "INSERT OR IGNORE INTO events (notice_id, kind, version, created_at, poll_id) VALUES (?, ?, ?, ?, ?)",
         (notice_id, kind, version, now, poll_id),
     )
+    if cursor.rowcount:
+        queue_event(conn, routing, cursor.lastrowid or 0, notice_id, kind, now)
 
 
 def _update_source(
@@ -180,7 +189,8 @@ def _update_source(
         )
 
 
-def _health_event(conn: sqlite3.Connection, poll: SourcePoll, state: str, bad_before: int, now: str) -> str | None:
+def _health_event(conn: sqlite3.Connection, poll: SourcePoll, state: str, bad_before: int, now: str,
+                  routing: Routing) -> str | None:
     """One 'unhealthy' event when a source reaches `alert_after` bad polls in a row, one 'recovered' after."""
     kind = None
     if not poll.good and bad_before + 1 == poll.alert_after:
@@ -188,8 +198,9 @@ def _health_event(conn: sqlite3.Connection, poll: SourcePoll, state: str, bad_be
     elif poll.good and bad_before >= poll.alert_after:
         kind = "recovered"
     if kind:
-        conn.execute(
+        cursor = conn.execute(
             "INSERT INTO health_events (source_id, kind, state, message, created_at) VALUES (?, ?, ?, ?, ?)",
             (poll.source_id, kind, state, poll.error, now),
         )
+        queue_health(conn, routing, cursor.lastrowid or 0, now)
     return kind

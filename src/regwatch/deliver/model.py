@@ -1,0 +1,109 @@
+"""What a message says, independent of the platform it goes to."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..config import SubscriptionConfig
+
+
+@dataclass(frozen=True)
+class Item:
+    """One notice (or one operations note) inside a message."""
+
+    kind: str  # new | edited | health | ops
+    title: str
+    url: str | None = None
+    agency: str = ""
+    source: str = ""
+    category: str | None = None
+    tags: tuple[str, ...] = ()
+    doc_type: str | None = None
+    status: str | None = None
+    published: str | None = None
+    published_at: str | None = None
+    doc_number: str | None = None
+    deadline: str | None = None
+    issuer: str | None = None
+    summary: str = ""
+    notice_id: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The item in the generic webhook body (schema "regwatch/1", documented in the README)."""
+        return {"event": self.kind, "id": self.notice_id, "title": self.title, "url": self.url,
+                "agency": self.agency, "source": self.source, "category": self.category, "tags": list(self.tags),
+                "doc_type": self.doc_type, "status": self.status, "published": self.published,
+                "published_at": self.published_at, "doc_number": self.doc_number, "deadline": self.deadline,
+                "issuer": self.issuer, "summary": self.summary}
+
+
+@dataclass
+class Message:
+    """One message to send: its items, its language, and the key that makes a resend recognisable."""
+
+    items: list[Item]
+    language: str
+    key: str
+    row_ids: list[int] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return self.items[0].kind if len({i.kind for i in self.items}) == 1 else "mixed"
+
+
+_SENTENCE_END = re.compile(r"(?<=[。！？；])")
+
+
+def summary_of(body: str | None, limit: int = 160) -> str:
+    """The first sentences of a body, up to about `limit` characters."""
+    text = " ".join((body or "").split())
+    if len(text) <= limit:
+        return text
+    out = ""
+    for sentence in _SENTENCE_END.split(text):
+        if len(out) + len(sentence) > limit:
+            break
+        out += sentence
+    return out or text[: limit - 1] + "…"
+
+
+def item_from_row(row: Any) -> Item:
+    """An outbox row joined with its notice or health event → an Item."""
+    if row["kind"] == "health":
+        verb = "recovered" if row["health_kind"] == "recovered" else f"is {row['health_state']}"
+        text = f"Source {row['health_source']} {verb}"
+        if row["health_kind"] != "recovered" and row["health_message"]:
+            text += f": {row['health_message']}"
+        return Item(kind="health", title=text, source=row["health_source"] or "", published_at=row["health_at"])
+    if row["kind"] == "ops":
+        return Item(kind="ops", title=row["ops_text"] or "")
+    return Item(
+        kind=row["kind"], title=row["title"], url=row["url"], agency=row["agency"], source=row["source_id"],
+        category=row["category"], tags=tuple(json.loads(row["tags"] or "[]")), doc_type=row["doc_type"],
+        status=row["status"], published=row["published"], published_at=row["published_at"],
+        doc_number=row["doc_number"], deadline=row["deadline"], issuer=row["issuer"],
+        summary=summary_of(row["body"]), notice_id=row["notice_id"],
+    )
+
+
+def wanted(sub: SubscriptionConfig, item: Item, body: str = "") -> bool:
+    """Whether a subscription's filters select this item (operations notes always pass)."""
+    if item.kind in ("health", "ops"):
+        return True
+    if item.kind not in sub.events:
+        return False
+    if sub.agencies and item.agency.upper() not in {a.upper() for a in sub.agencies}:
+        return False
+    if sub.sources and item.source not in sub.sources:
+        return False
+    if sub.categories and (item.category or "").lower() not in {c.lower() for c in sub.categories}:
+        return False
+    if sub.tags and not set(sub.tags) & set(item.tags):
+        return False
+    text = f"{item.title}\n{body}".lower()
+    if sub.keywords and not any(k.lower() in text for k in sub.keywords):
+        return False
+    return not any(k.lower() in text for k in sub.exclude_keywords)

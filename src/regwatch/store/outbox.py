@@ -1,0 +1,122 @@
+"""The outbox: what each subscription still has to be told, and what happened when we tried.
+
+Rows are created in the transaction that stores the notice (or the health event), so nothing is
+queued twice (UNIQUE per subscription and thing) and nothing stored is forgotten. The sender marks
+rows `sending` and commits *before* it sends; a row found still `sending` after a crash is sent
+again with the same message key, so a receiver can drop the repeat.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from .db import now_iso, transaction
+
+
+@dataclass(frozen=True)
+class Routing:
+    """Who hears about what: instant subscriptions get notice events, `ops` gets health events."""
+
+    instant: tuple[str, ...] = ()
+    ops: str | None = None
+
+
+def queue_event(conn: sqlite3.Connection, routing: Routing, event_id: int, notice_id: int, kind: str,
+                now: str) -> None:
+    conn.executemany(
+        "INSERT OR IGNORE INTO outbox (subscription, dedupe_key, kind, notice_id, event_id, next_attempt_at,"
+        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(name, f"event:{event_id}", kind, notice_id, event_id, now, now) for name in routing.instant],
+    )
+
+
+def queue_health(conn: sqlite3.Connection, routing: Routing, health_event_id: int, now: str) -> None:
+    if routing.ops:
+        conn.execute(
+            "INSERT OR IGNORE INTO outbox (subscription, dedupe_key, kind, health_event_id, next_attempt_at,"
+            " created_at) VALUES (?, ?, 'health', ?, ?, ?)",
+            (routing.ops, f"health:{health_event_id}", health_event_id, now, now),
+        )
+
+
+def queue_ops(conn: sqlite3.Connection, subscription: str, dedupe_key: str, text: str) -> None:
+    now = now_iso()
+    conn.execute(
+        "INSERT OR IGNORE INTO outbox (subscription, dedupe_key, kind, ops_text, next_attempt_at, created_at)"
+        " VALUES (?, ?, 'ops', ?, ?, ?)", (subscription, dedupe_key, text, now, now))
+
+
+def recover_interrupted(conn: sqlite3.Connection, older_than: timedelta) -> int:
+    """Rows left `sending` by a process that died: due again, keeping their message key."""
+    cutoff = (datetime.now(UTC) - older_than).isoformat(timespec="milliseconds")
+    with transaction(conn):
+        return conn.execute(
+            "UPDATE outbox SET state = 'pending', next_attempt_at = ?, last_error = 'interrupted while sending'"
+            " WHERE state = 'sending' AND sending_since <= ?", (now_iso(), cutoff)).rowcount
+
+
+def due_rows(conn: sqlite3.Connection, subscription: str, now: str) -> list[sqlite3.Row]:
+    """Rows of a subscription that may be sent now, oldest first, with their notice's fields."""
+    conn.row_factory = sqlite3.Row
+    try:
+        return conn.execute(
+            "SELECT o.*, n.title, n.url, n.agency, n.source_id, n.category, n.tags, n.doc_type, n.status,"
+            " n.published, n.published_at, n.doc_number, n.deadline, n.issuer, n.body, n.detail_state,"
+            " h.source_id AS health_source, h.kind AS health_kind, h.state AS health_state,"
+            " h.message AS health_message, h.created_at AS health_at"
+            " FROM outbox o LEFT JOIN notices n ON n.id = o.notice_id"
+            " LEFT JOIN health_events h ON h.id = o.health_event_id"
+            " WHERE o.subscription = ? AND o.state IN ('pending', 'retrying') AND o.next_attempt_at <= ?"
+            " ORDER BY o.id", (subscription, now)).fetchall()
+    finally:
+        conn.row_factory = None
+
+
+def mark_filtered(conn: sqlite3.Connection, ids: list[int]) -> None:
+    with transaction(conn):
+        conn.executemany("UPDATE outbox SET state = 'filtered' WHERE id = ?", [(i,) for i in ids])
+
+
+def mark_sending(conn: sqlite3.Connection, ids: list[int], message_key: str) -> None:
+    with transaction(conn):
+        conn.executemany(
+            "UPDATE outbox SET state = 'sending', sending_since = ?, message_key = ?, attempts = attempts + 1"
+            " WHERE id = ?", [(now_iso(), message_key, i) for i in ids])
+
+
+def record_outcome(conn: sqlite3.Connection, subscription: str, ids: list[int], message_key: str, outcome: str,
+                   detail: str, next_attempt_at: str | None, dead: bool) -> None:
+    """After a channel answered (or did not): sent, retrying (maybe keeping the key), or dead."""
+    now = now_iso()
+    with transaction(conn):
+        conn.execute(
+            "INSERT INTO deliveries (subscription, message_key, sent_at, outcome, detail, items)"
+            " VALUES (?, ?, ?, ?, ?, ?)", (subscription, message_key, now, outcome, detail, len(ids)))
+        if outcome == "ok":
+            conn.executemany("UPDATE outbox SET state = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
+                             [(now, i) for i in ids])
+            return
+        state = "dead" if dead else "retrying"
+        # After an ambiguous attempt the same message must go again under the same key; after a
+        # definite failure the rows may be regrouped, so the key is dropped.
+        keep_key = outcome == "ambiguous"
+        conn.executemany(
+            "UPDATE outbox SET state = ?, next_attempt_at = ?, last_error = ?,"
+            " message_key = CASE WHEN ? THEN message_key END WHERE id = ?",
+            [(state, next_attempt_at, detail, keep_key, i) for i in ids])
+
+
+def messages_since(conn: sqlite3.Connection, subscription: str, seconds: float) -> int:
+    since = (datetime.now(UTC) - timedelta(seconds=seconds)).isoformat(timespec="milliseconds")
+    return conn.execute("SELECT count(*) FROM deliveries WHERE subscription = ? AND sent_at > ?",
+                        (subscription, since)).fetchone()[0]
+
+
+def requeue_dead(conn: sqlite3.Connection, subscription: str | None = None) -> int:
+    with transaction(conn):
+        return conn.execute(
+            "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?, message_key = NULL,"
+            " created_at = ? WHERE state = 'dead' AND (? IS NULL OR subscription = ?)",
+            (now_iso(), now_iso(), subscription, subscription)).rowcount
