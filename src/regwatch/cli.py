@@ -126,12 +126,15 @@ def poll(ctx: click.Context, source_ids: tuple[str, ...], poll_all: bool) -> Non
         click.echo("no source is due (use --all to poll anyway)")
         return
     reports, details = asyncio.run(poll_sources(app.config, app.db.conn, sources, app.classifier))
+    delivery = _deliver(app) if app.config.subscriptions() else None
     for r in sorted(reports, key=lambda r: r.source_id):
         detail = f"{r.seen} seen, {r.new} new, {r.edited} edited" + (" (baseline)" if r.baseline else "")
         line = f"{r.source_id:<24} {r.state:<15} {detail}"
         click.echo(line + (f" — {r.error}" if r.failed else ""))
     if details.done or details.retrying or details.failed:
         click.echo(f"detail pages: {details.done} read, {details.retrying} to retry, {details.failed} given up")
+    if delivery is not None:
+        _echo_delivery(delivery)
     if any(r.failed for r in reports):
         ctx.exit(1)
 
@@ -334,6 +337,95 @@ def reclassify(ctx: click.Context) -> None:
     click.echo(f"rules {app.classifier.version}: {total} notice(s) changed")
     for (before, after), count in sorted(moved.items(), key=lambda kv: -kv[1]):
         click.echo(f"  {count:>5}  {before} → {after}" if before != after else f"  {count:>5}  {before} (tags/type)")
+
+
+def _deliver(app: App) -> Any:
+    from .deliver.sender import deliver_due
+
+    return asyncio.run(deliver_due(app.config, app.db.conn))
+
+
+def _echo_delivery(report: Any) -> None:
+    click.echo(f"delivery: {report.sent} message(s) with {report.items} alert(s) sent, {report.retrying} to retry, "
+               f"{report.dead} dead, {report.filtered} filtered out")
+
+
+@main.command()
+@click.pass_context
+def deliver(ctx: click.Context) -> None:
+    """Send what the outbox holds that is due (poll does this after every pass). Exit 1 on failures."""
+    app = _app(ctx)
+    report = _deliver(app)
+    _echo_delivery(report)
+    if report.retrying or report.dead:
+        ctx.exit(1)
+
+
+@main.group()
+def notify() -> None:
+    """Channels: send a test message."""
+
+
+@notify.command("test")
+@click.argument("name")
+@click.pass_context
+def notify_test(ctx: click.Context, name: str) -> None:
+    """Send a sample alert through subscription NAME and print the platform's verdict."""
+    import httpx
+
+    from .deliver.channels import channel_for
+    from .deliver.sender import sample_message, send_message
+
+    app = _app(ctx.find_root())
+    sub = next((s for s in app.config.subscription if s.name == name), None)
+    if sub is None:
+        raise click.UsageError(f"no subscription is named {name!r}")
+    if sub.channel == "email":
+        raise click.UsageError("email subscriptions are tested with `regwatch digest send`")
+
+    async def go() -> Any:
+        async with httpx.AsyncClient(timeout=app.config.delivery.timeout, follow_redirects=False) as client:
+            return await send_message(client, channel_for(sub), sample_message(sub), 1)
+
+    outcome = asyncio.run(go())
+    click.echo(f"{name} ({sub.channel}): {outcome.result} — {outcome.detail}")
+    if outcome.result != "ok":
+        ctx.exit(1)
+
+
+@main.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON document.")
+@click.pass_context
+def outbox(ctx: click.Context, as_json: bool) -> None:
+    """Deliveries not yet done: pending, retrying and dead."""
+    if ctx.invoked_subcommand is not None:
+        return
+    app = _app(ctx.find_root())
+    rows = list(app.db.query(
+        "SELECT o.id, o.subscription, o.kind, o.state, o.attempts, o.next_attempt_at, o.last_error, o.created_at,"
+        " COALESCE(n.title, o.ops_text, h.source_id) AS title FROM outbox o"
+        " LEFT JOIN notices n ON n.id = o.notice_id LEFT JOIN health_events h ON h.id = o.health_event_id"
+        " WHERE o.state IN ('pending', 'sending', 'retrying', 'dead') ORDER BY o.id"))
+    counts = {r["state"]: r["n"] for r in app.db.query("SELECT state, count(*) AS n FROM outbox GROUP BY state")}
+    if as_json:
+        click.echo(json.dumps({"counts": counts, "outbox": rows}, ensure_ascii=False, indent=2))
+        return
+    click.echo("  ".join(f"{state}: {n}" for state, n in sorted(counts.items())) or "the outbox is empty")
+    for r in rows:
+        click.echo(f"{r['state']:<9} {r['subscription']:<20} attempts {r['attempts']:<3} {(r['title'] or '')[:50]}")
+        if r["last_error"]:
+            click.echo(f"{'':10}{r['last_error']}  (next try {r['next_attempt_at'] or '-'})")
+
+
+@outbox.command("retry")
+@click.option("--subscription", help="Only this subscription's dead deliveries.")
+@click.pass_context
+def outbox_retry(ctx: click.Context, subscription: str | None) -> None:
+    """Queue dead deliveries again (after fixing the channel)."""
+    from .store.outbox import requeue_dead
+
+    app = _app(ctx.find_root())
+    click.echo(f"{requeue_dead(app.db.conn, subscription)} dead deliveries queued again")
 
 
 @main.command("check-config")

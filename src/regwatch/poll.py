@@ -22,6 +22,7 @@ from .health import GOOD_STATES, assess_parse, assess_response
 from .parse import Item, Page, ParseResult, Request, SourceBroken
 from .store.diff import PollSummary, SourcePoll, known_identities, record_poll
 from .store.identity import notice_identity
+from .store.outbox import Routing
 from .watchlist import Source
 
 log = logging.getLogger(__name__)
@@ -52,12 +53,20 @@ def due_sources(conn: sqlite3.Connection, sources: list[Source], now: datetime |
     return [s for s in sources if not next_times.get(s.id) or next_times[s.id] <= now_text]
 
 
+def routing(config: Config) -> Routing:
+    """Which subscriptions get an outbox row for each new event, and where health alerts go."""
+    instant = tuple(s.name for s in config.subscriptions("instant") if s.channel != "email")
+    return Routing(instant=instant, ops=config.ops.subscription or None)
+
+
 async def poll_sources(
     config: Config, conn: sqlite3.Connection, sources: list[Source], classifier: Classifier
 ) -> tuple[list[SourceReport], DetailReport]:
     """Poll the given sources concurrently (within the fetch limits), store, then fetch detail pages."""
+    route = routing(config)
     async with Fetcher(config.fetch) as fetcher:
-        reports = list(await asyncio.gather(*(_poll_source(config, fetcher, conn, s, classifier) for s in sources)))
+        reports = list(await asyncio.gather(*(_poll_source(config, fetcher, conn, s, classifier, route)
+                                              for s in sources)))
         details = DetailReport()
         if config.detail.enabled:
             details = await fetch_details(config, fetcher, conn, sources, classifier)
@@ -65,7 +74,8 @@ async def poll_sources(
 
 
 async def _poll_source(
-    config: Config, fetcher: Fetcher, conn: sqlite3.Connection, source: Source, classifier: Classifier
+    config: Config, fetcher: Fetcher, conn: sqlite3.Connection, source: Source, classifier: Classifier,
+    route: Routing,
 ) -> SourceReport:
     started = datetime.now(UTC)
     row = conn.execute("SELECT etag, last_modified, baseline_at FROM sources WHERE id = ?", (source.id,)).fetchone()
@@ -86,7 +96,7 @@ async def _poll_source(
     poll.next_poll_at = (started + timedelta(minutes=interval)).isoformat(timespec="milliseconds")
     if poll.error is None and poll.state not in GOOD_STATES:
         poll.error = poll.state
-    summary: PollSummary = record_poll(conn, poll, classifier.classify)
+    summary: PollSummary = record_poll(conn, poll, classifier.classify, route)
     if summary.health_event == "unhealthy":
         log.error("source %s is %s after %d bad polls in a row: %s", source.id, summary.state,
                   config.health.alert_after, poll.error)

@@ -1,0 +1,196 @@
+"""The sender: drain the outbox, one subscription at a time per platform rules.
+
+For each subscription: drop rows its filters do not select (filters run at send time, when the
+detail page has added body, 文号 and deadline), wait a little for pending detail pages, batch a
+burst into as few messages as fit the platform's size limit, respect the platform's rate limit,
+mark rows `sending` before the request and record the answer after it. Transient failures retry
+with exponential backoff and full jitter (or the platform's Retry-After); permanent ones are dead
+and raise an operations alert.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import sqlite3
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from ..config import Config, SubscriptionConfig
+from ..store.db import now_iso, transaction
+from ..store.outbox import (
+    due_rows,
+    mark_filtered,
+    mark_sending,
+    messages_since,
+    queue_ops,
+    record_outcome,
+    recover_interrupted,
+)
+from .channels import Channel, Outcome, channel_for
+from .model import Item, Message, item_from_row, wanted
+
+log = logging.getLogger(__name__)
+_SHORT_WAIT = 2.0  # a rate-limit wait up to this long is slept through; longer ones wait for the next pass
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0  # messages
+    items: int = 0  # outbox rows delivered
+    retrying: int = 0
+    dead: int = 0
+    filtered: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds")
+
+
+async def deliver_due(config: Config, conn: sqlite3.Connection) -> DeliveryReport:
+    """One pass over every subscription's due outbox rows."""
+    report = DeliveryReport()
+    recover_interrupted(conn, timedelta(minutes=config.delivery.sending_timeout_minutes))
+    subs = [s for s in config.subscriptions() if s.channel != "email" and
+            (s.mode == "instant" or s.name == config.ops.subscription)]
+    async with httpx.AsyncClient(timeout=config.delivery.timeout, follow_redirects=False) as client:
+        await asyncio.gather(*(_deliver_subscription(config, conn, client, s, report) for s in subs))
+    return report
+
+
+async def _deliver_subscription(config: Config, conn: sqlite3.Connection, client: httpx.AsyncClient,
+                                sub: SubscriptionConfig, report: DeliveryReport) -> None:
+    channel = channel_for(sub)
+    now = datetime.now(UTC)
+    rows = due_rows(conn, sub.name, _iso(now))
+    hold_until = now - timedelta(minutes=config.delivery.hold_for_details_minutes)
+    ready: list[tuple[Any, Item]] = []
+    unwanted: list[int] = []
+    for row in rows:
+        item = item_from_row(row)
+        if not wanted(sub, item, row["body"] or ""):
+            unwanted.append(row["id"])
+        elif row["detail_state"] == "pending" and row["created_at"] > _iso(hold_until):
+            continue  # the detail page may still add 文号 and deadline: wait for it a little
+        else:
+            ready.append((row, item))
+    if unwanted:
+        mark_filtered(conn, unwanted)
+        report.filtered += len(unwanted)
+    for message in _messages(channel, sub, ready):
+        if not await _wait_for_rate(conn, channel, sub.name):
+            break
+        await _send(config, conn, client, channel, sub, message, report)
+
+
+def _messages(channel: Channel, sub: SubscriptionConfig, ready: list[tuple[Any, Item]]) -> list[Message]:
+    """Resends first (same rows, same key), then single notices or packed batches."""
+    messages: list[Message] = []
+    resend: dict[str, Message] = {}
+    fresh: dict[str, list[tuple[Any, Item]]] = {}
+    for row, item in ready:
+        if row["message_key"]:
+            message = resend.setdefault(row["message_key"], Message([], sub.language, row["message_key"]))
+            message.items.append(item)
+            message.row_ids.append(row["id"])
+        else:
+            fresh.setdefault(item.kind, []).append((row, item))
+    messages.extend(resend.values())
+    for group in fresh.values():
+        if len(group) <= sub.batch_over:
+            messages.extend(Message([item], sub.language, _new_key(), [row["id"]]) for row, item in group)
+            continue
+        current = Message([], sub.language, _new_key())
+        for row, item in group:
+            trial = Message([*current.items, item], sub.language, current.key)
+            if current.items and not channel.fits(trial):
+                messages.append(current)
+                current = Message([], sub.language, _new_key())
+            current.items.append(item)
+            current.row_ids.append(row["id"])
+        messages.append(current)
+    return messages
+
+
+def _new_key() -> str:
+    return f"rw_{uuid.uuid4().hex}"
+
+
+async def _wait_for_rate(conn: sqlite3.Connection, channel: Channel, name: str) -> bool:
+    """Sleep through a short rate-limit wait; False when the minute's budget is spent."""
+    if messages_since(conn, name, 60) >= channel.per_minute:
+        return False
+    waited = 0.0
+    while messages_since(conn, name, 1) >= channel.per_second:
+        if waited >= _SHORT_WAIT:
+            return False
+        await asyncio.sleep(0.25)
+        waited += 0.25
+    return True
+
+
+async def _send(config: Config, conn: sqlite3.Connection, client: httpx.AsyncClient, channel: Channel,
+                sub: SubscriptionConfig, message: Message, report: DeliveryReport) -> None:
+    attempts = conn.execute(
+        f"SELECT max(attempts), min(created_at) FROM outbox WHERE id IN ({','.join('?' * len(message.row_ids))})",
+        message.row_ids).fetchone()
+    mark_sending(conn, message.row_ids, message.key)
+    outcome = await send_message(client, channel, message, (attempts[0] or 0) + 1)
+    dead = outcome.result == "permanent"
+    next_at = None
+    if outcome.result in ("retry", "ambiguous"):
+        age = datetime.now(UTC) - datetime.fromisoformat(attempts[1])
+        dead = age > timedelta(hours=config.delivery.give_up_after_hours)
+        delay = outcome.retry_after if outcome.retry_after is not None else random.uniform(
+            0, min(config.delivery.retry_max_seconds, config.delivery.retry_base_seconds * 2 ** (attempts[0] or 0)))
+        next_at = _iso(datetime.now(UTC) + timedelta(seconds=delay))
+    record_outcome(conn, sub.name, message.row_ids, message.key, outcome.result, outcome.detail, next_at, dead)
+    if outcome.result == "ok":
+        report.sent += 1
+        report.items += len(message.row_ids)
+        log.info("subscription %s: delivered %d item(s) as %s", sub.name, len(message.row_ids), message.key)
+        return
+    report.errors.append(f"{sub.name}: {outcome.detail}")
+    if dead:
+        report.dead += len(message.row_ids)
+        log.error("subscription %s: delivery failed for good (%s); %d item(s) are dead",
+                  sub.name, outcome.detail, len(message.row_ids))
+        if config.ops.subscription and config.ops.subscription != sub.name:
+            with transaction(conn):
+                queue_ops(conn, config.ops.subscription, f"dead:{sub.name}:{message.row_ids[0]}",
+                          f"Delivery to subscription {sub.name} failed permanently ({outcome.detail}); "
+                          f"{len(message.row_ids)} alert(s) are dead. Fix the channel, then run "
+                          "`regwatch outbox retry`.")
+    else:
+        report.retrying += len(message.row_ids)
+        log.warning("subscription %s: %s, will retry", sub.name, outcome.detail)
+
+
+async def send_message(client: httpx.AsyncClient, channel: Channel, message: Message, attempt: int) -> Outcome:
+    """Sign and send one message; classify the answer (network trouble never raises)."""
+    payload = channel.payload(message)
+    url, headers, body = channel.request(payload, message, time.time())
+    try:
+        response = await client.post(url, content=body, headers=headers)
+    except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+        return Outcome("retry", f"could not connect ({type(exc).__name__})")
+    except httpx.HTTPError as exc:  # sent, but no answer: it may have arrived
+        return Outcome("ambiguous", f"no answer ({type(exc).__name__})")
+    return channel.interpret(response.status_code, response.headers, response.content, attempt)
+
+
+def sample_message(sub: SubscriptionConfig) -> Message:
+    """What `regwatch notify test` sends."""
+    item = Item(kind="new", title="regwatch 测试消息 / test message: 国家互联网信息办公室关于《个人信息出境认证办法"
+                "（征求意见稿）》公开征求意见的通知", url="https://www.cac.gov.cn/", agency="CAC",
+                source="cac-notices", category="Legislation", tags=("personal-information", "cross-border-data"),
+                doc_type="draft for comment", status="draft", published=now_iso()[:10], deadline=None,
+                summary="This is a test message from regwatch. 这是一条测试消息。")
+    return Message([item], sub.language, _new_key())
