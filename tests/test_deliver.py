@@ -298,3 +298,35 @@ def test_each_subscription_gets_exactly_what_its_filters_select(pbc_install: Ins
     assert got(pbc_only) == set(t.values())
     assert got(other_agency) == set()
     assert Counter(r["state"] for r in outbox(pbc_install)) == {"sent": 5 + 1 + 1 + 1 + 5, "filtered": 30 - 13}
+
+
+@pytest.mark.parametrize("platform", ["dingtalk", "feishu", "webhook"])
+def test_notify_test_prints_the_platform_verdict_and_no_secret(pbc_install: Install, receivers, platform: str) -> None:
+    receiver = receivers(platform)
+    configure(pbc_install, [("team", receiver, {"language": "en"})])
+    ok = pbc_install.cli("notify", "test", "team")
+    assert ok.exit_code == 0 and f"team ({platform}): ok" in ok.stdout
+    assert receiver.rejections == [] and len(receiver.messages) == 1
+    receiver.script.append(PERMANENT[platform])
+    failed = pbc_install.cli("notify", "test", "team")
+    assert failed.exit_code == 1 and "permanent" in failed.stdout
+    for output in (ok.output, failed.output, pbc_install.cli("check-config").output):
+        assert receiver.secret not in output and "test-token" not in output and "test-hook-id" not in output
+
+
+def test_source_health_alerts_reach_the_ops_subscription(pbc_install: Install, receivers) -> None:
+    from regwatch.replay import ScriptedResponse
+
+    ops = receivers("wecom")
+    configure(pbc_install, [("ops", ops, {"language": "en"})], ops="ops")
+    pbc_install.config_path.write_text(pbc_install.config_path.read_text(encoding="utf-8").replace(
+        "[delivery]", "[health]\nalert_after = 2\n[delivery]"), encoding="utf-8")
+    assert pbc_install.cli("poll").exit_code == 0
+    pbc_install.replay.respond(PBC_LIST_PATH, ScriptedResponse(status=503, times=3))
+    for _ in range(3):
+        pbc_install.cli("poll", "--all")
+    assert pbc_install.cli("poll", "--all").exit_code == 0
+    contents = [m.payload["markdown"]["content"] for m in ops.messages]
+    assert len(contents) == 2 and ops.rejections == []
+    assert "pbc-news is unreachable" in contents[0] and "HTTP 503" in contents[0]
+    assert "pbc-news recovered" in contents[1]
