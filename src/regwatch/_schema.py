@@ -8,6 +8,7 @@ can mark a value as secret (masked when printed) or attach a validator.
 from __future__ import annotations
 
 import dataclasses
+import keyword
 import os
 import re
 import tomllib
@@ -156,9 +157,11 @@ def _build_dataclass(cls: Any, data: dict[str, Any], file: Path | str | None, pr
     kwargs: dict[str, Any] = {}
     for raw_key, raw_value in data.items():
         name = raw_key.replace("-", "_")
+        if keyword.iskeyword(name):  # `from = "…"` is stored in a field named from_
+            name += "_"
         key = f"{prefix}.{raw_key}" if prefix else raw_key
         if name not in fields:
-            known = ", ".join(sorted(fields))
+            known = ", ".join(sorted(f.rstrip("_") for f in fields))
             raise ConfigError(file, key, f"unknown key (known keys here: {known})")
         value = _convert(hints[name], raw_value, file, key)
         check = fields[name].metadata.get("check")
@@ -188,10 +191,11 @@ def to_plain(obj: Any, mask_secrets: bool = True) -> Any:
         out: dict[str, Any] = {}
         for f in dataclasses.fields(obj):
             value = getattr(obj, f.name)
+            key = f.name.rstrip("_")
             if mask_secrets and f.metadata.get("secret") and value:
-                out[f.name] = "********"
+                out[key] = "********"
             else:
-                out[f.name] = to_plain(value, mask_secrets)
+                out[key] = to_plain(value, mask_secrets)
         return out
     if isinstance(obj, list):
         return [to_plain(v, mask_secrets) for v in obj]

@@ -11,6 +11,7 @@ import contextlib
 import json
 import logging
 import sys
+from datetime import UTC
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -426,6 +427,72 @@ def outbox_retry(ctx: click.Context, subscription: str | None) -> None:
 
     app = _app(ctx.find_root())
     click.echo(f"{requeue_dead(app.db.conn, subscription)} dead deliveries queued again")
+
+
+@main.group()
+def digest() -> None:
+    """The email digest: preview it, or send it now."""
+
+
+def _digest_subscriptions(app: App, name: str | None) -> list[Any]:
+    from .digest import email_subscriptions
+
+    subs = email_subscriptions(app.config, name)
+    if name and not subs:
+        raise click.UsageError(f"no email digest subscription is named {name!r}")
+    return subs
+
+
+@digest.command("preview")
+@click.option("--subscription", "name", help="Render this subscription's digest (default: the first, or all notices).")
+@click.option("--since", metavar="DATE", help="Start of the period (default: the end of the last digest sent).")
+@click.option("--format", "fmt", type=click.Choice(["html", "text"]), default="text", show_default=True)
+@click.option("-o", "output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
+@click.pass_context
+def digest_preview(ctx: click.Context, name: str | None, since: str | None, fmt: str, output: Path | None) -> None:
+    """Render a digest without sending or recording it."""
+    from datetime import datetime
+
+    from .config import SubscriptionConfig
+    from .digest import build_digest, period_for, render
+    from .parse.dates import SHANGHAI
+
+    app = _app(ctx.find_root())
+    subs = _digest_subscriptions(app, name)
+    sub = subs[0] if subs else SubscriptionConfig(name="preview", channel="email", mode="digest")
+    start = datetime.fromisoformat(since).replace(tzinfo=SHANGHAI) if since else None
+    begin, end = period_for(app.db.conn, sub, datetime.now(UTC), start)
+    text = render(build_digest(app.db.conn, sub, app.sources, begin, end), fmt, sub.unsubscribe)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}")
+    else:
+        click.echo(text)
+
+
+@digest.command("send")
+@click.option("--subscription", "name", help="Only this subscription (default: every email digest).")
+@click.pass_context
+def digest_send(ctx: click.Context, name: str | None) -> None:
+    """Send the digest now and record its period. Exit 1 if any failed."""
+    from .digest import send_digest
+
+    app = _app(ctx.find_root())
+    subs = _digest_subscriptions(app, name)
+    if not subs:
+        raise click.UsageError("no email digest subscription is configured")
+    failed = False
+    for sub in subs:
+        result = send_digest(app.config, app.db.conn, sub, app.sources)
+        if result.skipped:
+            click.echo(f"{sub.name}: nothing new, not sent (send_empty = false)")
+        elif result.sent:
+            click.echo(f"{sub.name}: sent, {result.notices} notice(s)")
+        else:
+            failed = True
+            click.echo(f"{sub.name}: NOT sent — {result.error}; the next digest will cover this period too")
+    if failed:
+        ctx.exit(1)
 
 
 @main.command("check-config")

@@ -95,7 +95,25 @@ class SubscriptionConfig:
     events: list[Literal["new", "edited"]] = field(default_factory=lambda: ["new"])  # edits too: add "edited"
     batch_over: int = checked(3, positive)  # more due notices than this go out as one batched message
     github_signature: bool = False  # webhook only: also send X-Hub-Signature-256
+    # email digests (channel = "email", mode = "digest")
+    to: list[str] = field(default_factory=list)
+    schedule: str = "0 9 * * 1"  # cron: minute hour day month weekday (default Monday 09:00)
+    timezone: str = "Asia/Shanghai"
+    unsubscribe: str = ""  # an https URL (one-click) and/or mailto:, comma-separated, for List-Unsubscribe
+    send_empty: bool = True  # send a short "nothing new" digest when the period had nothing
     enabled: bool = True
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str = "localhost"
+    port: int = checked(587, positive)
+    security: Literal["starttls", "tls", "none"] = "starttls"  # none: only for a server on this machine
+    username: str = ""
+    password: str = secret("")
+    from_: str = "regwatch <regwatch@localhost>"
+    timeout: float = checked(30.0, positive)
+    ca_file: str = ""  # PEM file of a private CA to trust (empty: the system's trust store)
 
 
 @dataclass(frozen=True)
@@ -128,6 +146,7 @@ class Config:
     subscription: list[SubscriptionConfig] = field(default_factory=list)
     ops: OpsConfig = field(default_factory=OpsConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    smtp: SmtpConfig = field(default_factory=SmtpConfig)
 
     def subscriptions(self, mode: str | None = None) -> list[SubscriptionConfig]:
         """Enabled subscriptions, optionally of one mode."""
@@ -170,12 +189,35 @@ def _check_subscriptions(config: Config, path: Path) -> None:
         if sub.name in names:
             raise ConfigError(path, f"{key}.name", f"the name {sub.name!r} is used twice")
         names.add(sub.name)
-        if sub.channel != "email" and not sub.url.startswith(("https://", "http://")):
+        if sub.channel == "email":
+            _check_email_subscription(sub, key, path)
+        elif not sub.url.startswith(("https://", "http://")):
             raise ConfigError(path, f"{key}.url", f"expected the {sub.channel} webhook URL (http:// or https://)")
         if sub.channel == "webhook" and sub.secret and not sub.secret.startswith("whsec_"):
             raise ConfigError(path, f"{key}.secret", "expected a Standard Webhooks secret starting with whsec_")
     if config.ops.subscription and config.ops.subscription not in names:
         raise ConfigError(path, "ops.subscription", f"no subscription is named {config.ops.subscription!r}")
+    if config.smtp.security == "none" and config.smtp.host not in ("localhost", "127.0.0.1", "::1"):
+        raise ConfigError(path, "smtp.security", "\"none\" (no TLS) is only allowed for a server on this machine")
+
+
+def _check_email_subscription(sub: SubscriptionConfig, key: str, path: Path) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from apscheduler.triggers.cron import CronTrigger
+
+    if sub.mode != "digest":
+        raise ConfigError(path, f"{key}.mode", "email goes out as a digest: expected \"digest\"")
+    if not sub.to or not all("@" in address for address in sub.to):
+        raise ConfigError(path, f"{key}.to", "expected a list of email addresses")
+    try:
+        zone = ZoneInfo(sub.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(path, f"{key}.timezone", f"unknown time zone {sub.timezone!r}") from None
+    try:
+        CronTrigger.from_crontab(sub.schedule, timezone=zone)
+    except ValueError as exc:
+        raise ConfigError(path, f"{key}.schedule", f"expected a cron line like \"0 9 * * 1\": {exc}") from None
 
 
 __all__ = ["Config", "ConfigError", "DetailConfig", "FetchConfig", "HealthConfig", "PollConfig", "load_config"]

@@ -186,7 +186,25 @@ def _v4(conn: sqlite3.Connection) -> None:
     """)
 
 
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4]  # index i migrates from version i to i+1; append, never edit
+def _v5(conn: sqlite3.Connection) -> None:
+    """Digests sent (or tried): a subscription's next digest starts where its last sent one ended."""
+    _run_script(conn, """
+        CREATE TABLE digests (
+            id INTEGER PRIMARY KEY,
+            subscription TEXT NOT NULL,
+            period_start TEXT NOT NULL,
+            period_end TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('sent', 'failed')),
+            notices INTEGER NOT NULL,
+            message_id TEXT,
+            error TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX digests_subscription ON digests(subscription, state, period_end);
+    """)
+
+
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5]  # index i migrates from version i to i+1; append, never edit
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -1,0 +1,107 @@
+"""Assemble a digest: the period, the matching notices in bulletin order, highlights, source health."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from ..classify import CATEGORIES
+from ..config import SubscriptionConfig
+from ..deliver.model import Item, summary_of, wanted
+from ..store.digests import last_sent_end, notices_first_seen, source_health
+from ..watchlist import Source
+
+FIRST_DIGEST_DAYS = 7  # a subscription's first digest looks back this far
+RULE_TYPES = {"law", "administrative regulation", "departmental rule"}
+
+
+@dataclass
+class SourceStatus:
+    id: str
+    name: str
+    agency: str
+    state: str  # the last bad state in the period, or "not polled"
+    bad_polls: int
+    polls: int
+    error: str
+    current: str | None
+
+
+@dataclass
+class Digest:
+    subscription: str
+    language: str
+    zone: ZoneInfo
+    start: datetime  # exclusive, UTC
+    end: datetime  # inclusive, UTC
+    sections: list[tuple[str, list[Item]]]  # in the seeds' order; empty categories left out
+    drafts_open: list[Item]
+    new_rules: list[Item]
+    enforcement: list[Item]
+    unhealthy: list[SourceStatus]
+    sources_total: int
+    notice_ids: list[int] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return sum(len(items) for _, items in self.sections)
+
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.zone)
+
+
+def period_for(conn: sqlite3.Connection, sub: SubscriptionConfig, now: datetime,
+               since: datetime | None = None) -> tuple[datetime, datetime]:
+    """From the end of the last successful digest (or `since`, or a week ago) to now."""
+    if since is not None:
+        return since, now
+    last = last_sent_end(conn, sub.name)
+    start = datetime.fromisoformat(last) if last else now - timedelta(days=FIRST_DIGEST_DAYS)
+    return start, now
+
+
+def build_digest(conn: sqlite3.Connection, sub: SubscriptionConfig, sources: dict[str, Source],
+                 start: datetime, end: datetime) -> Digest:
+    iso = (start.astimezone(UTC).isoformat(timespec="milliseconds"),
+           end.astimezone(UTC).isoformat(timespec="milliseconds"))
+    items: list[Item] = []
+    ids: list[int] = []
+    for row in notices_first_seen(conn, *iso):
+        item = Item(kind="new", title=row["title"], url=row["url"], agency=row["agency"], source=row["source_id"],
+                    category=row["category"], tags=tuple(json.loads(row["tags"] or "[]")), doc_type=row["doc_type"],
+                    status=row["status"], published=row["published"], published_at=row["published_at"],
+                    doc_number=row["doc_number"], deadline=row["deadline"], issuer=row["issuer"],
+                    summary=summary_of(row["body"], 220), notice_id=row["id"])
+        if wanted(sub, item, row["body"] or ""):
+            items.append(item)
+            ids.append(row["id"])
+    today = end.astimezone(ZoneInfo(sub.timezone)).date().isoformat()
+    sections = [(c, [i for i in items if i.category == c]) for c in CATEGORIES]
+    return Digest(
+        subscription=sub.name, language=sub.language, zone=ZoneInfo(sub.timezone), start=start, end=end,
+        sections=[(c, group) for c, group in sections if group],
+        drafts_open=sorted((i for i in items if i.status == "draft" and (i.deadline or "") >= today),
+                           key=lambda i: i.deadline or ""),
+        new_rules=[i for i in items if i.status == "final" and i.doc_type in RULE_TYPES],
+        enforcement=[i for i in items if i.category == "Law Enforcement"],
+        unhealthy=_unhealthy(conn, sources, *iso), sources_total=len(sources), notice_ids=ids,
+    )
+
+
+def _unhealthy(conn: sqlite3.Connection, sources: dict[str, Source], start: str, end: str) -> list[SourceStatus]:
+    """Sources with a bad poll in the period, or none at all: silence must not read as 'nothing happened'."""
+    health = source_health(conn, start, end)
+    out = []
+    for source_id, source in sources.items():
+        h = health.get(source_id)
+        if h is None:
+            out.append(SourceStatus(source_id, source.name_en, source.agency, "not polled", 0, 0,
+                                    "no poll in this period", None))
+        elif h["bad"]:
+            state, _, error = (h["last_bad"] or "|").partition("|")
+            out.append(SourceStatus(source_id, source.name_en, source.agency, state, h["bad"], h["polls"], error,
+                                    h["current"]))
+    return out

@@ -1,0 +1,52 @@
+"""What a digest needs from the store: its period, its notices, source health, and its record."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from .db import now_iso, transaction
+
+
+def last_sent_end(conn: sqlite3.Connection, subscription: str) -> str | None:
+    """Where the subscription's last *successful* digest ended (the next one starts there)."""
+    return conn.execute("SELECT max(period_end) FROM digests WHERE subscription = ? AND state = 'sent'",
+                        (subscription,)).fetchone()[0]
+
+
+def notices_first_seen(conn: sqlite3.Connection, start: str, end: str) -> list[sqlite3.Row]:
+    """Notices first stored in (start, end] — not baselines, which were never news to anyone."""
+    conn.row_factory = sqlite3.Row
+    try:
+        return conn.execute(
+            "SELECT * FROM notices WHERE first_seen > ? AND first_seen <= ? AND baseline = 0"
+            " ORDER BY COALESCE(published_at, published) DESC, id DESC", (start, end)).fetchall()
+    finally:
+        conn.row_factory = None
+
+
+def source_health(conn: sqlite3.Connection, start: str, end: str) -> dict[str, dict]:
+    """Per source: polls in the period, how many were bad, the last bad state and error, and its state now."""
+    conn.row_factory = sqlite3.Row
+    try:
+        rows = conn.execute(
+            "SELECT p.source_id, count(*) AS polls,"
+            " sum(p.state NOT IN ('ok', 'ok-no-new')) AS bad,"
+            " (SELECT state || '|' || COALESCE(error, '') FROM polls q WHERE q.source_id = p.source_id"
+            "   AND q.started_at > ? AND q.started_at <= ? AND q.state NOT IN ('ok', 'ok-no-new')"
+            "   ORDER BY q.id DESC LIMIT 1) AS last_bad,"
+            " s.state AS current, s.state_since AS since"
+            " FROM polls p LEFT JOIN sources s ON s.id = p.source_id"
+            " WHERE p.started_at > ? AND p.started_at <= ? GROUP BY p.source_id",
+            (start, end, start, end)).fetchall()
+        return {r["source_id"]: dict(r) for r in rows}
+    finally:
+        conn.row_factory = None
+
+
+def record_digest(conn: sqlite3.Connection, subscription: str, start: str, end: str, sent: bool, notices: int,
+                  message_id: str | None, error: str | None) -> None:
+    with transaction(conn):
+        conn.execute(
+            "INSERT INTO digests (subscription, period_start, period_end, state, notices, message_id, error,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (subscription, start, end, "sent" if sent else "failed", notices, message_id, error, now_iso()))
