@@ -33,7 +33,7 @@ def _keys(cls: type, prefix: str = "") -> set[str]:
             sub = getattr(cls(), f.name).__class__
             keys |= _keys(sub, f"{prefix}{f.name}.")
         else:
-            keys.add(prefix + f.name)
+            keys.add(prefix + f.name.rstrip("_"))
     return keys
 
 

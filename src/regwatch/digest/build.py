@@ -69,12 +69,16 @@ def build_digest(conn: sqlite3.Connection, sub: SubscriptionConfig, sources: dic
            end.astimezone(UTC).isoformat(timespec="milliseconds"))
     items: list[Item] = []
     ids: list[int] = []
+    seen: set[tuple[str, str]] = set()
     for row in notices_first_seen(conn, *iso):
+        if (row["agency"], row["title"]) in seen:
+            continue  # the same notice posted in two columns of one site: list it once
+        seen.add((row["agency"], row["title"]))
         item = Item(kind="new", title=row["title"], url=row["url"], agency=row["agency"], source=row["source_id"],
                     category=row["category"], tags=tuple(json.loads(row["tags"] or "[]")), doc_type=row["doc_type"],
                     status=row["status"], published=row["published"], published_at=row["published_at"],
                     doc_number=row["doc_number"], deadline=row["deadline"], issuer=row["issuer"],
-                    summary=summary_of(row["body"], 220), notice_id=row["id"])
+                    summary=summary_of(row["body"], 120), notice_id=row["id"])
         if wanted(sub, item, row["body"] or ""):
             items.append(item)
             ids.append(row["id"])

@@ -20,10 +20,9 @@ ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"]
 
 
 @cache
-def _environment(kind: str) -> jinja2.Environment:
+def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("regwatch.digest", "templates"),
-        autoescape=kind == "html", trim_blocks=kind == "text", lstrip_blocks=kind == "text",
+        loader=jinja2.PackageLoader("regwatch.digest", "templates"), autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
     env.filters["roman"] = lambda n: ROMAN[n - 1] if 0 < n <= len(ROMAN) else str(n)
@@ -43,23 +42,72 @@ def subject(digest: Digest) -> str:
     return f"{word('title', lang)} {period_text(digest)}: {digest.count} {word('notices', lang)}{tail}"
 
 
+def _date_of(item: Item) -> str:
+    return (item.published_at or item.published or "")[:16].replace("T", " ")
+
+
 def render(digest: Digest, kind: str, unsubscribe: str = "") -> str:
-    """`kind` is "html" or "text"."""
+    """`kind` is "html" (Jinja2, autoescaped) or "text"."""
+    if kind == "text":
+        return render_text(digest, unsubscribe)
     lang = digest.language
-    env = _environment(kind)
-    env.filters["tag_label"] = lambda t: labels.tag(t, lang)
-    template = env.get_template("digest.html.j2" if kind == "html" else "digest.txt.j2")
-
-    def date_of(item: Item) -> str:
-        return (item.published_at or item.published or "")[:16].replace("T", " ")
-
+    template = _environment().get_template("digest.html.j2")
     safe_digest = _with_safe_urls(digest)
     return template.render(
         digest=safe_digest, lang=lang, subject=subject(digest), period=period_text(digest),
         w=lambda key, **kw: word(key, lang, **kw), agency_name=lambda code: labels.agency(code, lang),
         category_name=lambda name: labels.category(name, lang), tag_name=lambda t: labels.tag(t, lang),
-        date_of=date_of, unsubscribe=_first_web_or_mail(unsubscribe),
+        date_of=_date_of, unsubscribe=_first_web_or_mail(unsubscribe),
     )
+
+
+def render_text(digest: Digest, unsubscribe: str = "") -> str:
+    """The plain-text part: the same bulletin, readable in any mail client."""
+    lang = digest.language
+    w = lambda key, **kw: word(key, lang, **kw)  # noqa: E731
+    lines = [f"{w('title')} — {period_text(digest)}", f"{digest.count} {w('notices')}", ""]
+    if digest.count == 0:
+        lines += [w("nothing_new"), ""]
+    groups = [("drafts_open", digest.drafts_open), ("new_rules", digest.new_rules), ("enforcement", digest.enforcement)]
+    if any(group for _, group in groups):
+        lines += [f"== {w('highlights')} ==", ""]
+        for key, group in groups:
+            if group:
+                lines.append(f"{w(key)}:")
+                for item in group[:10]:
+                    due = f" ({w('deadline')} {item.deadline})" if key == "drafts_open" and item.deadline else ""
+                    lines.append(f"  * {item.title}{due}")
+                lines.append("")
+    for number, (category, items) in enumerate(digest.sections, start=1):
+        heading = f"{ROMAN[number - 1]}. {labels.category(category, lang)}"
+        lines += [heading, "=" * 40, ""]
+        for item in items:
+            facts = [labels.agency(item.agency, lang), _date_of(item)]
+            if item.doc_number:
+                facts.append(f"{w('doc_number')} {item.doc_number}")
+            if item.deadline:
+                facts.append(f"{w('deadline')} {item.deadline}")
+            lines += [f"* {item.title}", f"  {' · '.join(f for f in facts if f)}"]
+            if item.tags:
+                lines.append(f"  {w('tags')}: {', '.join(labels.tag(t, lang) for t in item.tags)}")
+            if item.summary:
+                lines.append(f"  {item.summary}")
+            if item.url:
+                lines.append(f"  {item.url}")
+            lines.append("")
+    lines += [w("health"), "-" * 40]
+    if digest.unhealthy:
+        lines.append(w("unhealthy_intro"))
+        for s in digest.unhealthy:
+            detail = f"{s.state}" + (f", {s.bad_polls} {w('bad_polls')}" if s.bad_polls else "")
+            detail += (f"; {w('now')}: {s.current}" if s.current else "") + (f" — {s.error}" if s.error else "")
+            lines.append(f"  ! {labels.agency(s.agency, lang)} · {s.name} ({s.id}): {detail}")
+    else:
+        lines.append(w("all_healthy", n=digest.sources_total))
+    lines += ["", "--", w("footer")]
+    if link := _first_web_or_mail(unsubscribe):
+        lines.append(f"{w('unsubscribe')}: {link}")
+    return "\n".join(lines) + "\n"
 
 
 def _with_safe_urls(digest: Digest) -> Digest:
