@@ -87,10 +87,27 @@ class _Group(click.Group):
             ctx.exit(2)
 
 
-def _setup_logging(level: str) -> None:
-    logging.basicConfig(stream=sys.stderr, level=level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+class _JsonFormatter(logging.Formatter):
+    """One JSON object per line (for log shippers); secrets never reach log records in the first place."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {"time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"), "level": record.levelname.lower(),
+                 "logger": record.name, "message": record.getMessage()}
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def _setup_logging(level: str, fmt: str = "text") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    # journald adds its own timestamps; a plain line per event reads well there and in a terminal
+    handler.setFormatter(_JsonFormatter() if fmt == "json" else
+                         logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("httpx", "httpcore", "apscheduler.executors.default", "apscheduler.scheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 @click.group(cls=_Group)
@@ -98,17 +115,32 @@ def _setup_logging(level: str) -> None:
 @click.option("--config", "config_option", metavar="PATH", help="Config file (default: $REGWATCH_CONFIG, "
               "~/.config/regwatch/config.toml, /etc/regwatch/config.toml, else built-in defaults).")
 @click.option("-v", "--verbose", is_flag=True, help="Log debug detail.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Log lines on stderr as text or one JSON object each.")
 @click.pass_context
-def main(ctx: click.Context, config_option: str | None, verbose: bool) -> None:
+def main(ctx: click.Context, config_option: str | None, verbose: bool, log_format: str) -> None:
     """Watch Chinese regulators' notice lists and report what is new."""
     ctx.obj = App(config_option)
     ctx.meta["verbose"] = verbose
+    ctx.meta["log_format"] = log_format
 
 
 def _app(ctx: click.Context) -> App:
     app: App = ctx.obj
-    _setup_logging("debug" if ctx.meta.get("verbose") else app.config.log_level)
+    _setup_logging("debug" if ctx.meta.get("verbose") else app.config.log_level, ctx.meta.get("log_format", "text"))
     return app
+
+
+def _exclusive(ctx: click.Context, app: App, purpose: str) -> None:
+    """Hold the database's instance lock for this command, or stop with who holds it."""
+    from .service.lock import AlreadyRunning, InstanceLock
+
+    try:
+        lock = InstanceLock(app.config.database_path, purpose).acquire()
+    except AlreadyRunning as exc:
+        click.echo(f"regwatch: {exc}; stop it first (or let it do the work)", err=True)
+        ctx.exit(1)
+    ctx.call_on_close(lock.release)
 
 
 @main.command()
@@ -120,6 +152,7 @@ def poll(ctx: click.Context, source_ids: tuple[str, ...], poll_all: bool) -> Non
     from .poll import due_sources, poll_sources
 
     app = _app(ctx)
+    _exclusive(ctx, app, "regwatch poll")
     sources = app.pick_sources(source_ids)
     if not source_ids and not poll_all:
         sources = due_sources(app.db.conn, sources)
@@ -356,6 +389,7 @@ def _echo_delivery(report: Any) -> None:
 def deliver(ctx: click.Context) -> None:
     """Send what the outbox holds that is due (poll does this after every pass). Exit 1 on failures."""
     app = _app(ctx)
+    _exclusive(ctx, app, "regwatch deliver")
     report = _deliver(app)
     _echo_delivery(report)
     if report.retrying or report.dead:
@@ -481,6 +515,7 @@ def digest_send(ctx: click.Context, name: str | None) -> None:
     subs = _digest_subscriptions(app, name)
     if not subs:
         raise click.UsageError("no email digest subscription is configured")
+    _exclusive(ctx, app, "regwatch digest send")
     failed = False
     for sub in subs:
         result = send_digest(app.config, app.db.conn, sub, app.sources)
@@ -493,6 +528,57 @@ def digest_send(ctx: click.Context, name: str | None) -> None:
             click.echo(f"{sub.name}: NOT sent — {result.error}; the next digest will cover this period too")
     if failed:
         ctx.exit(1)
+
+
+@main.command()
+@click.pass_context
+def run(ctx: click.Context) -> None:
+    """Run as a service: poll on schedule, deliver alerts, send digests (see systemd/regwatch.service)."""
+    from .service.daemon import Daemon, Loaded
+
+    app = _app(ctx)
+    _exclusive(ctx, app, "regwatch run")
+
+    def load() -> Loaded:
+        fresh = App(str(app.config_file) if app.config_file else None)
+        return Loaded(fresh.config, fresh.sources, fresh.classifier)
+
+    code = asyncio.run(Daemon(load).run())
+    ctx.exit(code)
+
+
+@main.command("status")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document.")
+@click.pass_context
+def status_command(ctx: click.Context, as_json: bool) -> None:
+    """Each source's state and last poll, the outbox, the last digest per subscription, the last error."""
+    from .service.lock import InstanceLock
+    from .service.status import status
+
+    app = _app(ctx)
+    lock = InstanceLock(app.config.database_path, "status")
+    report = {"service": {"running": lock.is_held_elsewhere(), **({"holder": lock.holder()}
+                                                                   if lock.is_held_elsewhere() else {})},
+              **status(app.config, app.db.conn, app.sources)}
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    service = report["service"]
+    click.echo("service: " + (f"running (pid {service['holder'].get('pid')}, since {service['holder'].get('since')})"
+                              if service["running"] else "not running"))
+    for s in report["sources"]:
+        line = f"  {s['id']:<24} {s['state']:<15} last poll {(s['last_poll'] or 'never')[:19]}"
+        click.echo(line + (f" — {s['last_error']}" if s["last_error"] else ""))
+    box = report["outbox"]
+    click.echo(f"outbox: {box['pending']} pending, {box['retrying']} retrying, {box['dead']} dead"
+               + (f"; oldest pending since {box['oldest_pending'][:19]}" if box["oldest_pending"] else ""))
+    for d in report["digests"]:
+        attempt = d["last_attempt"]
+        click.echo(f"digest {d['subscription']}: sent up to {d['last_sent_until'] or 'never'}"
+                   + (f"; last try {attempt['state']} {attempt['error'] or ''}" if attempt else ""))
+    if report["last_error"]:
+        e = report["last_error"]
+        click.echo(f"last error: {e['source_id']} {e['state']} at {e['finished_at'][:19]}: {e['error']}")
 
 
 @main.command("check-config")

@@ -131,6 +131,20 @@ class DeliveryConfig:
     sending_timeout_minutes: float = checked(5.0, positive)  # a 'sending' row older than this was cut off
 
 
+def _host_port(value: str) -> str | None:
+    host, _, port = value.rpartition(":")
+    return None if not value or (host and port.isdigit()) else "expected host:port, e.g. \"127.0.0.1:8787\""
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    http: str = checked("", _host_port)  # serve /healthz and /metrics here (empty: off); keep it on 127.0.0.1
+    stale_factor: float = checked(3.0, positive)  # /healthz fails when a source went unpolled this × its interval
+    outbox_seconds: float = checked(30.0, positive)  # how often the sender looks for due deliveries
+    detail_minutes: float = checked(5.0, positive)  # how often failed detail pages are retried
+    jitter: float = checked(0.1, non_negative)  # random delay on each poll, as a fraction of its interval (≤ 60 s)
+
+
 @dataclass(frozen=True)
 class Config:
     database: str = ""  # empty: <data dir>/regwatch.sqlite
@@ -147,6 +161,7 @@ class Config:
     ops: OpsConfig = field(default_factory=OpsConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    service: ServiceConfig = field(default_factory=ServiceConfig)
 
     def subscriptions(self, mode: str | None = None) -> list[SubscriptionConfig]:
         """Enabled subscriptions, optionally of one mode."""

@@ -60,17 +60,23 @@ def routing(config: Config) -> Routing:
 
 
 async def poll_sources(
-    config: Config, conn: sqlite3.Connection, sources: list[Source], classifier: Classifier
+    config: Config, conn: sqlite3.Connection, sources: list[Source], classifier: Classifier,
+    fetcher: Fetcher | None = None,
 ) -> tuple[list[SourceReport], DetailReport]:
-    """Poll the given sources concurrently (within the fetch limits), store, then fetch detail pages."""
+    """Poll the given sources concurrently (within the fetch limits), store, then fetch detail pages.
+
+    The daemon passes its long-lived `fetcher` so per-host limits hold across all its jobs.
+    """
+    if fetcher is None:
+        async with Fetcher(config.fetch) as own:
+            return await poll_sources(config, conn, sources, classifier, own)
     route = routing(config)
-    async with Fetcher(config.fetch) as fetcher:
-        reports = list(await asyncio.gather(*(_poll_source(config, fetcher, conn, s, classifier, route)
-                                              for s in sources)))
-        details = DetailReport()
-        if config.detail.enabled:
-            details = await fetch_details(config, fetcher, conn, sources, classifier)
-        return reports, details
+    reports = list(await asyncio.gather(*(_poll_source(config, fetcher, conn, s, classifier, route)
+                                          for s in sources)))
+    details = DetailReport()
+    if config.detail.enabled:
+        details = await fetch_details(config, fetcher, conn, sources, classifier)
+    return reports, details
 
 
 async def _poll_source(

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from ._schema import ConfigError, build, checked, positive, read_toml
 from .parse import ListParser, make_parser
+from .parse.dates import SHANGHAI
 from .parse.detail import DetailOptions
 
 _ID = re.compile(r"[a-z0-9][a-z0-9-]*")
@@ -20,6 +22,13 @@ _ID = re.compile(r"[a-z0-9][a-z0-9-]*")
 
 def _valid_id(value: str) -> str | None:
     return None if _ID.fullmatch(value) else "expected lowercase letters, digits and dashes"
+
+
+def _valid_quiet_hours(value: str) -> str | None:
+    if not value:
+        return None
+    return None if re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", value) else \
+        "expected HH:MM-HH:MM (Beijing time), e.g. \"00:30-06:00\""
 
 
 def _valid_url(value: str) -> str | None:
@@ -37,6 +46,7 @@ class SourceEntry:
     page_url: str = ""  # the page a person opens; defaults to url
     interval_minutes: float | None = checked(None, positive)
     backfill_pages: int | None = checked(None, positive)
+    quiet_hours: str = checked("", _valid_quiet_hours)  # no polls then (Beijing time), e.g. "00:30-06:00"
     enabled: bool = True
     parser: dict[str, Any] = field(default_factory=dict)
     detail: DetailOptions = field(default_factory=DetailOptions)
@@ -64,9 +74,19 @@ class Source:
     page_url: str
     interval_minutes: float | None
     backfill_pages: int | None
+    quiet_hours: str
     parser: ListParser
     detail: DetailOptions
     file: str
+
+
+def in_quiet_hours(source: Source, now: datetime) -> bool:
+    """Whether `now` falls in the source's quiet hours (Beijing time; a range may span midnight)."""
+    if not source.quiet_hours:
+        return False
+    start, end = source.quiet_hours.split("-")
+    clock = now.astimezone(SHANGHAI).strftime("%H:%M")
+    return start <= clock < end if start <= end else clock >= start or clock < end
 
 
 def shipped_watchlists() -> Path:
@@ -88,7 +108,7 @@ def load_watchlist_file(path: Path) -> list[Source]:
             id=entry.id, agency=data.agency, agency_en=data.agency_en, agency_zh=data.agency_zh,
             name_en=entry.name_en or entry.id, name_zh=entry.name_zh, url=entry.url,
             page_url=entry.page_url or entry.url, interval_minutes=entry.interval_minutes,
-            backfill_pages=entry.backfill_pages,
+            backfill_pages=entry.backfill_pages, quiet_hours=entry.quiet_hours,
             parser=make_parser(entry.parser, path, f"{key}.parser"), detail=entry.detail, file=str(path),
         ))
     return sources

@@ -141,7 +141,8 @@ async def _send(config: Config, conn: sqlite3.Connection, client: httpx.AsyncCli
     attempts = conn.execute(
         f"SELECT max(attempts), min(created_at) FROM outbox WHERE id IN ({','.join('?' * len(message.row_ids))})",
         message.row_ids).fetchone()
-    mark_sending(conn, message.row_ids, message.key)
+    if not mark_sending(conn, message.row_ids, message.key):
+        return  # another sender took these rows
     outcome = await send_message(client, channel, message, (attempts[0] or 0) + 1)
     dead = outcome.result == "permanent"
     next_at = None

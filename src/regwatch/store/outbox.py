@@ -79,11 +79,18 @@ def mark_filtered(conn: sqlite3.Connection, ids: list[int]) -> None:
         conn.executemany("UPDATE outbox SET state = 'filtered' WHERE id = ?", [(i,) for i in ids])
 
 
-def mark_sending(conn: sqlite3.Connection, ids: list[int], message_key: str) -> None:
-    with transaction(conn):
+def mark_sending(conn: sqlite3.Connection, ids: list[int], message_key: str) -> bool:
+    """Claim rows for one message; False (and nothing changed) if any was claimed meanwhile."""
+    marks = ",".join("?" * len(ids))
+    with transaction(conn):  # BEGIN IMMEDIATE: nobody can claim between the check and the update
+        free = conn.execute(f"SELECT count(*) FROM outbox WHERE id IN ({marks}) AND state IN ('pending', 'retrying')",
+                            ids).fetchone()[0]
+        if free != len(ids):
+            return False
         conn.executemany(
             "UPDATE outbox SET state = 'sending', sending_since = ?, message_key = ?, attempts = attempts + 1"
             " WHERE id = ?", [(now_iso(), message_key, i) for i in ids])
+    return True
 
 
 def record_outcome(conn: sqlite3.Connection, subscription: str, ids: list[int], message_key: str, outcome: str,

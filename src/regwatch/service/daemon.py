@@ -1,0 +1,268 @@
+"""`regwatch run`: the long-running service, driven by APScheduler 3.
+
+Jobs: one poll job per source (its own interval, jittered, first runs spread so the sites are not
+all hit at once, skipped in the source's quiet hours), the outbox sender, detail-page retries, one
+cron job per email digest (a digest missed while the service was down is sent at start), and the
+systemd watchdog. Every poll shares one Fetcher, so per-host limits hold across jobs.
+
+`misfire_grace_time` is set on purpose (APScheduler's default of 1 s silently drops a run that starts
+late, e.g. after a suspend or a slow poll): a poll may run up to one interval late, a digest up to
+six hours late; `coalesce` turns a backlog of missed runs into one run.
+
+SIGTERM/SIGINT stop new work, cancel polls in flight at their next await (store transactions never
+span an await, so a cancelled poll has either committed or not started its write) and exit 0.
+SIGHUP reloads config and watchlists; a bad new config is rejected with a log line and the old one
+keeps running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from itertools import zip_longest
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from .._schema import ConfigError
+from ..classify import Classifier
+from ..config import Config
+from ..deliver.sender import deliver_due
+from ..details import fetch_details
+from ..digest import email_subscriptions, send_digest
+from ..fetch import Fetcher
+from ..poll import poll_sources
+from ..store.db import open_db
+from ..watchlist import Source, in_quiet_hours
+from . import httpd, systemd
+from .status import metrics, stale_sources, status
+
+log = logging.getLogger(__name__)
+DIGEST_GRACE = 6 * 3600  # a digest may start up to six hours late (then the start-up catch-up takes over)
+SHUTDOWN_WAIT = 4.0
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """Everything a config file and the watchlists produce; replaced as a whole on SIGHUP."""
+
+    config: Config
+    sources: dict[str, Source]
+    classifier: Classifier
+
+
+class Daemon:
+    def __init__(self, load: Callable[[], Loaded]) -> None:
+        self.load = load
+        self.current = load()
+        self.started = datetime.now(UTC)
+        self.stopping = asyncio.Event()
+        self.running: set[asyncio.Task[Any]] = set()
+        self.deliver_lock = asyncio.Lock()
+        self.scheduler = AsyncIOScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1})
+        self.db = open_db(self.current.config.database_path)
+        self.fetcher: Fetcher | None = None
+        self.server: asyncio.AbstractServer | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, self.stopping.set)
+        loop.add_signal_handler(signal.SIGINT, self.stopping.set)
+        loop.add_signal_handler(signal.SIGHUP, self.reload)
+        self.fetcher = Fetcher(self.current.config.fetch)
+        self._schedule()
+        self.scheduler.start()
+        await self._start_http()
+        config = self.current.config
+        log.info("regwatch running: %d sources, %d subscriptions, database %s", len(self.current.sources),
+                 len(config.subscriptions()), config.database_path)
+        systemd.notify(f"READY=1\nSTATUS=watching {len(self.current.sources)} sources")
+        self._track(self._catch_up_digests())
+        await self.stopping.wait()
+        systemd.notify("STOPPING=1")
+        await self._shutdown()
+        return 0
+
+    async def _shutdown(self) -> None:
+        log.info("regwatch stopping")
+        self.scheduler.shutdown(wait=False)
+        for task in list(self.running):
+            task.cancel()
+        if self.running:
+            await asyncio.wait(self.running, timeout=SHUTDOWN_WAIT)
+        if self.server is not None:
+            self.server.close()
+        if self.fetcher is not None:
+            await self.fetcher.__aexit__(None, None, None)
+        self.db.conn.close()
+        log.info("regwatch stopped")
+
+    def reload(self) -> None:
+        """SIGHUP: read config and watchlists again; keep the old ones if the new ones are bad."""
+        try:
+            loaded = self.load()
+        except ConfigError as exc:
+            log.error("reload rejected, still running the previous configuration: %s", exc)
+            return
+        if loaded.config.database_path != self.current.config.database_path:
+            log.error("reload rejected: changing the database needs a restart")
+            return
+        old_fetch = self.current.config.fetch
+        self.current = loaded
+        if loaded.config.fetch != old_fetch and self.fetcher is not None:
+            self._track(self.fetcher.__aexit__(None, None, None))
+            self.fetcher = Fetcher(loaded.config.fetch)
+        self.scheduler.remove_all_jobs()
+        self._schedule()
+        log.info("reloaded: %d sources, %d subscriptions", len(loaded.sources), len(loaded.config.subscriptions()))
+
+    # -- jobs --------------------------------------------------------------------------------------
+    def _schedule(self) -> None:
+        config = self.current.config
+        now = datetime.now(UTC)
+        ordered = _interleave_agencies(list(self.current.sources.values()))
+        for index, source in enumerate(ordered):
+            interval = 60 * (source.interval_minutes or config.poll.interval_minutes)
+            spacing = min(interval / max(len(ordered), 1), 10.0)  # spread the first polls over time
+            self.scheduler.add_job(
+                self._job, IntervalTrigger(seconds=interval, jitter=min(interval * config.service.jitter, 60) or None),
+                args=[self._poll, source.id], id=f"poll:{source.id}", misfire_grace_time=int(interval) or 1,
+                next_run_time=now + timedelta(seconds=index * spacing))
+        every = config.service.outbox_seconds
+        self.scheduler.add_job(self._job, IntervalTrigger(seconds=every), args=[self._deliver], id="deliver",
+                               misfire_grace_time=int(every) or 1)
+        self.scheduler.add_job(self._job, IntervalTrigger(minutes=config.service.detail_minutes),
+                               args=[self._details], id="details", misfire_grace_time=60)
+        for sub in email_subscriptions(config):
+            trigger = CronTrigger.from_crontab(sub.schedule, timezone=ZoneInfo(sub.timezone))
+            self.scheduler.add_job(self._job, trigger, args=[self._digest, sub.name], id=f"digest:{sub.name}",
+                                   misfire_grace_time=DIGEST_GRACE)
+        if (ping := systemd.watchdog_interval()) is not None:
+            self.scheduler.add_job(self._watchdog, IntervalTrigger(seconds=ping), id="watchdog",
+                                   next_run_time=now, misfire_grace_time=int(ping) or 1)
+
+    async def _job(self, work: Callable[..., Awaitable[None]], *args: Any) -> None:
+        """Run one job as a tracked task, so shutdown can cancel it; a failing job is logged, not fatal."""
+        if self.stopping.is_set():
+            return
+        task = self._track(work(*args))
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    def _track(self, work: Awaitable[Any]) -> asyncio.Task[Any]:
+        async def guarded() -> None:
+            try:
+                await work
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("job failed")
+
+        task = asyncio.ensure_future(guarded())
+        self.running.add(task)
+        task.add_done_callback(self.running.discard)
+        return task
+
+    async def _poll(self, source_id: str) -> None:
+        loaded = self.current
+        source = loaded.sources.get(source_id)
+        if source is None or in_quiet_hours(source, datetime.now(UTC)):
+            return
+        assert self.fetcher is not None
+        await poll_sources(loaded.config, self.db.conn, [source], loaded.classifier, self.fetcher)
+        await self._deliver()
+
+    async def _deliver(self) -> None:
+        if not self.current.config.subscriptions():
+            return
+        async with self.deliver_lock:  # one sender at a time: no row is claimed twice
+            await deliver_due(self.current.config, self.db.conn)
+
+    async def _details(self) -> None:
+        loaded = self.current
+        if loaded.config.detail.enabled and self.fetcher is not None:
+            await fetch_details(loaded.config, self.fetcher, self.db.conn, list(loaded.sources.values()),
+                                loaded.classifier)
+
+    async def _digest(self, name: str) -> None:
+        loaded = self.current
+        sub = next((s for s in email_subscriptions(loaded.config) if s.name == name), None)
+        if sub is None:
+            return
+
+        def send() -> None:  # SMTP blocks: run it in a thread with its own connection
+            db = open_db(loaded.config.database_path)
+            try:
+                send_digest(loaded.config, db.conn, sub, loaded.sources)
+            finally:
+                db.conn.close()
+
+        await asyncio.to_thread(send)
+
+    async def _catch_up_digests(self) -> None:
+        """A digest whose last scheduled time passed without a successful digest is sent now."""
+        config = self.current.config
+        for sub in email_subscriptions(config):
+            due = _previous_fire_time(CronTrigger.from_crontab(sub.schedule, timezone=ZoneInfo(sub.timezone)))
+            last = self.db.conn.execute(
+                "SELECT max(period_end) FROM digests WHERE subscription = ? AND state = 'sent'", (sub.name,)
+            ).fetchone()[0]
+            if due is not None and (last is None or datetime.fromisoformat(last) < due):
+                log.info("digest %s: the run of %s was missed; sending it now", sub.name, due.isoformat())
+                await self._digest(sub.name)
+
+    async def _watchdog(self) -> None:
+        if self.scheduler.running and not self.stopping.is_set():
+            systemd.notify("WATCHDOG=1")
+
+    # -- health listener ---------------------------------------------------------------------------
+    async def _start_http(self) -> None:
+        address = self.current.config.service.http
+        if not address:
+            return
+        host, _, port = address.rpartition(":")
+        self.server = await httpd.serve(host, int(port), {"/healthz": self._healthz, "/metrics": self._metrics})
+        log.info("health listener on http://%s/healthz and /metrics", address)
+
+    def _healthz(self) -> tuple[int, str, str]:
+        report = status(self.current.config, self.db.conn, self.current.sources)
+        stale = stale_sources(report, self.current.config.service.stale_factor, self.started)
+        alive = self.scheduler.running and not self.stopping.is_set()
+        healthy = alive and not stale
+        body = {"status": "ok" if healthy else ("stopping" if not alive else "stale"), "stale_sources": stale,
+                "outbox": report["outbox"]}
+        return (200 if healthy else 503), "application/json", json.dumps(body)
+
+    def _metrics(self) -> tuple[int, str, str]:
+        channels = {s.name: s.channel for s in self.current.config.subscription}
+        up = self.scheduler.running and not self.stopping.is_set()
+        return 200, "text/plain; version=0.0.4", metrics(self.db.conn, up, channels)
+
+
+def _interleave_agencies(sources: list[Source]) -> list[Source]:
+    """CAC, MIIT, PBC, SAMR, CAC, …: consecutive first polls go to different sites."""
+    by_agency: dict[str, list[Source]] = {}
+    for source in sorted(sources, key=lambda s: s.id):
+        by_agency.setdefault(source.agency, []).append(source)
+    return [s for group in zip_longest(*by_agency.values()) for s in group if s is not None]
+
+
+def _previous_fire_time(trigger: CronTrigger) -> datetime | None:
+    """The latest time ≤ now the trigger fired (looking back up to 35 days)."""
+    now = datetime.now(UTC)
+    moment = trigger.get_next_fire_time(None, now - timedelta(days=35))
+    previous = None
+    while moment is not None and moment <= now:
+        previous = moment
+        moment = trigger.get_next_fire_time(moment, moment + timedelta(seconds=1))
+    return previous

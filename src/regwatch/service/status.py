@@ -1,0 +1,105 @@
+"""The service's state, read from the store: for `regwatch status`, /healthz and /metrics."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ..config import Config
+from ..watchlist import Source
+
+GOOD = ("ok", "ok-no-new")
+
+
+def _rows(conn: sqlite3.Connection, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
+    cursor = conn.execute(sql, params)
+    names = [c[0] for c in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def status(config: Config, conn: sqlite3.Connection, sources: dict[str, Source]) -> dict[str, Any]:
+    """Each source's state and last poll, the outbox, the last digest per subscription, the last error."""
+    state = {r["id"]: r for r in _rows(conn, "SELECT * FROM sources")}
+    last = {r["source_id"]: r for r in _rows(
+        conn, "SELECT * FROM polls WHERE id IN (SELECT max(id) FROM polls GROUP BY source_id)")}
+    out_sources = []
+    for source in sources.values():
+        s, p = state.get(source.id, {}), last.get(source.id)
+        out_sources.append({
+            "id": source.id, "agency": source.agency, "state": s.get("state") or "never-polled",
+            "state_since": s.get("state_since"), "last_poll": p["started_at"] if p else None,
+            "last_error": s.get("last_error") if s.get("state") not in GOOD else None,
+            "interval_minutes": source.interval_minutes or config.poll.interval_minutes,
+        })
+    counts = dict(conn.execute("SELECT state, count(*) FROM outbox GROUP BY state").fetchall())
+    oldest = conn.execute("SELECT min(created_at) FROM outbox WHERE state IN ('pending', 'retrying', 'sending')"
+                          ).fetchone()[0]
+    digests = []
+    for sub in config.subscriptions("digest"):
+        sent = conn.execute("SELECT max(period_end) FROM digests WHERE subscription = ? AND state = 'sent'",
+                            (sub.name,)).fetchone()[0]
+        tried = _rows(conn, "SELECT created_at, state, error FROM digests WHERE subscription = ? ORDER BY id DESC"
+                            " LIMIT 1", (sub.name,))
+        digests.append({"subscription": sub.name, "last_sent_until": sent,
+                        "last_attempt": tried[0] if tried else None})
+    errors = _rows(conn, "SELECT source_id, finished_at, state, error FROM polls WHERE error IS NOT NULL"
+                         " ORDER BY id DESC LIMIT 1")
+    return {
+        "sources": out_sources,
+        "outbox": {"pending": counts.get("pending", 0) + counts.get("sending", 0),
+                   "retrying": counts.get("retrying", 0), "dead": counts.get("dead", 0), "oldest_pending": oldest},
+        "digests": digests,
+        "last_error": errors[0] if errors else None,
+    }
+
+
+def stale_sources(report: dict[str, Any], factor: float, started: datetime) -> list[str]:
+    """Sources whose last poll attempt is older than `factor` × their interval (the scheduler is not polling)."""
+    now = datetime.now(UTC)
+    stale = []
+    for s in report["sources"]:
+        limit = timedelta(minutes=s["interval_minutes"] * factor)
+        reference = datetime.fromisoformat(s["last_poll"]) if s["last_poll"] else started
+        if now - max(reference, started) > limit:
+            stale.append(s["id"])
+    return stale
+
+
+def metrics(conn: sqlite3.Connection, up: bool, channels: dict[str, str]) -> str:
+    """Prometheus text format."""
+    lines = ["# HELP regwatch_up 1 while the scheduler runs.", "# TYPE regwatch_up gauge", f"regwatch_up {int(up)}"]
+
+    def family(name: str, kind: str, help_text: str, rows: list[tuple[dict[str, str], float]]) -> None:
+        lines.extend([f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"])
+        for labels, value in rows:
+            label_text = ",".join(f'{k}="{_escape(v)}"' for k, v in labels.items())
+            lines.append(f"{name}{{{label_text}}} {value:g}" if label_text else f"{name} {value:g}")
+
+    family("regwatch_polls_total", "counter", "Polls by source and resulting state.",
+           [({"source": s, "state": st}, n) for s, st, n in conn.execute(
+               "SELECT source_id, state, count(*) FROM polls GROUP BY source_id, state")])
+    family("regwatch_poll_failures_total", "counter", "Failed polls by health state.",
+           [({"state": st}, n) for st, n in conn.execute(
+               "SELECT state, count(*) FROM polls WHERE state NOT IN ('ok', 'ok-no-new') GROUP BY state")])
+    total, count = conn.execute(
+        "SELECT COALESCE(sum((julianday(finished_at) - julianday(started_at)) * 86400), 0), count(*) FROM polls"
+    ).fetchone()
+    family("regwatch_poll_duration_seconds", "summary", "Time per poll of a source.", [])
+    lines += [f"regwatch_poll_duration_seconds_sum {total:g}", f"regwatch_poll_duration_seconds_count {count}"]
+    family("regwatch_notices", "gauge", "Stored notices by agency and category.",
+           [({"agency": a, "category": c or "unclassified"}, n) for a, c, n in conn.execute(
+               "SELECT agency, category, count(*) FROM notices GROUP BY agency, category")])
+    family("regwatch_deliveries_total", "counter", "Messages sent to channels, by channel, subscription and outcome.",
+           [({"channel": channels.get(s, "unknown"), "subscription": s, "outcome": o}, n)
+            for s, o, n in conn.execute(
+               "SELECT subscription, outcome, count(*) FROM deliveries GROUP BY subscription, outcome")])
+    family("regwatch_outbox", "gauge", "Outbox rows by state.",
+           [({"state": st}, n) for st, n in conn.execute("SELECT state, count(*) FROM outbox GROUP BY state")])
+    family("regwatch_source_healthy", "gauge", "1 if the source's last poll was good.",
+           [({"source": s}, int(st in GOOD)) for s, st in conn.execute("SELECT id, state FROM sources")])
+    return "\n".join(lines) + "\n"
+
+
+def _escape(value: str) -> str:
+    return str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
