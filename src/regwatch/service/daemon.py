@@ -68,6 +68,8 @@ class Daemon:
         self.stopping = asyncio.Event()
         self.running: set[asyncio.Task[Any]] = set()
         self.deliver_lock = asyncio.Lock()
+        self.delivery_wanted = False
+        self.delivery_task: asyncio.Task[Any] | None = None
         self.scheduler = AsyncIOScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1})
         self.db = open_db(self.current.config.database_path)
         self.fetcher: Fetcher | None = None
@@ -179,8 +181,20 @@ class Daemon:
         if source is None or in_quiet_hours(source, datetime.now(UTC)):
             return
         assert self.fetcher is not None
-        await poll_sources(loaded.config, self.db.conn, [source], loaded.classifier, self.fetcher)
-        await self._deliver()
+        reports, _ = await poll_sources(loaded.config, self.db.conn, [source], loaded.classifier, self.fetcher)
+        if any(r.new or r.edited for r in reports) or any(r.failed for r in reports):
+            self._kick_delivery()  # new alerts (or health alerts) go out now, without holding up this poll
+
+    def _kick_delivery(self) -> None:
+        """Ask for a delivery pass soon; requests while one runs fold into one more pass."""
+        self.delivery_wanted = True
+        if self.delivery_task is None or self.delivery_task.done():
+            self.delivery_task = self._track(self._delivery_loop())
+
+    async def _delivery_loop(self) -> None:
+        while self.delivery_wanted and not self.stopping.is_set():
+            self.delivery_wanted = False
+            await self._deliver()
 
     async def _deliver(self) -> None:
         if not self.current.config.subscriptions():

@@ -1,0 +1,165 @@
+"""`regwatch run` as a real process: polls, delivers, answers health checks, stops cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .conftest import PBC_LIST_PATH, REPO, Install
+from .receivers import Receiver
+from .smtp_server import free_port
+
+
+def wait_for(predicate, timeout: float = 20.0, step: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError("timed out waiting")
+
+
+def get(port: int, path: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+    except urllib.error.URLError:  # not listening (yet)
+        return 0, ""
+
+
+@pytest.fixture
+def service_install(pbc_install: Install):
+    receiver = Receiver("webhook").start()
+    port = free_port()
+    pbc_install.write_config(
+        'sources = ["pbc-news"]\n[poll]\nbackfill_pages = 1\n[detail]\nbaseline = false\nretry_minutes = 60\n'
+        f'[service]\nhttp = "127.0.0.1:{port}"\noutbox_seconds = 0.5\njitter = 0\n'
+        '[delivery]\nhold_for_details_minutes = 0\n'
+        f'[[subscription]]\nname = "team"\nchannel = "webhook"\nurl = "{receiver.url}"\nsecret = "{receiver.secret}"\n')
+    text = (pbc_install.watchlists / "pbc.toml").read_text(encoding="utf-8")
+    (pbc_install.watchlists / "pbc.toml").write_text(
+        text.replace(
+            'url = "https://www.pbc.gov.cn/goutongjiaoliu/113456/113469/index.html"',
+            'url = "https://www.pbc.gov.cn/goutongjiaoliu/113456/113469/index.html"\ninterval_minutes = 0.01', 1),
+        encoding="utf-8")
+    yield pbc_install, receiver, port
+    receiver.stop()
+
+
+def test_run_polls_delivers_reports_health_and_stops_on_sigterm(service_install) -> None:
+    install, receiver, port = service_install
+    proc = install.subprocess("run")
+    try:
+        wait_for(lambda: any(r.status == 200 for r in install.replay.requests(PBC_LIST_PATH)))
+        wait_for(lambda: install.cli_json("notices")["count"] == 15)  # the baseline
+        install.replay.add_items(PBC_LIST_PATH, 'td[height="22"]', [
+            {"title": "中国人民银行公告〔2026〕第30号", "href": "/goutongjiaoliu/113456/113469/6200001/index.html",
+             "date": "2026-08-20"}], date_selector="span.hui12")
+        message = wait_for(lambda: receiver.messages)[0]
+        assert message.payload["data"]["notices"][0]["title"] == "中国人民银行公告〔2026〕第30号"
+        status, body = get(port, "/healthz")
+        assert status == 200 and json.loads(body)["status"] == "ok"
+        status, text = get(port, "/metrics")
+        assert status == 200 and "regwatch_up 1" in text
+        assert 'regwatch_polls_total{source="pbc-news",state="ok"}' in text
+        assert 'regwatch_deliveries_total{channel="webhook",subscription="team",outcome="ok"} 1' in text
+        assert 'regwatch_notices{agency="PBC",category="Legislation"}' in text
+        assert "regwatch_poll_duration_seconds_count" in text
+        report = json.loads(install.cli("status", "--json").stdout)
+        assert report["service"]["running"] and report["sources"][0]["state"] in ("ok", "ok-no-new")
+    finally:
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=10)
+        stopped_in = time.monotonic() - started
+    assert code == 0 and stopped_in < 5, proc.stderr.read()
+    assert len(receiver.messages) == 1  # exactly once
+    assert "regwatch stopped" in proc.stderr.read()
+
+
+def test_a_second_instance_refuses_to_start(service_install) -> None:
+    install, _, _ = service_install
+    first = install.subprocess("run")
+    try:
+        wait_for(lambda: install.replay.requests(PBC_LIST_PATH))
+        second = install.subprocess("run")
+        assert second.wait(timeout=20) == 1
+        err = second.stderr.read()
+        assert "is in use by pid" in err and str(first.pid) in err and "regwatch run" in err
+        assert first.poll() is None  # the first keeps running
+    finally:
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=10) == 0
+
+
+def test_sighup_with_a_bad_config_keeps_the_old_one(service_install) -> None:
+    install, _, port = service_install
+    proc = install.subprocess("--log-format", "json", "run")
+    try:
+        wait_for(lambda: get(port, "/healthz")[0] == 200)
+        good = install.config_path.read_text(encoding="utf-8")
+        install.config_path.write_text(good + "\n[fetch\n", encoding="utf-8")
+        proc.send_signal(signal.SIGHUP)
+        time.sleep(1.0)
+        assert proc.poll() is None
+        polls = len(install.replay.requests(PBC_LIST_PATH))
+        wait_for(lambda: len(install.replay.requests(PBC_LIST_PATH)) > polls + 1)  # still polling
+        assert get(port, "/healthz")[0] == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    lines = [json.loads(line) for line in proc.stderr.read().splitlines() if line.startswith("{")]
+    rejected = [entry for entry in lines if "reload rejected" in entry["message"]]
+    assert rejected and rejected[0]["level"] == "error" and "TOML syntax error" in rejected[0]["message"]
+
+
+def test_systemd_notify_ready_and_watchdog(service_install, tmp_path: Path) -> None:
+    install, _, _ = service_install
+    path = str(tmp_path / "notify.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(10)
+    env = {**os.environ, "NOTIFY_SOCKET": path, "WATCHDOG_USEC": "1000000"}
+    proc = subprocess.Popen([sys.executable, "-m", "regwatch", "--config", str(install.config_path), "run"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        received = []
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and (not any("READY=1" in m for m in received)
+                                               or sum("WATCHDOG=1" in m for m in received) < 3):
+            received.append(sock.recv(4096).decode())
+        assert any(m.startswith("READY=1") for m in received)
+        assert sum("WATCHDOG=1" in m for m in received) >= 3
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+        sock.close()
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
+def test_the_unit_file_passes_systemd_analyze_verify(tmp_path: Path) -> None:
+    unit = (REPO / "systemd" / "regwatch.service").read_text(encoding="utf-8")
+    for directive in ("Type=notify", "WatchdogSec=", "Restart=on-failure", "DynamicUser=yes", "StateDirectory=regwatch",
+                      "EnvironmentFile=", "NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes",
+                      "PrivateTmp=yes", "RestrictAddressFamilies=", "SystemCallFilter=@system-service"):
+        assert directive in unit
+    regwatch = shutil.which("regwatch")
+    assert regwatch
+    local = tmp_path / "regwatch.service"
+    local.write_text(unit.replace("/usr/local/bin/regwatch", regwatch), encoding="utf-8")
+    result = subprocess.run(["systemd-analyze", "verify", str(local)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "regwatch.service" not in result.stderr  # no warnings about the unit itself
