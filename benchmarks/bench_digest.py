@@ -28,7 +28,7 @@ N = 1000
 
 
 def make_store(path: Path) -> None:
-    db = open_db(path)
+    conn = open_db(path)
     classifier = Classifier()
     titles = [e.title for e in load()]
     start = datetime.now(UTC).isoformat()
@@ -37,15 +37,15 @@ def make_store(path: Path) -> None:
         poll.items = [Item(title=f"{titles[i % len(titles)]}（{i}）", url=f"https://www.pbc.gov.cn/bench/{i}.html",
                            published="2026-08-14", extra={"deadline": "2099-01-01" if i % 7 == 0 else None})
                       for i in range(batch, batch + 100)]
-        record_poll(db.conn, poll, classifier.classify)
-    db.conn.execute("UPDATE notices SET baseline = 0, body = ? ", ("为加强管理，现将有关事项通知如下。" * 8,))
+        record_poll(conn, poll, classifier.classify)
+    conn.execute("UPDATE notices SET baseline = 0, body = ? ", ("为加强管理，现将有关事项通知如下。" * 8,))
 
 
 def run() -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.sqlite"
         make_store(path)
-        conn = open_db(path).conn
+        conn = open_db(path)
         sub = SubscriptionConfig(name="bench", channel="email", mode="digest", to=["a@example.org"])
         end = datetime.now(UTC) + timedelta(seconds=1)
         times = []

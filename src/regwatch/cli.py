@@ -65,9 +65,11 @@ class App:
 
     @cached_property
     def db(self) -> sqlite_utils.Database:
+        import sqlite_utils
+
         from .store.db import open_db
 
-        return open_db(self.config.database_path)
+        return sqlite_utils.Database(open_db(self.config.database_path))
 
     def pick_sources(self, ids: tuple[str, ...]) -> list[Source]:
         unknown = [i for i in ids if i not in self.sources]
@@ -146,8 +148,9 @@ def _exclusive(ctx: click.Context, app: App, purpose: str) -> None:
 @main.command()
 @click.option("--source", "source_ids", multiple=True, metavar="ID", help="Poll this source now (repeatable).")
 @click.option("--all", "poll_all", is_flag=True, help="Poll every source now, due or not.")
+@click.option("--no-deliver", is_flag=True, help="Queue alerts in the outbox but do not send them now.")
 @click.pass_context
-def poll(ctx: click.Context, source_ids: tuple[str, ...], poll_all: bool) -> None:
+def poll(ctx: click.Context, source_ids: tuple[str, ...], poll_all: bool, no_deliver: bool) -> None:
     """One pass over the due (or named) sources. Exit status 1 if any source failed."""
     from .poll import due_sources, poll_sources
 
@@ -160,7 +163,7 @@ def poll(ctx: click.Context, source_ids: tuple[str, ...], poll_all: bool) -> Non
         click.echo("no source is due (use --all to poll anyway)")
         return
     reports, details = asyncio.run(poll_sources(app.config, app.db.conn, sources, app.classifier))
-    delivery = _deliver(app) if app.config.subscriptions() else None
+    delivery = _deliver(app) if app.config.subscriptions() and not no_deliver else None
     for r in sorted(reports, key=lambda r: r.source_id):
         detail = f"{r.seen} seen, {r.new} new, {r.edited} edited" + (" (baseline)" if r.baseline else "")
         line = f"{r.source_id:<24} {r.state:<15} {detail}"

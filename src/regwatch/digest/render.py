@@ -6,8 +6,7 @@ import dataclasses
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from functools import cache
-
-import jinja2
+from typing import Any
 
 from ..config import SubscriptionConfig
 from ..deliver import labels
@@ -20,7 +19,9 @@ ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"]
 
 
 @cache
-def _environment() -> jinja2.Environment:
+def _environment() -> Any:
+    import jinja2  # only when a digest is rendered: the service stays smaller until then
+
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("regwatch.digest", "templates"), autoescape=True,
         undefined=jinja2.StrictUndefined,

@@ -2,19 +2,20 @@
 
 The defaults cover the four agencies' templates (PBC `#zoom`, MIIT `#con_con`, SAMR
 `.Three_xilan_07`, CAC `#BodyLabel`, with their metas); a watchlist can override any selector in
-`[source.detail]`. Bodies are cleaned with BeautifulSoup (scripts and styles dropped): detail
-pages are fetched once per notice, so its convenience costs nothing that matters.
+`[source.detail]`. Bodies are cleaned with lxml (scripts, styles and comments dropped, block
+elements on their own lines).
 """
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 import lxml.html
-from bs4 import BeautifulSoup
+from lxml import etree
 
 from .._schema import checked
 from ._base import Page
@@ -171,13 +172,41 @@ def _attachment(page_url: str, link: lxml.html.HtmlElement) -> Attachment | None
     return Attachment(name=name, url=url, type=kind)
 
 
+_BLOCKS = {"p", "div", "br", "li", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article",
+           "blockquote", "pre", "ul", "ol", "dd", "dt"}
+
+
 def body_text(element: lxml.html.HtmlElement) -> str:
-    """Readable body text: paragraphs on their own lines, scripts and styles gone."""
-    soup = BeautifulSoup(lxml.html.tostring(element, encoding="unicode"), "lxml")
-    for junk in soup(["script", "style", "noscript"]):
-        junk.decompose()
-    lines = (clean_text(line) for line in soup.get_text("\n").splitlines())
+    """Readable body text: block elements on their own lines, scripts and styles gone.
+
+    Done with lxml rather than BeautifulSoup: the same result here, and the service stays ~4 MB
+    smaller and faster (it reads every new notice's page).
+    """
+    body = copy.deepcopy(element)
+    etree.strip_elements(body, "script", "style", "noscript", etree.Comment, with_tail=False)
+    text = _text_with_tails(body)
+    lines = (clean_text(line) for line in text.splitlines())
     return "\n".join(line for line in lines if line)
+
+
+def _text_with_tails(element: lxml.html.HtmlElement) -> str:
+    """Depth-first text of an element with a line break before each block element."""
+    out: list[str] = []
+
+    def walk(node: lxml.html.HtmlElement) -> None:
+        if isinstance(node.tag, str) and node.tag in _BLOCKS:
+            out.append("\n")
+        if node.text:
+            out.append(node.text)
+        for child in node:
+            walk(child)
+            if child.tail:
+                out.append(child.tail)
+        if isinstance(node.tag, str) and node.tag in _BLOCKS:
+            out.append("\n")
+
+    walk(element)
+    return "".join(out)
 
 
 def extract_detail(page: Page, options: DetailOptions, list_title: str = "") -> Detail:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
-import feedparser
-
 from ..fetch.decode import strip_xml_declaration
 from ._base import Item, ListParser, Page, ParseResult, register
 from .dates import from_struct_time
@@ -24,6 +22,8 @@ class RssParser(ListParser):
     Options = RssOptions
 
     def parse(self, page: Page) -> ParseResult:
+        import feedparser  # only for feeds: none of the shipped sources needs it
+
         feed = feedparser.parse(strip_xml_declaration(page.text))
         items = []
         for entry in feed.entries:

@@ -71,7 +71,7 @@ class Daemon:
         self.delivery_wanted = False
         self.delivery_task: asyncio.Task[Any] | None = None
         self.scheduler = AsyncIOScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1})
-        self.db = open_db(self.current.config.database_path)
+        self.conn = open_db(self.current.config.database_path)
         self.fetcher: Fetcher | None = None
         self.server: asyncio.AbstractServer | None = None
 
@@ -106,7 +106,7 @@ class Daemon:
             self.server.close()
         if self.fetcher is not None:
             await self.fetcher.__aexit__(None, None, None)
-        self.db.conn.close()
+        self.conn.close()
         log.info("regwatch stopped")
 
     def reload(self) -> None:
@@ -181,7 +181,7 @@ class Daemon:
         if source is None or in_quiet_hours(source, datetime.now(UTC)):
             return
         assert self.fetcher is not None
-        reports, _ = await poll_sources(loaded.config, self.db.conn, [source], loaded.classifier, self.fetcher)
+        reports, _ = await poll_sources(loaded.config, self.conn, [source], loaded.classifier, self.fetcher)
         if any(r.new or r.edited for r in reports) or any(r.failed for r in reports):
             self._kick_delivery()  # new alerts (or health alerts) go out now, without holding up this poll
 
@@ -200,12 +200,12 @@ class Daemon:
         if not self.current.config.subscriptions():
             return
         async with self.deliver_lock:  # one sender at a time: no row is claimed twice
-            await deliver_due(self.current.config, self.db.conn)
+            await deliver_due(self.current.config, self.conn)
 
     async def _details(self) -> None:
         loaded = self.current
         if loaded.config.detail.enabled and self.fetcher is not None:
-            await fetch_details(loaded.config, self.fetcher, self.db.conn, list(loaded.sources.values()),
+            await fetch_details(loaded.config, self.fetcher, self.conn, list(loaded.sources.values()),
                                 loaded.classifier)
 
     async def _digest(self, name: str) -> None:
@@ -215,11 +215,11 @@ class Daemon:
             return
 
         def send() -> None:  # SMTP blocks: run it in a thread with its own connection
-            db = open_db(loaded.config.database_path)
+            conn = open_db(loaded.config.database_path)
             try:
-                send_digest(loaded.config, db.conn, sub, loaded.sources)
+                send_digest(loaded.config, conn, sub, loaded.sources)
             finally:
-                db.conn.close()
+                conn.close()
 
         await asyncio.to_thread(send)
 
@@ -228,7 +228,7 @@ class Daemon:
         config = self.current.config
         for sub in email_subscriptions(config):
             due = _previous_fire_time(CronTrigger.from_crontab(sub.schedule, timezone=ZoneInfo(sub.timezone)))
-            last = self.db.conn.execute(
+            last = self.conn.execute(
                 "SELECT max(period_end) FROM digests WHERE subscription = ? AND state = 'sent'", (sub.name,)
             ).fetchone()[0]
             if due is not None and (last is None or datetime.fromisoformat(last) < due):
@@ -249,7 +249,7 @@ class Daemon:
         log.info("health listener on http://%s/healthz and /metrics", address)
 
     def _healthz(self) -> tuple[int, str, str]:
-        report = status(self.current.config, self.db.conn, self.current.sources)
+        report = status(self.current.config, self.conn, self.current.sources)
         stale = stale_sources(report, self.current.config.service.stale_factor, self.started)
         alive = self.scheduler.running and not self.stopping.is_set()
         healthy = alive and not stale
@@ -260,7 +260,7 @@ class Daemon:
     def _metrics(self) -> tuple[int, str, str]:
         channels = {s.name: s.channel for s in self.current.config.subscription}
         up = self.scheduler.running and not self.stopping.is_set()
-        return 200, "text/plain; version=0.0.4", metrics(self.db.conn, up, channels)
+        return 200, "text/plain; version=0.0.4", metrics(self.conn, up, channels)
 
 
 def _interleave_agencies(sources: list[Source]) -> list[Source]:

@@ -12,8 +12,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-import sqlite_utils
-
 Migration = Callable[[sqlite3.Connection], None]
 
 
@@ -223,8 +221,12 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("COMMIT")
 
 
-def open_db(path: Path | str) -> sqlite_utils.Database:
-    """Open (creating if needed) the store and bring its schema up to date."""
+def open_db(path: Path | str) -> sqlite3.Connection:
+    """Open (creating if needed) the store and bring its schema up to date.
+
+    A plain connection: the service never imports sqlite-utils (it costs ~14 MB of resident memory);
+    the CLI wraps the connection in a `sqlite_utils.Database` for its queries.
+    """
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), isolation_level=None, timeout=30)
@@ -232,7 +234,7 @@ def open_db(path: Path | str) -> sqlite_utils.Database:
     conn.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable across process crashes
     conn.execute("PRAGMA foreign_keys=ON")
     migrate(conn)
-    return sqlite_utils.Database(conn)
+    return conn
 
 
 def migrate(conn: sqlite3.Connection) -> None:
