@@ -163,3 +163,16 @@ def test_the_unit_file_passes_systemd_analyze_verify(tmp_path: Path) -> None:
     result = subprocess.run(["systemd-analyze", "verify", str(local)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "regwatch.service" not in result.stderr  # no warnings about the unit itself
+
+
+def test_quiet_hours_are_beijing_time_and_may_span_midnight() -> None:
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from regwatch.watchlist import in_quiet_hours, load_watchlists
+
+    source = next(iter(load_watchlists(REPO / "watchlists").values()))
+    night = replace(source, quiet_hours="23:30-06:00")
+    assert in_quiet_hours(night, datetime(2026, 8, 14, 16, 0, tzinfo=UTC))  # 00:00 in Beijing
+    assert not in_quiet_hours(night, datetime(2026, 8, 14, 2, 0, tzinfo=UTC))  # 10:00 in Beijing
+    assert not in_quiet_hours(source, datetime(2026, 8, 14, 16, 0, tzinfo=UTC))
