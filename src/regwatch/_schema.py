@@ -8,6 +8,7 @@ can mark a value as secret (masked when printed) or attach a validator.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import keyword
 import os
 import re
@@ -151,9 +152,14 @@ def _convert(tp: Any, value: Any, file: Path | str | None, key: str) -> Any:
     raise TypeError(f"unsupported schema type {tp!r} at {key}")  # a bug in a schema, not user input
 
 
+@functools.cache
+def _schema_of(cls: Any) -> tuple[dict[str, Any], dict[str, dataclasses.Field]]:
+    """Type hints and fields of a dataclass (resolving string annotations is slow: once per class)."""
+    return typing.get_type_hints(cls), {f.name: f for f in dataclasses.fields(cls) if f.init}
+
+
 def _build_dataclass(cls: Any, data: dict[str, Any], file: Path | str | None, prefix: str) -> Any:
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    hints, fields = _schema_of(cls)
     kwargs: dict[str, Any] = {}
     for raw_key, raw_value in data.items():
         name = raw_key.replace("-", "_")

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import sqlite3
 import sys
 from datetime import UTC
 from functools import cached_property
@@ -64,12 +65,17 @@ class App:
         return Classifier(Path(self.config.classify.rules).expanduser() if self.config.classify.rules else None)
 
     @cached_property
-    def db(self) -> sqlite_utils.Database:
-        import sqlite_utils
-
+    def conn(self) -> sqlite3.Connection:
         from .store.db import open_db
 
-        return sqlite_utils.Database(open_db(self.config.database_path))
+        return open_db(self.config.database_path)
+
+    @cached_property
+    def db(self) -> sqlite_utils.Database:
+        """The same connection with sqlite-utils' query helpers (for the listing commands only)."""
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.conn)
 
     def pick_sources(self, ids: tuple[str, ...]) -> list[Source]:
         unknown = [i for i in ids if i not in self.sources]
@@ -158,11 +164,11 @@ def poll(ctx: click.Context, source_ids: tuple[str, ...], poll_all: bool, no_del
     _exclusive(ctx, app, "regwatch poll")
     sources = app.pick_sources(source_ids)
     if not source_ids and not poll_all:
-        sources = due_sources(app.db.conn, sources)
+        sources = due_sources(app.conn, sources)
     if not sources:
         click.echo("no source is due (use --all to poll anyway)")
         return
-    reports, details = asyncio.run(poll_sources(app.config, app.db.conn, sources, app.classifier))
+    reports, details = asyncio.run(poll_sources(app.config, app.conn, sources, app.classifier))
     delivery = _deliver(app) if app.config.subscriptions() and not no_deliver else None
     for r in sorted(reports, key=lambda r: r.source_id):
         detail = f"{r.seen} seen, {r.new} new, {r.edited} edited" + (" (baseline)" if r.baseline else "")
@@ -369,7 +375,7 @@ def reclassify(ctx: click.Context) -> None:
     from .store.classification import reclassify_all
 
     app = _app(ctx)
-    moved = reclassify_all(app.db.conn, app.classifier.classify)
+    moved = reclassify_all(app.conn, app.classifier.classify)
     total = sum(moved.values())
     click.echo(f"rules {app.classifier.version}: {total} notice(s) changed")
     for (before, after), count in sorted(moved.items(), key=lambda kv: -kv[1]):
@@ -379,7 +385,7 @@ def reclassify(ctx: click.Context) -> None:
 def _deliver(app: App) -> Any:
     from .deliver.sender import deliver_due
 
-    return asyncio.run(deliver_due(app.config, app.db.conn))
+    return asyncio.run(deliver_due(app.config, app.conn))
 
 
 def _echo_delivery(report: Any) -> None:
@@ -463,7 +469,7 @@ def outbox_retry(ctx: click.Context, subscription: str | None) -> None:
     from .store.outbox import requeue_dead
 
     app = _app(ctx.find_root())
-    click.echo(f"{requeue_dead(app.db.conn, subscription)} dead deliveries queued again")
+    click.echo(f"{requeue_dead(app.conn, subscription)} dead deliveries queued again")
 
 
 @main.group()
@@ -498,8 +504,8 @@ def digest_preview(ctx: click.Context, name: str | None, since: str | None, fmt:
     subs = _digest_subscriptions(app, name)
     sub = subs[0] if subs else SubscriptionConfig(name="preview", channel="email", mode="digest")
     start = datetime.fromisoformat(since).replace(tzinfo=SHANGHAI) if since else None
-    begin, end = period_for(app.db.conn, sub, datetime.now(UTC), start)
-    text = render(build_digest(app.db.conn, sub, app.sources, begin, end), fmt, sub.unsubscribe)
+    begin, end = period_for(app.conn, sub, datetime.now(UTC), start)
+    text = render(build_digest(app.conn, sub, app.sources, begin, end), fmt, sub.unsubscribe)
     if output:
         output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}")
@@ -521,7 +527,7 @@ def digest_send(ctx: click.Context, name: str | None) -> None:
     _exclusive(ctx, app, "regwatch digest send")
     failed = False
     for sub in subs:
-        result = send_digest(app.config, app.db.conn, sub, app.sources)
+        result = send_digest(app.config, app.conn, sub, app.sources)
         if result.skipped:
             click.echo(f"{sub.name}: nothing new, not sent (send_empty = false)")
         elif result.sent:
@@ -562,7 +568,7 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
     lock = InstanceLock(app.config.database_path, "status")
     report = {"service": {"running": lock.is_held_elsewhere(), **({"holder": lock.holder()}
                                                                    if lock.is_held_elsewhere() else {})},
-              **status(app.config, app.db.conn, app.sources)}
+              **status(app.config, app.conn, app.sources)}
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return

@@ -212,7 +212,15 @@ class Classifier:
             needles = None if not e.patterns or None in literal_sets else frozenset(set().union(*literal_sets))
             self._rules.append(_Compiled(e, (e.sets, e.value), pattern, masks[exclusion],
                                          e.fields != "body", e.fields != "title", needles))
-        self._needles = tuple(set().union(*(r.anchors for r in self._rules if r.anchors)))
+        needles = sorted(set().union(*(r.anchors for r in self._rules if r.anchors)), key=len, reverse=True)
+        # One scan finds, at each position, the longest needle starting there; every shorter needle
+        # starting at the same position is a prefix of it, so prefixes give the full set present.
+        self._needle_scan = re.compile("(?=(" + "|".join(re.escape(n) for n in needles) + "))") if needles else None
+        self._prefixes = {n: frozenset(m for m in needles if n.startswith(m)) for n in needles}
+        # Rules to try for a title: those without anchors always, the others only when an anchor is present.
+        self._always = tuple(i for i, r in enumerate(self._rules) if r.anchors is None)
+        self._by_needle: dict[str, tuple[int, ...]] = {
+            n: tuple(i for i, r in enumerate(self._rules) if r.anchors is not None and n in r.anchors) for n in needles}
 
     def notes(self) -> dict[str, str]:
         """Each rule's note, for explanations."""
@@ -225,13 +233,15 @@ class Classifier:
         body = body[: self.scoring.body_chars]
         body_weight = self.scoring.body_weight
         texts: list[tuple[str, str] | None] = [(title, body)] + [None] * (len(self._masks) - 1)
-        lowered = f"{title}\n{body}".lower()
-        present = {needle for needle in self._needles if needle in lowered}
-        for rule in self._rules:
+        candidates = set(self._always)
+        if self._needle_scan is not None:
+            for found in self._needle_scan.findall(f"{title}\n{body}".lower()):
+                for needle in self._prefixes[found]:
+                    candidates.update(self._by_needle[needle])
+        for index in sorted(candidates):
+            rule = self._rules[index]
             entry = rule.entry
             if entry.sources and source not in entry.sources and agency not in entry.sources:
-                continue
-            if rule.anchors is not None and rule.anchors.isdisjoint(present):
                 continue
             if rule.pattern is None:
                 score = entry.weight

@@ -111,7 +111,7 @@ class HtmlListParser(ListParser):
         if title_el is not None:
             title = clean_text(title_el.get("title")) or clean_text(title_el.text_content())
         href = (link_el.get("href") or "").strip() if link_el is not None else ""
-        url = urljoin(page.url, href) if href and not href.lower().startswith("javascript:") else None
+        url = absolute(page.url, href) if href and not href.lower().startswith("javascript:") else None
         if not title:
             return None  # header and spacer rows
         if opts.same_host_only and url and _host(url) != _host(page.url):
@@ -133,6 +133,16 @@ class HtmlListParser(ListParser):
         if not target or target.lower().startswith("javascript:"):
             return None
         return urljoin(page.url, target)
+
+
+def absolute(base: str, href: str) -> str:
+    """urljoin, with a fast path for the common site-absolute links ("/a/b.html") of list pages."""
+    if href.startswith(("http://", "https://")):
+        return href
+    if href.startswith("/") and not href.startswith("//") and "/../" not in href and "/./" not in href:
+        parts = urlsplit(base)
+        return f"{parts.scheme}://{parts.netloc}{href}"
+    return urljoin(base, href)
 
 
 def _first(root: lxml.html.HtmlElement, selector: str) -> lxml.html.HtmlElement | None:

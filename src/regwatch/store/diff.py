@@ -116,26 +116,12 @@ def _store_items(
     summary.seen = len(by_identity)
     known = known_identities(conn, list(by_identity))
     unchanged: list[tuple[str, int]] = []
+    fresh = [(identity, item) for identity, item in by_identity.items() if identity not in known]
+    if fresh:
+        _insert_new(conn, poll, summary, now, classify, routing, fresh)
     for identity, item in by_identity.items():
         row = known.get(identity)
         if row is None:
-            extra = item.extra
-            verdict = classify(item.title, "", poll.source_id, poll.agency)
-            cursor = conn.execute(
-                "INSERT INTO notices (identity, source_id, agency, url, title, published, first_seen, last_seen,"
-                " baseline, published_at, issuer, doc_number, deadline, detail_state,"
-                " category, tags, doc_type, status, rules, rules_version)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (identity, poll.source_id, poll.agency, item.url, item.title, item.published, now, now,
-                 int(summary.baseline), extra.get("published_at"), extra.get("issuer"), extra.get("doc_number"),
-                 extra.get("deadline"), "pending" if poll.fetch_details and item.url else "skipped",
-                 verdict.category, json.dumps(verdict.tags), verdict.doc_type, verdict.status,
-                 json.dumps(verdict.rules), verdict.version),
-            )
-            notice_id = cursor.lastrowid or 0
-            if not summary.baseline:
-                _add_event(conn, notice_id, "new", 1, now, summary.poll_id, routing)
-                summary.new_ids.append(notice_id)
             continue
         notice_id, owner, title, published, version = row
         edited = owner == poll.source_id and not (title == item.title and _same(published, item.published))
@@ -157,6 +143,32 @@ def _store_items(
         _add_event(conn, notice_id, "edited", version + 1, now, summary.poll_id, routing)
         summary.edited_ids.append(notice_id)
     conn.executemany("UPDATE notices SET last_seen = ? WHERE id = ?", unchanged)
+
+
+def _insert_new(conn: sqlite3.Connection, poll: SourcePoll, summary: PollSummary, now: str, classify: Classify,
+                routing: Routing, fresh: list[tuple[str, Item]]) -> None:
+    """Insert a page's new notices in one statement; queue their alerts unless this is the baseline."""
+    detail_state = "pending" if poll.fetch_details else "skipped"
+    rows = []
+    for identity, item in fresh:
+        extra, verdict = item.extra, classify(item.title, "", poll.source_id, poll.agency)
+        rows.append((identity, poll.source_id, poll.agency, item.url, item.title, item.published, now, now,
+                     int(summary.baseline), extra.get("published_at"), extra.get("issuer"), extra.get("doc_number"),
+                     extra.get("deadline"), detail_state if item.url else "skipped", verdict.category,
+                     json.dumps(verdict.tags), verdict.doc_type, verdict.status, json.dumps(verdict.rules),
+                     verdict.version))
+    conn.executemany(
+        "INSERT INTO notices (identity, source_id, agency, url, title, published, first_seen, last_seen,"
+        " baseline, published_at, issuer, doc_number, deadline, detail_state,"
+        " category, tags, doc_type, status, rules, rules_version)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    if summary.baseline:
+        return
+    ids = known_identities(conn, [identity for identity, _ in fresh])
+    for identity, _ in fresh:  # in page order, newest first
+        notice_id = ids[identity][0]
+        _add_event(conn, notice_id, "new", 1, now, summary.poll_id, routing)
+        summary.new_ids.append(notice_id)
 
 
 def _add_event(conn: sqlite3.Connection, notice_id: int, kind: str, version: int, now: str, poll_id: int,
