@@ -183,6 +183,14 @@ def _build_dataclass(cls: Any, data: dict[str, Any], file: Path | str | None, pr
     return cls(**kwargs)
 
 
+def valid_regex(pattern: str) -> str | None:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        return f"invalid regular expression {pattern!r}: {exc}"
+    return None
+
+
 def positive(value: float) -> str | None:
     return None if value > 0 else "expected a number greater than 0"
 

@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from .._schema import ConfigError, build, read_toml
+from .._schema import ConfigError, build, read_toml, valid_regex
 
 CATEGORIES = ("Legislation", "Law Enforcement", "Court Rulings", "News Reports", "Foreign Trends")
 TAGS = (
@@ -34,12 +34,7 @@ _VALUES = {"category": CATEGORIES, "tag": TAGS, "doc_type": DOC_TYPES, "status":
 
 
 def _valid_patterns(patterns: list[str]) -> str | None:
-    for pattern in patterns:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            return f"invalid regular expression {pattern!r}: {exc}"
-    return None
+    return next((problem for pattern in patterns if (problem := valid_regex(pattern))), None)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import lxml.html
 from cssselect import SelectorError
 from lxml.cssselect import CSSSelector
 
-from .._schema import checked
+from .._schema import checked, valid_regex
 from ..fetch.decode import strip_xml_declaration
 from ._base import Item, ListParser, Page, ParseResult, register
 from .dates import parse_date
@@ -59,14 +59,6 @@ def _valid_row_css(selector: str) -> str | None:
     return _valid_css(selector[1:].strip() if selector.startswith("+") else selector)
 
 
-def _valid_regex(pattern: str) -> str | None:
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        return f"invalid regular expression {pattern!r}: {exc}"
-    return None
-
-
 # Row-relative selectors may start with "+": the first following sibling of the row that matches
 # (for lists that put the date in the element after the row, as SAMR's do).
 @dataclass(frozen=True)
@@ -80,7 +72,7 @@ class HtmlListOptions:
     next_page: str = checked("", _valid_css)  # link to the next (older) page
     next_page_attr: str = "href"
     same_host_only: bool = False  # skip rows linking to other sites (e.g. reposts on www.gov.cn)
-    include: str = checked("", _valid_regex)  # keep only rows whose title matches (case-insensitive)
+    include: str = checked("", valid_regex)  # keep only rows whose title matches (case-insensitive)
 
 
 @register

@@ -101,6 +101,14 @@ def json_body(body: bytes) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def errcode_of(body: bytes) -> tuple[int, str] | None:
+    """DingTalk's and WeCom's `{"errcode": n, "errmsg": "…"}` (HTTP 200 either way) → (code, detail)."""
+    data = json_body(body)
+    if data is None or "errcode" not in data:
+        return None
+    return int(data["errcode"]), f"errcode {data['errcode']}: {str(data.get('errmsg', ''))[:120]}"
+
+
 def http_outcome(status: int, headers: Any, body: bytes, ok: tuple[int, ...] = (200,)) -> Outcome | None:
     """The common reading of HTTP status codes; None means 'look at the body'."""
     from ...fetch import parse_retry_after

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from ..escape import markdown_text, safe_url
 from ..model import Message
-from ._base import Channel, Outcome, encode, http_outcome, json_body
+from ._base import Channel, Outcome, encode, errcode_of, http_outcome
 
 RATE_LIMITED = {130101, 410100, 660026}
 THROTTLE_SECONDS = 600.0  # DingTalk throttles a robot for 10 minutes after 20 messages a minute
@@ -64,16 +64,16 @@ class DingTalkChannel(Channel):
         outcome = http_outcome(status, headers, body)
         if outcome is not None:
             return outcome
-        data = json_body(body)
-        if data is None or "errcode" not in data:
+        parsed = errcode_of(body)
+        if parsed is None:
             return Outcome("ambiguous", "HTTP 200 without errcode")
-        code, detail = int(data["errcode"]), f"errcode {data['errcode']}: {str(data.get('errmsg', ''))[:120]}"
+        code, detail = parsed
         if code == 0:
             return Outcome("ok", "errcode 0")
         if code in RATE_LIMITED:
             return Outcome("retry", detail, THROTTLE_SECONDS)
         if code == -1:
             return Outcome("retry", detail)
-        if code == 310000 and "timestamp" in str(data.get("errmsg", "")) and attempt <= 1:
+        if code == 310000 and "timestamp" in detail and attempt <= 1:
             return Outcome("retry", detail, 1.0)  # clock skew: re-sign once
         return Outcome("permanent", detail)

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..escape import markdown_text, safe_url
 from ..model import Message
-from ._base import Channel, Outcome, http_outcome, json_body
+from ._base import Channel, Outcome, errcode_of, http_outcome
 
 CONTENT_BYTES = 4096
 
@@ -42,11 +42,10 @@ class WeComChannel(Channel):
         outcome = http_outcome(status, headers, body)
         if outcome is not None:
             return outcome
-        data = json_body(body)
-        if data is None or "errcode" not in data:
+        parsed = errcode_of(body)
+        if parsed is None:
             return Outcome("ambiguous", "HTTP 200 without errcode")
-        code = int(data["errcode"])
-        detail = f"errcode {code}: {str(data.get('errmsg', ''))[:120]}"
+        code, detail = parsed
         if code == 0:
             return Outcome("ok", "errcode 0")
         if code in (45009, -1):
