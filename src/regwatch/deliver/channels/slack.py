@@ -39,8 +39,8 @@ class SlackChannel(Channel):
         elements.append({"type": "link", "url": url, "text": title, "style": {"bold": True}} if url
                         else {"type": "text", "text": title, "style": {"bold": True}})
         if item.kind in ("health", "ops"):
-            pass
-        elif long:
+            return {"type": "rich_text", "elements": [{"type": "rich_text_section", "elements": elements}]}
+        if long:
             lines = "".join(f"\n{label}: {value}" for label, value in self.facts(item))
             elements.append({"type": "text", "text": lines})
             if item.summary:
