@@ -7,6 +7,7 @@ import signal
 import sqlite3
 import time
 from collections import Counter
+from datetime import datetime
 
 import pytest
 
@@ -112,7 +113,7 @@ def test_transient_errors_and_rate_limits_are_retried_after_the_wait(
     assert pbc_install.cli("poll", "--all").exit_code == 0
     (row,) = outbox(pbc_install)
     assert row["state"] == "retrying" and row["attempts"] == 1
-    scheduled = time.mktime(time.strptime(row["next_attempt_at"][:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
+    scheduled = datetime.fromisoformat(row["next_attempt_at"]).timestamp()
     assert scheduled >= started + wait - 1.5  # the platform's wait is honoured, not a blind retry
     assert pbc_install.cli("deliver").exit_code == 0 or wait > 1  # not due yet unless the wait was short
     if wait > 1:
