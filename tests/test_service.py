@@ -156,7 +156,8 @@ def test_the_unit_file_passes_systemd_analyze_verify(tmp_path: Path) -> None:
                       "EnvironmentFile=", "NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes",
                       "PrivateTmp=yes", "RestrictAddressFamilies=", "SystemCallFilter=@system-service"):
         assert directive in unit
-    regwatch = shutil.which("regwatch")
+    beside_python = Path(sys.executable).parent / "regwatch"  # the venv the tests run in
+    regwatch = str(beside_python) if beside_python.exists() else shutil.which("regwatch")
     assert regwatch
     local = tmp_path / "regwatch.service"
     local.write_text(unit.replace("/usr/local/bin/regwatch", regwatch), encoding="utf-8")
