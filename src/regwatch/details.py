@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from .classify import Classifier
@@ -31,7 +31,6 @@ class DetailReport:
     retrying: int = 0
     failed: int = 0
     skipped: int = 0
-    errors: list[str] = field(default_factory=list)
 
 
 def _host(url: str) -> str:
@@ -74,7 +73,6 @@ async def _one(config: Config, fetcher: Fetcher, conn: sqlite3.Connection, sourc
             return
     state = record_detail_failure(conn, item, error or "unknown error", config.detail.max_attempts,
                                   config.detail.retry_minutes)
-    report.errors.append(f"{item.url}: {error}")
     if state == "failed":
         report.failed += 1
         log.warning("detail %s: giving up after %d attempts: %s", item.url, item.attempts + 1, error)

@@ -79,9 +79,6 @@ class Verdict:
     version: str
     scores: dict[str, float] = field(default_factory=dict, compare=False)  # category scores, for --explain
 
-    def as_json(self) -> dict:
-        return {"category": self.category, "tags": self.tags, "doc_type": self.doc_type, "status": self.status,
-                "rules": self.rules, "rules_version": self.version}
 
 
 _META = set("\\.^$*+?{}[]()|")

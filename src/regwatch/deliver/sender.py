@@ -16,7 +16,7 @@ import random
 import sqlite3
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -47,7 +47,6 @@ class DeliveryReport:
     retrying: int = 0
     dead: int = 0
     filtered: int = 0
-    errors: list[str] = field(default_factory=list)
 
 
 def _iso(moment: datetime) -> str:
@@ -158,7 +157,6 @@ async def _send(config: Config, conn: sqlite3.Connection, client: httpx.AsyncCli
         report.items += len(message.row_ids)
         log.info("subscription %s: delivered %d item(s) as %s", sub.name, len(message.row_ids), message.key)
         return
-    report.errors.append(f"{sub.name}: {outcome.detail}")
     if dead:
         report.dead += len(message.row_ids)
         log.error("subscription %s: delivery failed for good (%s); %d item(s) are dead",

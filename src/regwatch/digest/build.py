@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -43,7 +43,6 @@ class Digest:
     enforcement: list[Item]
     unhealthy: list[SourceStatus]
     sources_total: int
-    notice_ids: list[int] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -68,7 +67,6 @@ def build_digest(conn: sqlite3.Connection, sub: SubscriptionConfig, sources: dic
     iso = (start.astimezone(UTC).isoformat(timespec="milliseconds"),
            end.astimezone(UTC).isoformat(timespec="milliseconds"))
     items: list[Item] = []
-    ids: list[int] = []
     seen: set[tuple[str, str]] = set()
     for row in notices_first_seen(conn, *iso):
         if (row["agency"], row["title"]) in seen:
@@ -81,7 +79,6 @@ def build_digest(conn: sqlite3.Connection, sub: SubscriptionConfig, sources: dic
                     summary=summary_of(row["body"], 120), notice_id=row["id"])
         if wanted(sub, item, row["body"] or ""):
             items.append(item)
-            ids.append(row["id"])
     today = end.astimezone(ZoneInfo(sub.timezone)).date().isoformat()
     sections = [(c, [i for i in items if i.category == c]) for c in CATEGORIES]
     return Digest(
@@ -91,7 +88,7 @@ def build_digest(conn: sqlite3.Connection, sub: SubscriptionConfig, sources: dic
                            key=lambda i: i.deadline or ""),
         new_rules=[i for i in items if i.status == "final" and i.doc_type in RULE_TYPES],
         enforcement=[i for i in items if i.category == "Law Enforcement"],
-        unhealthy=_unhealthy(conn, sources, *iso), sources_total=len(sources), notice_ids=ids,
+        unhealthy=_unhealthy(conn, sources, *iso), sources_total=len(sources),
     )
 
 
