@@ -331,3 +331,27 @@ def test_source_health_alerts_reach_the_ops_subscription(pbc_install: Install, r
     assert len(contents) == 2 and ops.rejections == []
     assert "pbc-news is unreachable" in contents[0] and "HTTP 503" in contents[0]
     assert "pbc-news recovered" in contents[1]
+
+
+def test_one_notice_posted_in_two_columns_is_alerted_once(install: Install, receivers) -> None:
+    """PBC posts its announcements both in 新闻发布 and 公告信息, under two addresses."""
+    receiver = receivers("webhook")
+    page = (REAL / "pbc" / "list_goutongjiaoliu-113469_index-p1_fetched-2026-08-12.html").read_bytes()
+    watchlist = 'agency = "PBC"\n'
+    for column in ("news", "announcements"):
+        install.replay.set_page(f"{column}.pbc.example/list.html", page, "text/html; charset=utf-8")
+        watchlist += (f'[[source]]\nid = "pbc-{column}"\nurl = "https://{column}.pbc.example/list.html"\n'
+                      '[source.parser]\nkind = "eportal"\n')
+    install.add_watchlist("pbc.toml", watchlist)
+    configure(install, [("team", receiver, {"batch_over": 100})])
+    install.config_path.write_text(install.config_path.read_text(encoding="utf-8").replace(
+        'sources = ["pbc-news"]\n', ""), encoding="utf-8")
+    assert install.cli("poll").exit_code == 0
+    for column in ("news", "announcements"):
+        install.replay.add_items(f"{column}.pbc.example/list.html", ROW, [
+            {"title": "中国人民银行公告〔2026〕第41号", "href": f"/{column}/7100001/index.html", "date": "2026-08-21"}],
+            date_selector="span.hui12")
+    assert install.cli("poll", "--all").exit_code == 0
+    got = [n["title"] for m in receiver.messages for n in m.payload["data"]["notices"]]
+    assert got == ["中国人民银行公告〔2026〕第41号"]
+    assert sorted(r["state"] for r in outbox(install)) == ["filtered", "sent"]

@@ -25,6 +25,7 @@ import httpx
 from ..config import Config, SubscriptionConfig
 from ..store.db import now_iso, transaction
 from ..store.outbox import (
+    already_told,
     due_rows,
     mark_filtered,
     mark_sending,
@@ -72,14 +73,20 @@ async def _deliver_subscription(config: Config, conn: sqlite3.Connection, client
     hold_until = now - timedelta(minutes=config.delivery.hold_for_details_minutes)
     ready: list[tuple[Any, Item]] = []
     unwanted: list[int] = []
+    titles_now: set[tuple[str, str]] = set()
     for row in rows:
         item = item_from_row(row)
+        same = (item.agency, item.title)
         if not wanted(sub, item, row["body"] or ""):
             unwanted.append(row["id"])
+        elif item.kind == "new" and (same in titles_now or already_told(conn, sub.name, *same, row["id"])):
+            unwanted.append(row["id"])  # one notice posted in two columns: one alert
         elif row["detail_state"] == "pending" and row["created_at"] > _iso(hold_until):
             continue  # the detail page may still add 文号 and deadline: wait for it a little
         else:
             ready.append((row, item))
+            if item.kind == "new":
+                titles_now.add(same)
     if unwanted:
         mark_filtered(conn, unwanted)
         report.filtered += len(unwanted)

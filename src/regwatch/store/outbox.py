@@ -74,6 +74,23 @@ def due_rows(conn: sqlite3.Connection, subscription: str, now: str) -> list[sqli
         conn.row_factory = None
 
 
+REPOST_WINDOW = timedelta(days=14)
+
+
+def already_told(conn: sqlite3.Connection, subscription: str, agency: str, title: str, row_id: int) -> bool:
+    """Whether the subscription got a new-notice alert with this agency and title in the last two weeks.
+
+    The sites post one notice in two columns under two addresses (PBC's news and announcements);
+    a team wants to hear about it once. The window keeps recurring generic titles (older APP
+    circulars all had the same one) from being swallowed for good.
+    """
+    since = (datetime.now(UTC) - REPOST_WINDOW).isoformat(timespec="milliseconds")
+    return conn.execute(
+        "SELECT 1 FROM outbox o JOIN notices n ON n.id = o.notice_id WHERE o.subscription = ? AND o.kind = 'new'"
+        " AND o.state IN ('sent', 'sending') AND o.id != ? AND o.created_at >= ? AND n.agency = ? AND n.title = ?"
+        " LIMIT 1", (subscription, row_id, since, agency, title)).fetchone() is not None
+
+
 def mark_filtered(conn: sqlite3.Connection, ids: list[int]) -> None:
     with transaction(conn):
         conn.executemany("UPDATE outbox SET state = 'filtered' WHERE id = ?", [(i,) for i in ids])
