@@ -45,8 +45,7 @@ def check_page(source: Source, result: FetchResult, url: str) -> CheckResult:
     parser = source.parser
     if isinstance(parser, JpaasParser) and not page.text.lstrip().startswith("{"):
         try:  # a column page: show the API unit it would call
-            parser._unit = parser.discover(page)
-            return CheckResult(source=source.id, state="ok", next_page=parser.page_request(url, 1, None).url)
+            return CheckResult(source=source.id, state="ok", next_page=parser.use_column_page(page).url)
         except SourceBroken as exc:
             return _as_detail(source, page, url) or CheckResult(source=source.id, state=exc.state, error=str(exc))
     parsed = parser.parse(page)

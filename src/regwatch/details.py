@@ -11,7 +11,6 @@ import asyncio
 import logging
 import sqlite3
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from .classify import Classifier
 from .config import Config
@@ -19,6 +18,7 @@ from .fetch import Fetcher
 from .health import assess_response
 from .parse import Page
 from .parse.detail import extract_detail
+from .parse.html_list import host_of
 from .store.details import PendingDetail, pending_details, record_detail, record_detail_failure, skip_detail
 from .watchlist import Source
 
@@ -31,10 +31,6 @@ class DetailReport:
     retrying: int = 0
     failed: int = 0
     skipped: int = 0
-
-
-def _host(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
 
 
 async def fetch_details(
@@ -51,7 +47,7 @@ async def fetch_details(
 
 async def _one(config: Config, fetcher: Fetcher, conn: sqlite3.Connection, source: Source,
                item: PendingDetail, report: DetailReport, classifier: Classifier) -> None:
-    if _host(item.url) not in {_host(source.url), _host(source.page_url)}:
+    if host_of(item.url) not in {host_of(source.url), host_of(source.page_url)}:
         skip_detail(conn, item.notice_id, "detail page on another host")
         report.skipped += 1
         return

@@ -106,7 +106,7 @@ class HtmlListParser(ListParser):
         url = absolute(page.url, href) if href and not href.lower().startswith("javascript:") else None
         if not title:
             return None  # header and spacer rows
-        if opts.same_host_only and url and _host(url) != _host(page.url):
+        if opts.same_host_only and url and host_of(url) != host_of(page.url):
             return None
         date_el = _first(row, opts.date) if opts.date else row
         published = parse_date(date_el.text_content()) if date_el is not None else None
@@ -145,5 +145,5 @@ def _first(root: lxml.html.HtmlElement, selector: str) -> lxml.html.HtmlElement 
     return found[0] if found else None
 
 
-def _host(url: str) -> str:
+def host_of(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()

@@ -80,6 +80,13 @@ class JpaasParser(HtmlListParser):
             return _Unit(page.url, urljoin(page.url, api), query, time.monotonic())
         raise SourceBroken("layout-changed", "no JPaaS unit loader (script[querydata]) on the column page")
 
+    def use_column_page(self, page: Page) -> Request:
+        """Discover the unit from an already fetched column page; the request for the API's page 1."""
+        self._unit = self.discover(page)
+        request = self.page_request(page.url, 1, None)
+        assert request is not None
+        return request
+
     def page_request(self, source_url: str, page_no: int, previous: ParseResult | None) -> Request | None:
         if self._unit is None:
             return None
