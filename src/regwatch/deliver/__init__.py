@@ -1,0 +1,1 @@
+"""Alerts: the outbox sender, message model and the chat channels."""
