@@ -22,6 +22,7 @@ FIXTURES = HERE / "fixtures"
 REAL = FIXTURES / "real"
 REPO = HERE.parent
 SHIPPED_WATCHLISTS = REPO / "watchlists"
+REGWATCH = str(Path(sys.executable).parent / "regwatch")  # the console script of the venv the tests run in
 
 PBC_LIST_PATH = "www.pbc.gov.cn/goutongjiaoliu/113456/113469/index.html"
 PBC_LIST_P1 = REAL / "pbc" / "list_goutongjiaoliu-113469_index-p1_fetched-2026-08-12.html"

@@ -308,6 +308,8 @@ def test_notify_test_prints_the_platform_verdict_and_no_secret(pbc_install: Inst
     ok = pbc_install.cli("notify", "test", "team")
     assert ok.exit_code == 0 and f"team ({platform}): ok" in ok.stdout
     assert receiver.rejections == [] and len(receiver.messages) == 1
+    if platform == "webhook":  # a receiver must be able to tell a test from a notice it should act on
+        assert receiver.messages[0].payload["type"] == "regwatch.test"
     receiver.script.append(PERMANENT[platform])
     failed = pbc_install.cli("notify", "test", "team")
     assert failed.exit_code == 1 and "permanent" in failed.stdout

@@ -8,6 +8,7 @@ can mark a value as secret (masked when printed) or attach a validator.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import functools
 import keyword
 import os
@@ -15,7 +16,7 @@ import re
 import tomllib
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args, get_origin
 
@@ -181,6 +182,16 @@ def _build_dataclass(cls: Any, data: dict[str, Any], file: Path | str | None, pr
             key = f"{prefix}.{name}" if prefix else name
             raise ConfigError(file, key, f"required key is missing (expected {_type_name(hints[name])})")
     return cls(**kwargs)
+
+
+def did_you_mean(value: str, choices: Iterable[str]) -> str:
+    """' (did you mean 'X'?)' for the nearest choice (case aside), else ' (known: …)'; for one-line errors."""
+    by_lower = {c.lower(): c for c in choices}
+    close = difflib.get_close_matches(value.lower(), sorted(by_lower), n=1, cutoff=0.6)
+    if close:
+        return f" (did you mean {by_lower[close[0]]!r}?)"
+    known = sorted(by_lower.values())
+    return f" (known: {', '.join(known[:12])}{', …' if len(known) > 12 else ''})" if known else ""
 
 
 def valid_regex(pattern: str) -> str | None:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from . import __version__
-from ._schema import ConfigError, dump_toml, to_plain
+from ._schema import ConfigError, did_you_mean, dump_toml, to_plain
 from .classify import Classifier
 from .config import Config, find_config_file, load_config
 
@@ -158,10 +158,12 @@ def _exclusive(ctx: click.Context, app: App, purpose: str) -> None:
 @click.pass_context
 def poll(ctx: click.Context, source_ids: tuple[str, ...], poll_all: bool, no_deliver: bool) -> None:
     """One pass over the due (or named) sources. Exit status 1 if any source failed."""
+    from .digest import register_subscriptions
     from .poll import due_sources, poll_sources
 
     app = _app(ctx)
     _exclusive(ctx, app, "regwatch poll")
+    register_subscriptions(app.config, app.conn)
     sources = app.pick_sources(source_ids)
     if not source_ids and not poll_all:
         sources = due_sources(app.conn, sources)
@@ -412,20 +414,40 @@ def notify() -> None:
 
 @notify.command("test")
 @click.argument("name")
+@click.option("--to", "to", multiple=True, metavar="ADDR", help="Email only: send to this address instead "
+              "of the subscription's recipients (repeatable).")
 @click.pass_context
-def notify_test(ctx: click.Context, name: str) -> None:
-    """Send a sample alert through subscription NAME and print the platform's verdict."""
+def notify_test(ctx: click.Context, name: str, to: tuple[str, ...]) -> None:
+    """Send a test message through subscription NAME and print the platform's verdict.
+
+    Chat and webhook subscriptions get a sample alert (a generic webhook's type is regwatch.test);
+    email subscriptions get a short test mail. Nothing is recorded: no alert, no digest period.
+    """
+    app = _app(ctx.find_root())
+    sub = next((s for s in app.config.subscription if s.name == name), None)
+    if sub is None:
+        names = [s.name for s in app.config.subscription]
+        raise click.BadParameter(f"no subscription is named {name!r}{did_you_mean(name, names)}", param_hint="NAME")
+    if sub.channel == "email":
+        from .digest import send_test_mail
+        from .digest.mail import MailError
+
+        if any("@" not in address for address in to):
+            raise click.BadParameter("expected an email address", param_hint="--to")
+        recipients = list(to) or sub.to
+        try:
+            send_test_mail(app.config, sub, recipients)
+        except MailError as exc:
+            click.echo(f"{name} (email): failed — {exc}")
+            ctx.exit(1)
+        click.echo(f"{name} (email): ok — test message accepted by {app.config.smtp.host} for {', '.join(recipients)}")
+        return
+    if to:
+        raise click.BadParameter("only email subscriptions take --to", param_hint="--to")
     import httpx
 
     from .deliver.channels import channel_for
     from .deliver.sender import sample_message, send_message
-
-    app = _app(ctx.find_root())
-    sub = next((s for s in app.config.subscription if s.name == name), None)
-    if sub is None:
-        raise click.UsageError(f"no subscription is named {name!r}")
-    if sub.channel == "email":
-        raise click.UsageError("email subscriptions are tested with `regwatch digest send`")
 
     async def go() -> Any:
         async with httpx.AsyncClient(timeout=app.config.delivery.timeout, follow_redirects=False) as client:
@@ -582,8 +604,9 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
     click.echo(f"outbox: {box['pending']} pending, {box['retrying']} retrying, {box['dead']} dead"
                + (f"; oldest pending since {box['oldest_pending'][:19]}" if box["oldest_pending"] else ""))
     for d in report["digests"]:
-        attempt = d["last_attempt"]
-        click.echo(f"digest {d['subscription']}: sent up to {d['last_sent_until'] or 'never'}"
+        attempt, upcoming = d["last_attempt"], d["next_send"]
+        when = f"{upcoming[:10]} {upcoming[11:16]} {upcoming[-6:]} ({d['timezone']})" if upcoming else "never"
+        click.echo(f"digest {d['subscription']}: next send {when}; sent up to {d['last_sent_until'] or 'never'}"
                    + (f"; last try {attempt['state']} {attempt['error'] or ''}" if attempt else ""))
     if report["last_error"]:
         e = report["last_error"]

@@ -219,7 +219,7 @@ def _check_subscriptions(config: Config, path: Path) -> None:
 def _check_email_subscription(sub: SubscriptionConfig, key: str, path: Path) -> None:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    from apscheduler.triggers.cron import CronTrigger
+    from .cron import CronError, cron_trigger
 
     if sub.mode != "digest":
         raise ConfigError(path, f"{key}.mode", "email goes out as a digest: expected \"digest\"")
@@ -230,9 +230,10 @@ def _check_email_subscription(sub: SubscriptionConfig, key: str, path: Path) -> 
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(path, f"{key}.timezone", f"unknown time zone {sub.timezone!r}") from None
     try:
-        CronTrigger.from_crontab(sub.schedule, timezone=zone)
-    except ValueError as exc:
-        raise ConfigError(path, f"{key}.schedule", f"expected a cron line like \"0 9 * * 1\": {exc}") from None
+        cron_trigger(sub.schedule, zone)
+    except CronError as exc:
+        raise ConfigError(path, f"{key}.schedule", f"expected a cron line like \"0 9 * * 1\" (Monday 09:00): {exc}"
+                          ) from None
 
 
 __all__ = ["Config", "ConfigError", "DetailConfig", "FetchConfig", "HealthConfig", "PollConfig", "load_config"]

@@ -194,7 +194,7 @@ async def send_message(client: httpx.AsyncClient, channel: Channel, message: Mes
 
 def sample_message(sub: SubscriptionConfig) -> Message:
     """What `regwatch notify test` sends."""
-    item = Item(kind="new", title="regwatch 测试消息 / test message: 国家互联网信息办公室关于《个人信息出境认证办法"
+    item = Item(kind="sample", title="regwatch 测试消息 / test message: 国家互联网信息办公室关于《个人信息出境认证办法"
                 "（征求意见稿）》公开征求意见的通知", url="https://www.cac.gov.cn/", agency="CAC",
                 source="cac-notices", category="Legislation", tags=("personal-information", "cross-border-data"),
                 doc_type="draft for comment", status="draft", published=now_iso()[:10], deadline=None,

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ..config import Config, SubscriptionConfig
-from ..store.digests import record_digest
+from ..store.digests import record_digest, register_subscription
 from ..watchlist import Source
 from .build import Digest, build_digest, period_for
 from .mail import MailError, send_mail
-from .render import email_message, render
+from .render import email_message, render, test_message
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +36,21 @@ def email_subscriptions(config: Config, name: str | None = None) -> list[Subscri
     return [s for s in subs if s.name == name] if name else subs
 
 
+def register_subscriptions(config: Config, conn: sqlite3.Connection) -> None:
+    """Note each email digest subscription not seen before as beginning now (its first digest covers from here).
+
+    Called where notices start to flow for it: the service's start and reload, and `regwatch poll`.
+    """
+    now = datetime.now(UTC).isoformat(timespec="milliseconds")
+    for sub in email_subscriptions(config):
+        register_subscription(conn, sub.name, now)
+
+
 def send_digest(config: Config, conn: sqlite3.Connection, sub: SubscriptionConfig, sources: dict[str, Source],
                 now: datetime | None = None) -> DigestResult:
     """Build, send and record one subscription's digest for the period since its last sent one."""
     end = now or datetime.now(UTC)
+    register_subscription(conn, sub.name, end.isoformat(timespec="milliseconds"))  # a first run covers from now
     start, end = period_for(conn, sub, end)
     digest = build_digest(conn, sub, sources, start, end)
     iso = start.isoformat(timespec="milliseconds"), end.isoformat(timespec="milliseconds")
@@ -58,4 +69,10 @@ def send_digest(config: Config, conn: sqlite3.Connection, sub: SubscriptionConfi
     return DigestResult(sub.name, True, digest.count)
 
 
-__all__ = ["Digest", "DigestResult", "build_digest", "email_subscriptions", "period_for", "render", "send_digest"]
+def send_test_mail(config: Config, sub: SubscriptionConfig, to: list[str] | None = None) -> None:
+    """A short test message to the subscription's recipients (or `to`); records no digest. Raises MailError."""
+    send_mail(config.smtp, test_message(sub, config.smtp.from_, to or sub.to))
+
+
+__all__ = ["Digest", "DigestResult", "build_digest", "email_subscriptions", "period_for", "register_subscriptions",
+           "render", "send_digest", "send_test_mail"]

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 from ..classify import CATEGORIES
 from ..config import SubscriptionConfig
 from ..deliver.model import Item, summary_of, wanted
-from ..store.digests import last_sent_end, notices_first_seen, source_health
+from ..store.digests import last_sent_end, notices_first_seen, source_health, subscription_since
 from ..watchlist import Source
 
-FIRST_DIGEST_DAYS = 7  # a subscription's first digest looks back this far
+PREVIEW_DAYS = 7  # a preview of a subscription regwatch has never run looks back this far
 RULE_TYPES = {"law", "administrative regulation", "departmental rule"}
 
 
@@ -54,21 +54,24 @@ class Digest:
 
 def period_for(conn: sqlite3.Connection, sub: SubscriptionConfig, now: datetime,
                since: datetime | None = None) -> tuple[datetime, datetime]:
-    """From the end of the last successful digest (or `since`, or a week ago) to now."""
+    """From `since`, else the end of the last successful digest, else when the subscription began, to now.
+
+    A subscription regwatch has never seen (a preview before the service first ran) looks back a week.
+    """
     if since is not None:
         return since, now
-    last = last_sent_end(conn, sub.name)
-    start = datetime.fromisoformat(last) if last else now - timedelta(days=FIRST_DIGEST_DAYS)
-    return start, now
+    start = last_sent_end(conn, sub.name) or subscription_since(conn, sub.name)
+    return (datetime.fromisoformat(start) if start else now - timedelta(days=PREVIEW_DAYS)), now
 
 
 def build_digest(conn: sqlite3.Connection, sub: SubscriptionConfig, sources: dict[str, Source],
-                 start: datetime, end: datetime) -> Digest:
+                 start: datetime, end: datetime, include_baseline: bool = False) -> Digest:
+    """The digest of (start, end]; `include_baseline` (previews only) also lists what first polls recorded."""
     iso = (start.astimezone(UTC).isoformat(timespec="milliseconds"),
            end.astimezone(UTC).isoformat(timespec="milliseconds"))
     items: list[Item] = []
     seen: set[tuple[str, str]] = set()
-    for row in notices_first_seen(conn, *iso):
+    for row in notices_first_seen(conn, *iso, include_baseline=include_baseline):
         if (row["agency"], row["title"]) in seen:
             continue  # the same notice posted in two columns of one site: list it once
         seen.add((row["agency"], row["title"]))

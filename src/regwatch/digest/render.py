@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from functools import cache
@@ -145,4 +146,20 @@ def email_message(digest: Digest, sub: SubscriptionConfig, sender: str) -> Email
             message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(render(digest, "text", sub.unsubscribe), cte="quoted-printable")
     message.add_alternative(render(digest, "html", sub.unsubscribe), subtype="html", cte="quoted-printable")
+    return message
+
+
+def test_message(sub: SubscriptionConfig, sender: str, to: list[str]) -> EmailMessage:
+    """What `regwatch notify test` sends to an email subscription: proof that mail gets through, not a bulletin."""
+    message = EmailMessage()
+    message["Subject"] = f"regwatch 测试邮件 / test message — {sub.name}"
+    message["From"] = sender
+    message["To"] = ", ".join(to)
+    message["Date"] = format_datetime(datetime.now(UTC))
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "regwatch.localhost"
+    message["Message-ID"] = make_msgid(idstring=f"test.{sub.name}", domain=domain)
+    message.set_content(
+        f"这是 regwatch 的测试邮件：订阅 {sub.name} 的周报将按计划（{sub.schedule}，{sub.timezone}）发送到这个地址。\n"
+        f"This is a test message from regwatch: the digest of subscription {sub.name} will be sent to this "
+        f"address on its schedule ({sub.schedule}, {sub.timezone}).\n", cte="quoted-printable")
     return message

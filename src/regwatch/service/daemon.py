@@ -30,18 +30,19 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from .._schema import ConfigError
 from ..classify import Classifier
 from ..config import Config
+from ..cron import cron_trigger, previous_fire
 from ..deliver.sender import deliver_due
 from ..details import fetch_details
-from ..digest import email_subscriptions, send_digest
+from ..digest import email_subscriptions, register_subscriptions, send_digest
 from ..fetch import Fetcher
 from ..poll import poll_sources
 from ..store.db import open_db
+from ..store.digests import last_sent_end, subscription_since
 from ..watchlist import Source, in_quiet_hours
 from . import httpd, systemd
 from .status import metrics, stale_sources, status
@@ -145,8 +146,9 @@ class Daemon:
                                misfire_grace_time=int(every) or 1)
         self.scheduler.add_job(self._job, IntervalTrigger(minutes=config.service.detail_minutes),
                                args=[self._details], id="details", misfire_grace_time=60)
+        register_subscriptions(config, self.conn)  # a new subscription's first digest covers from now
         for sub in email_subscriptions(config):
-            trigger = CronTrigger.from_crontab(sub.schedule, timezone=ZoneInfo(sub.timezone))
+            trigger = cron_trigger(sub.schedule, ZoneInfo(sub.timezone))
             self.scheduler.add_job(self._job, trigger, args=[self._digest, sub.name], id=f"digest:{sub.name}",
                                    misfire_grace_time=DIGEST_GRACE)
         if (ping := systemd.watchdog_interval()) is not None:
@@ -224,14 +226,13 @@ class Daemon:
         await asyncio.to_thread(send)
 
     async def _catch_up_digests(self) -> None:
-        """A digest whose last scheduled time passed without a successful digest is sent now."""
-        config = self.current.config
-        for sub in email_subscriptions(config):
-            due = _previous_fire_time(CronTrigger.from_crontab(sub.schedule, timezone=ZoneInfo(sub.timezone)))
-            last = self.conn.execute(
-                "SELECT max(period_end) FROM digests WHERE subscription = ? AND state = 'sent'", (sub.name,)
-            ).fetchone()[0]
-            if due is not None and (last is None or datetime.fromisoformat(last) < due):
+        """A digest run that was due while the service was down (after the subscription began) is sent now."""
+        for sub in email_subscriptions(self.current.config):
+            due = previous_fire(cron_trigger(sub.schedule, ZoneInfo(sub.timezone)), datetime.now(UTC))
+            began, last = subscription_since(self.conn, sub.name), last_sent_end(self.conn, sub.name)
+            if due is None or began is None or due <= datetime.fromisoformat(began):
+                continue  # nothing was due since the subscription began: wait for its next scheduled time
+            if last is None or datetime.fromisoformat(last) < due:
                 log.info("digest %s: the run of %s was missed; sending it now", sub.name, due.isoformat())
                 await self._digest(sub.name)
 
@@ -269,14 +270,3 @@ def _interleave_agencies(sources: list[Source]) -> list[Source]:
     for source in sorted(sources, key=lambda s: s.id):
         by_agency.setdefault(source.agency, []).append(source)
     return [s for group in zip_longest(*by_agency.values()) for s in group if s is not None]
-
-
-def _previous_fire_time(trigger: CronTrigger) -> datetime | None:
-    """The latest time ≤ now the trigger fired (looking back up to 35 days)."""
-    now = datetime.now(UTC)
-    moment = trigger.get_next_fire_time(None, now - timedelta(days=35))
-    previous = None
-    while moment is not None and moment <= now:
-        previous = moment
-        moment = trigger.get_next_fire_time(moment, moment + timedelta(seconds=1))
-    return previous

@@ -5,8 +5,10 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ..config import Config
+from ..cron import cron_trigger, next_fire
 from ..watchlist import Source
 
 GOOD = ("ok", "ok-no-new")
@@ -41,7 +43,9 @@ def status(config: Config, conn: sqlite3.Connection, sources: dict[str, Source])
                             (sub.name,)).fetchone()[0]
         tried = _rows(conn, "SELECT created_at, state, error FROM digests WHERE subscription = ? ORDER BY id DESC"
                             " LIMIT 1", (sub.name,))
-        digests.append({"subscription": sub.name, "last_sent_until": sent,
+        upcoming = next_fire(cron_trigger(sub.schedule, ZoneInfo(sub.timezone)), datetime.now(UTC))
+        digests.append({"subscription": sub.name, "schedule": sub.schedule, "timezone": sub.timezone,
+                        "next_send": upcoming.isoformat() if upcoming else None, "last_sent_until": sent,
                         "last_attempt": tried[0] if tried else None})
     errors = _rows(conn, "SELECT source_id, finished_at, state, error FROM polls WHERE error IS NOT NULL"
                          " ORDER BY id DESC LIMIT 1")

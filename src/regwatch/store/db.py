@@ -202,7 +202,20 @@ def _v5(conn: sqlite3.Connection) -> None:
     """)
 
 
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5]  # index i migrates from version i to i+1; append, never edit
+def _v6(conn: sqlite3.Connection) -> None:
+    """When each digest subscription began: its first digest covers from then, and no run before it is "missed"."""
+    _run_script(conn, """
+        CREATE TABLE digest_subscriptions (
+            subscription TEXT PRIMARY KEY,
+            since TEXT NOT NULL
+        );
+        INSERT INTO digest_subscriptions (subscription, since)
+            SELECT subscription, min(period_start) FROM digests GROUP BY subscription;
+    """)
+
+
+# index i migrates from version i to i+1; append, never edit
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

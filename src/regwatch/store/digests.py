@@ -13,13 +13,30 @@ def last_sent_end(conn: sqlite3.Connection, subscription: str) -> str | None:
                         (subscription,)).fetchone()[0]
 
 
-def notices_first_seen(conn: sqlite3.Connection, start: str, end: str) -> list[sqlite3.Row]:
-    """Notices first stored in (start, end] — not baselines, which were never news to anyone."""
+def subscription_since(conn: sqlite3.Connection, subscription: str) -> str | None:
+    """When regwatch first saw this digest subscription (None: never)."""
+    row = conn.execute("SELECT since FROM digest_subscriptions WHERE subscription = ?", (subscription,)).fetchone()
+    return row[0] if row else None
+
+
+def register_subscription(conn: sqlite3.Connection, subscription: str, now: str) -> str:
+    """Record that the subscription exists from `now` on, unless it was seen before; returns its start."""
+    with transaction(conn):
+        conn.execute("INSERT OR IGNORE INTO digest_subscriptions (subscription, since) VALUES (?, ?)",
+                     (subscription, now))
+    since = subscription_since(conn, subscription)
+    assert since is not None
+    return since
+
+
+def notices_first_seen(conn: sqlite3.Connection, start: str, end: str,
+                       include_baseline: bool = False) -> list[sqlite3.Row]:
+    """Notices first stored in (start, end] — not baselines (never news to anyone) unless asked for."""
     conn.row_factory = sqlite3.Row
     try:
         return conn.execute(
-            "SELECT * FROM notices WHERE first_seen > ? AND first_seen <= ? AND baseline = 0"
-            " ORDER BY COALESCE(published_at, published) DESC, id DESC", (start, end)).fetchall()
+            "SELECT * FROM notices WHERE first_seen > ? AND first_seen <= ? AND (baseline = 0 OR ?)"
+            " ORDER BY COALESCE(published_at, published) DESC, id DESC", (start, end, include_baseline)).fetchall()
     finally:
         conn.row_factory = None
 

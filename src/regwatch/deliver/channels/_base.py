@@ -62,7 +62,7 @@ class Channel:
         if message.kind in ("health", "ops"):
             return labels.label("ops", self.language)
         if len(items) == 1:
-            return labels.label("edited" if items[0].kind == "edited" else "new", self.language)
+            return labels.label(items[0].kind if items[0].kind in ("edited", "sample") else "new", self.language)
         return f"{len(items)} {labels.label('batch', self.language)}"
 
     def facts(self, item: Item) -> list[tuple[str, str]]:
