@@ -157,7 +157,8 @@ def test_run_with_a_digest_subscription_does_not_start_with_an_empty_bulletin(tm
     config = tmp_path / "config.toml"
     config.write_text(f'database = "{tmp_path}/db.sqlite"\nsources = ["pbc-news"]\n[fetch]\n'
                       'rewrite_to = "http://127.0.0.1:9"\ntimeout = 1\n' + smtp.config()
-                      + '[[subscription]]\nname = "weekly"\nchannel = "email"\nmode = "digest"\nto = ["a@example.org"]\n'
+                      + '[[subscription]]\nname = "weekly"\nchannel = "email"\nmode = "digest"\n'
+                      'to = ["a@example.org"]\n'
                       'schedule = "@hourly"\n', encoding="utf-8")
     proc = subprocess.Popen([REGWATCH, "--config", str(config), "run"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)

@@ -118,12 +118,19 @@ def test_sighup_with_a_bad_config_keeps_the_old_one(service_install) -> None:
         polls = len(install.replay.requests(PBC_LIST_PATH))
         wait_for(lambda: len(install.replay.requests(PBC_LIST_PATH)) > polls + 1)  # still polling
         assert get(port, "/healthz")[0] == 200
+        install.config_path.write_text(good.replace('name = "team"\n', 'name = "team"\ncategories = ["Legislaton"]\n'),
+                                       encoding="utf-8")  # a filter typo
+        proc.send_signal(signal.SIGHUP)
+        time.sleep(1.0)
+        assert proc.poll() is None and get(port, "/healthz")[0] == 200
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
     lines = [json.loads(line) for line in proc.stderr.read().splitlines() if line.startswith("{")]
     rejected = [entry for entry in lines if "reload rejected" in entry["message"]]
     assert rejected and rejected[0]["level"] == "error" and "TOML syntax error" in rejected[0]["message"]
+    assert "subscription[0].categories[0]: unknown category 'Legislaton' (did you mean 'Legislation'?)" in \
+        rejected[1]["message"]
 
 
 def test_systemd_notify_ready_and_watchdog(service_install, tmp_path: Path) -> None:
@@ -152,7 +159,7 @@ def test_systemd_notify_ready_and_watchdog(service_install, tmp_path: Path) -> N
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
 def test_the_unit_file_passes_systemd_analyze_verify(tmp_path: Path) -> None:
     unit = (REPO / "systemd" / "regwatch.service").read_text(encoding="utf-8")
-    for directive in ("Type=notify", "WatchdogSec=", "Restart=on-failure", "DynamicUser=yes", "StateDirectory=regwatch",
+    for directive in ("Type=notify", "WatchdogSec=", "Restart=on-failure", "User=regwatch", "StateDirectory=regwatch",
                       "EnvironmentFile=", "NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes",
                       "PrivateTmp=yes", "RestrictAddressFamilies=", "SystemCallFilter=@system-service"):
         assert directive in unit
@@ -160,7 +167,8 @@ def test_the_unit_file_passes_systemd_analyze_verify(tmp_path: Path) -> None:
     regwatch = str(beside_python) if beside_python.exists() else shutil.which("regwatch")
     assert regwatch
     local = tmp_path / "regwatch.service"
-    local.write_text(unit.replace("/usr/local/bin/regwatch", regwatch), encoding="utf-8")
+    assert "ExecStart=/opt/regwatch/bin/regwatch --config /etc/regwatch/config.toml run" in unit
+    local.write_text(unit.replace("/opt/regwatch/bin/regwatch", regwatch), encoding="utf-8")
     result = subprocess.run(["systemd-analyze", "verify", str(local)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "regwatch.service" not in result.stderr  # no warnings about the unit itself

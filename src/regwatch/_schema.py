@@ -16,7 +16,8 @@ import re
 import tomllib
 import types
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args, get_origin
 
@@ -51,25 +52,66 @@ def read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, "", f"TOML syntax error: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(path, "", f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start});"
+                                    " save the file as UTF-8") from None
+    except PermissionError as exc:
+        raise ConfigError(path, "", f"cannot read file: {exc.strerror} (on a server, run regwatch as the "
+                                    "service's user: sudo -u regwatch regwatch …)") from None
     except OSError as exc:
         raise ConfigError(path, "", f"cannot read file: {exc.strerror}") from None
 
 
-def build(cls: type[T], data: Any, file: Path | str | None, key: str = "") -> T:
-    """Validate `data` (a TOML table) against dataclass `cls` and return an instance."""
-    return _convert(cls, data, file, key)
+def build(cls: type[T], data: Any, file: Path | str | None, key: str = "",
+          env: Mapping[str, str] | None = None) -> T:
+    """Validate `data` (a TOML table) against dataclass `cls` and return an instance.
+
+    `${VAR}` in strings is read from `env` (default: the process environment).
+    """
+    token = _ENVIRONMENT.set(env if env is not None else os.environ)
+    try:
+        return _convert(cls, data, file, key)
+    finally:
+        _ENVIRONMENT.reset(token)
+
+
+_ENVIRONMENT: ContextVar[Mapping[str, str]] = ContextVar("environment", default=os.environ)
 
 
 def expand_env(value: str, file: Path | str | None, key: str) -> str:
     """Replace ${VAR} with the environment's value; a missing variable is a config error."""
+    environment = _ENVIRONMENT.get()
 
     def sub(match: re.Match[str]) -> str:
         name = match.group(1)
-        if name not in os.environ:
+        if name not in environment:
             raise ConfigError(file, key, f"environment variable {name} is not set")
-        return os.environ[name]
+        return environment[name]
 
     return _ENV_REF.sub(sub, value)
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """`VAR=value` lines, as systemd's EnvironmentFile= reads them (comments, blank lines, quotes)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(path, "", "not UTF-8 text; save the file as UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(path, "", f"cannot read file: {exc.strerror}") from None
+    values = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line[0] in "#;":
+            continue
+        name, equals, value = line.removeprefix("export ").partition("=")
+        if not equals or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name.strip()):
+            raise ConfigError(path, f"line {number}", "expected VAR=value")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        values[name.strip()] = value
+    return values
 
 
 def _type_name(tp: Any) -> str:
@@ -199,6 +241,20 @@ def valid_regex(pattern: str) -> str | None:
         re.compile(pattern)
     except re.error as exc:
         return f"invalid regular expression {pattern!r}: {exc}"
+    return None
+
+
+def valid_http_url(value: str) -> str | None:
+    """An http(s) URL with a host and, if given, a port in range (checked at load, not at the first request)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 -- raises ValueError for a port out of range or not a number
+    except ValueError as exc:
+        return f"expected an http:// or https:// URL: {exc}"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "expected an http:// or https:// URL with a host"
     return None
 
 

@@ -22,7 +22,7 @@ import click
 from . import __version__
 from ._schema import ConfigError, did_you_mean, dump_toml, to_plain
 from .classify import Classifier
-from .config import Config, find_config_file, load_config
+from .config import Config, check_subscription_filters, find_config_file, load_config
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -50,13 +50,19 @@ class App:
 
     @cached_property
     def sources(self) -> dict[str, Source]:
-        from .watchlist import load_watchlists
+        from .watchlist import load_watchlists, shipped_watchlists
 
         sources = load_watchlists(self.watchlist_dir)
+        agencies = {s.agency for s in sources.values()}
+        if self.config.watchlists and any(a.upper() not in agencies for s in self.config.subscription
+                                          for a in s.agencies):
+            agencies |= {s.agency for s in load_watchlists(shipped_watchlists()).values()}  # known, if not watched
+        check_subscription_filters(self.config, agencies, set(sources), self.config_file)
         if self.config.sources:
             unknown = [s for s in self.config.sources if s not in sources]
             if unknown:
-                raise ConfigError(self.config_file, "sources", f"unknown source id(s): {', '.join(unknown)}")
+                raise ConfigError(self.config_file, "sources",
+                                  f"unknown source id {unknown[0]!r}{did_you_mean(unknown[0], sources)}")
             sources = {k: v for k, v in sources.items() if k in self.config.sources}
         return sources
 
@@ -71,28 +77,74 @@ class App:
         return open_db(self.config.database_path)
 
     @cached_property
+    def reader(self) -> sqlite3.Connection:
+        """The store for commands that only read it: never creates a database where none is.
+
+        With no database yet (nothing polled with this config, or the wrong config), an empty
+        in-memory store answers and a note on stderr says where regwatch looked.
+        """
+        from .store.db import open_db
+
+        path = self.config.database_path
+        if path.exists():
+            return open_db(path)
+        where = f"config {self.config_file}" if self.config_file else "no config file found"
+        click.echo(f"regwatch: note: no database at {path} yet ({where}): nothing has been polled with this "
+                   "configuration", err=True)
+        return open_db(":memory:")
+
+    @cached_property
     def db(self) -> sqlite_utils.Database:
         """The same connection with sqlite-utils' query helpers (for the listing commands only)."""
         import sqlite_utils
 
-        return sqlite_utils.Database(self.conn)
+        return sqlite_utils.Database(self.reader)
 
     def pick_sources(self, ids: tuple[str, ...]) -> list[Source]:
         unknown = [i for i in ids if i not in self.sources]
         if unknown:
-            raise click.UsageError(f"unknown source id(s): {', '.join(unknown)} (see `regwatch sources`)")
+            raise UserError(f"unknown source id {unknown[0]!r}{did_you_mean(unknown[0], self.sources)}"
+                            " (see `regwatch sources`)")
         return [self.sources[i] for i in ids] if ids else list(self.sources.values())
 
 
+class UserError(click.ClickException):
+    """A mistake in what the user typed or pointed us at: one line on stderr, exit status 2."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"regwatch: {self.message}", err=True)
+
+
+class Failure(UserError):
+    """Something the environment refused at run time (a busy port, an unusable database): exit status 1."""
+
+    exit_code = 1
+
+
 class _Group(click.Group):
-    """Turns configuration mistakes into one line on stderr and exit status 2, never a traceback."""
+    """Turns mistakes and failures into one line on stderr, never a traceback (`-v` shows one for a bug)."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        from .store.db import StoreError
+
         try:
             return super().invoke(ctx)
         except ConfigError as exc:
             click.echo(f"regwatch: configuration error: {exc}", err=True)
             ctx.exit(2)
+        except StoreError as exc:
+            click.echo(f"regwatch: {exc}", err=True)
+            ctx.exit(1)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:
+            if ctx.meta.get("verbose"):
+                raise
+            click.echo(f"regwatch: internal error: {type(exc).__name__}: {exc} (run with -v for the traceback, "
+                       "and please report it)", err=True)
+            ctx.exit(1)
 
 
 class _JsonFormatter(logging.Formatter):
@@ -131,6 +183,33 @@ def main(ctx: click.Context, config_option: str | None, verbose: bool, log_forma
     ctx.obj = App(config_option)
     ctx.meta["verbose"] = verbose
     ctx.meta["log_format"] = log_format
+
+
+def _date_option(name: str, value: str | None, times: bool = False) -> str | None:
+    """A YYYY-MM-DD (or, where `times`, an ISO 8601 time) option, checked before anything runs."""
+    import re
+    from datetime import datetime
+
+    if value is None:
+        return None
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) or (times and re.match(r"\d{4}-\d{2}-\d{2}[T ]\d", value)):
+        try:
+            datetime.fromisoformat(value)
+            return value
+        except ValueError:
+            pass
+    raise UserError(f"{name}: expected a date as YYYY-MM-DD{' (or an ISO 8601 time)' if times else ''},"
+                    f" got {value!r}")
+
+
+def _known(name: str, value: str | None, choices: Any, fold: bool = False) -> None:
+    """An option naming a category, tag, source or agency must name one that exists (not an empty result)."""
+    if value is None:
+        return
+    names = list(choices)
+    if (value.lower() in {c.lower() for c in names}) if fold else value in names:
+        return
+    raise UserError(f"{name}: unknown value {value!r}{did_you_mean(value, names)}")
 
 
 def _app(ctx: click.Context) -> App:
@@ -185,7 +264,8 @@ def poll(ctx: click.Context, source_ids: tuple[str, ...], poll_all: bool, no_del
 
 
 @main.command()
-@click.option("--since", metavar="DATE", help="Published on or after DATE (YYYY-MM-DD).")
+@click.option("--since", metavar="DATE", callback=lambda ctx, param, value: _date_option("--since", value),
+              help="Published on or after DATE (YYYY-MM-DD).")
 @click.option("--agency", metavar="X", help="Only this agency (CAC, MIIT, PBC, SAMR).")
 @click.option("--source", "source_id", metavar="ID", help="Only this source.")
 @click.option("--category", help="Only this category (e.g. Legislation).")
@@ -196,7 +276,15 @@ def poll(ctx: click.Context, source_ids: tuple[str, ...], poll_all: bool, no_del
 def notices(ctx: click.Context, since: str | None, agency: str | None, source_id: str | None,
             category: str | None, tag: str | None, limit: int, as_json: bool) -> None:
     """List stored notices, newest first."""
+    from .classify import CATEGORIES, TAGS
+
     app = _app(ctx)
+    _known("--category", category, CATEGORIES, fold=True)
+    _known("--tag", tag, TAGS)
+    _known("--source", source_id, app.sources)
+    _known("--agency", agency, {s.agency for s in app.sources.values()}, fold=True)
+    if limit < 1:
+        raise UserError("--limit: expected a number of 1 or more")
     where, params = ["1 = 1"], []
     if category:
         where.append("lower(category) = lower(?)")
@@ -216,8 +304,9 @@ def notices(ctx: click.Context, since: str | None, agency: str | None, source_id
     rows = list(app.db.query(
         "SELECT * FROM notices"
         f" WHERE {' AND '.join(where)} ORDER BY COALESCE(published, '') DESC, id DESC LIMIT ?",
-        [*params, limit],
+        [*params, limit + 1],
     ))
+    truncated, rows = len(rows) > limit, rows[:limit]
     if as_json:
         items = [{
             "id": r["id"], "source": r["source_id"], "agency": r["agency"], "title": r["title"],
@@ -227,13 +316,19 @@ def notices(ctx: click.Context, since: str | None, agency: str | None, source_id
             "status": r["status"], "issuer": r["issuer"], "doc_number": r["doc_number"],
             "deadline": r["deadline"], "detail_state": r["detail_state"],
         } for r in rows]
-        click.echo(json.dumps({"count": len(items), "notices": items}, ensure_ascii=False, indent=2))
+        click.echo(json.dumps({"count": len(items), "notices": items, "limit": limit, "truncated": truncated},
+                              ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("0 notices")
         return
     for r in rows:
         click.echo(f"{r['published'] or '----------'}  {r['agency']:<5} {r['category'] or '':<16} {r['title']}")
         extras = [r["doc_number"], f"deadline {r['deadline']}" if r["deadline"] else None,
                   ", ".join(json.loads(r["tags"])) or None]
         click.echo(f"{'':12}{r['url'] or ''}  {'  '.join(e for e in extras if e)}")
+    click.echo(f"{len(rows)} notices" + (f" — stopped at the limit of {limit}; more match (use --limit)"
+                                         if truncated else ""))
 
 
 @main.command()
@@ -400,6 +495,7 @@ def _echo_delivery(report: Any) -> None:
 def deliver(ctx: click.Context) -> None:
     """Send what the outbox holds that is due (poll does this after every pass). Exit 1 on failures."""
     app = _app(ctx)
+    app.sources  # noqa: B018 -- loading them checks the subscriptions' filters against them
     _exclusive(ctx, app, "regwatch deliver")
     report = _deliver(app)
     _echo_delivery(report)
@@ -427,13 +523,13 @@ def notify_test(ctx: click.Context, name: str, to: tuple[str, ...]) -> None:
     sub = next((s for s in app.config.subscription if s.name == name), None)
     if sub is None:
         names = [s.name for s in app.config.subscription]
-        raise click.BadParameter(f"no subscription is named {name!r}{did_you_mean(name, names)}", param_hint="NAME")
+        raise UserError(f"no subscription is named {name!r}{did_you_mean(name, names)}")
     if sub.channel == "email":
         from .digest import send_test_mail
         from .digest.mail import MailError
 
         if any("@" not in address for address in to):
-            raise click.BadParameter("expected an email address", param_hint="--to")
+            raise UserError("--to: expected an email address")
         recipients = list(to) or sub.to
         try:
             send_test_mail(app.config, sub, recipients)
@@ -443,7 +539,7 @@ def notify_test(ctx: click.Context, name: str, to: tuple[str, ...]) -> None:
         click.echo(f"{name} (email): ok — test message accepted by {app.config.smtp.host} for {', '.join(recipients)}")
         return
     if to:
-        raise click.BadParameter("only email subscriptions take --to", param_hint="--to")
+        raise UserError("--to: only email subscriptions take --to")
     import httpx
 
     from .deliver.channels import channel_for
@@ -504,17 +600,23 @@ def _digest_subscriptions(app: App, name: str | None) -> list[Any]:
 
     subs = email_subscriptions(app.config, name)
     if name and not subs:
-        raise click.UsageError(f"no email digest subscription is named {name!r}")
+        known = [s.name for s in email_subscriptions(app.config)]
+        raise UserError(f"--subscription: no email digest subscription is named {name!r}{did_you_mean(name, known)}")
     return subs
 
 
 @digest.command("preview")
 @click.option("--subscription", "name", help="Render this subscription's digest (default: the first, or all notices).")
-@click.option("--since", metavar="DATE", help="Start of the period (default: the end of the last digest sent).")
+@click.option("--since", metavar="DATE", callback=lambda ctx, param, value: _date_option("--since", value, times=True),
+              help="Start of the period, YYYY-MM-DD or an ISO 8601 time, Beijing time unless it says "
+                   "(default: where the next digest would start).")
+@click.option("--include-baseline", is_flag=True, help="Also list what sources' first polls recorded "
+              "(what a bulletin will look like, on a new install).")
 @click.option("--format", "fmt", type=click.Choice(["html", "text"]), default="text", show_default=True)
 @click.option("-o", "output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
 @click.pass_context
-def digest_preview(ctx: click.Context, name: str | None, since: str | None, fmt: str, output: Path | None) -> None:
+def digest_preview(ctx: click.Context, name: str | None, since: str | None, include_baseline: bool, fmt: str,
+                   output: Path | None) -> None:
     """Render a digest without sending or recording it."""
     from datetime import datetime
 
@@ -523,13 +625,21 @@ def digest_preview(ctx: click.Context, name: str | None, since: str | None, fmt:
     from .parse.dates import SHANGHAI
 
     app = _app(ctx.find_root())
+    if output is not None and not output.parent.is_dir():
+        raise UserError(f"-o: the directory {output.parent} does not exist")
     subs = _digest_subscriptions(app, name)
     sub = subs[0] if subs else SubscriptionConfig(name="preview", channel="email", mode="digest")
-    start = datetime.fromisoformat(since).replace(tzinfo=SHANGHAI) if since else None
-    begin, end = period_for(app.conn, sub, datetime.now(UTC), start)
-    text = render(build_digest(app.conn, sub, app.sources, begin, end), fmt, sub.unsubscribe)
+    start = None
+    if since:
+        start = datetime.fromisoformat(since)
+        start = start if start.tzinfo else start.replace(tzinfo=SHANGHAI)
+    begin, end = period_for(app.reader, sub, datetime.now(UTC), start)
+    text = render(build_digest(app.reader, sub, app.sources, begin, end, include_baseline), fmt, sub.unsubscribe)
     if output:
-        output.write_text(text, encoding="utf-8")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise Failure(f"-o: cannot write {output}: {exc.strerror}") from None
         click.echo(f"wrote {output}")
     else:
         click.echo(text)
@@ -545,7 +655,7 @@ def digest_send(ctx: click.Context, name: str | None) -> None:
     app = _app(ctx.find_root())
     subs = _digest_subscriptions(app, name)
     if not subs:
-        raise click.UsageError("no email digest subscription is configured")
+        raise UserError("no email digest subscription is configured")
     _exclusive(ctx, app, "regwatch digest send")
     failed = False
     for sub in subs:
@@ -565,7 +675,7 @@ def digest_send(ctx: click.Context, name: str | None) -> None:
 @click.pass_context
 def run(ctx: click.Context) -> None:
     """Run as a service: poll on schedule, deliver alerts, send digests (see systemd/regwatch.service)."""
-    from .service.daemon import Daemon, Loaded
+    from .service.daemon import Daemon, Loaded, ServiceError
 
     app = _app(ctx)
     _exclusive(ctx, app, "regwatch run")
@@ -574,7 +684,10 @@ def run(ctx: click.Context) -> None:
         fresh = App(str(app.config_file) if app.config_file else None)
         return Loaded(fresh.config, fresh.sources, fresh.classifier)
 
-    code = asyncio.run(Daemon(load).run())
+    try:
+        code = asyncio.run(Daemon(load).run())
+    except ServiceError as exc:
+        raise Failure(str(exc)) from None
     ctx.exit(code)
 
 
@@ -590,7 +703,7 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
     lock = InstanceLock(app.config.database_path, "status")
     report = {"service": {"running": lock.is_held_elsewhere(), **({"holder": lock.holder()}
                                                                    if lock.is_held_elsewhere() else {})},
-              **status(app.config, app.conn, app.sources)}
+              **status(app.config, app.reader, app.sources)}
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return
@@ -637,7 +750,12 @@ def replay(root: Path, port: int, latency: float) -> None:
     """
     from .replay import ReplayServer
 
-    server = ReplayServer(root, port=port, latency=latency)
+    if not 0 < port < 65536:
+        raise UserError(f"--port: expected a port from 1 to 65535, got {port}")
+    try:
+        server = ReplayServer(root, port=port, latency=latency)
+    except OSError as exc:
+        raise Failure(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
     click.echo(f"replaying {root} on {server.base_url} (Ctrl-C to stop)")
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()

@@ -8,16 +8,31 @@ them, the built-in defaults. `config.example.toml` documents every key.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
 from . import __version__
-from ._schema import ConfigError, build, checked, non_negative, positive, read_toml, secret
+from ._schema import (
+    ConfigError,
+    build,
+    checked,
+    did_you_mean,
+    non_negative,
+    positive,
+    read_env_file,
+    read_toml,
+    secret,
+    valid_http_url,
+)
 
 DEFAULT_USER_AGENT = (
     f"regwatch/{__version__} (regulatory notice monitor; polite polling; +https://pypi.org/project/regwatch/)"
 )
+
+
+SYSTEM_CONFIG_DIR = Path("/etc")  # a config file under it is the service's (see load_config)
+SYSTEM_STATE_DIR = Path("/var/lib/regwatch")
 
 
 def _data_dir() -> Path:
@@ -40,7 +55,7 @@ class FetchConfig:
     max_retry_after: float = checked(120.0, non_negative)  # longest Retry-After we wait for in a poll
     proxy: str = secret("")  # e.g. "http://user:pass@proxy:3128" for reaching the sites from abroad
     # Send every request to this base URL instead, as `<rewrite_to>/<host><path>` (replay server, demos).
-    rewrite_to: str = ""
+    rewrite_to: str = checked("", lambda v: valid_http_url(v) if v else None)
 
 
 @dataclass(frozen=True)
@@ -133,7 +148,9 @@ class DeliveryConfig:
 
 def _host_port(value: str) -> str | None:
     host, _, port = value.rpartition(":")
-    return None if not value or (host and port.isdigit()) else "expected host:port, e.g. \"127.0.0.1:8787\""
+    if not value or (host and port.isdigit() and 0 < int(port) < 65536):
+        return None
+    return "expected host:port with a port from 1 to 65535, e.g. \"127.0.0.1:8787\""
 
 
 @dataclass(frozen=True)
@@ -179,17 +196,32 @@ def find_config_file(explicit: str | None) -> Path | None:
     if os.environ.get("REGWATCH_CONFIG"):
         return Path(os.environ["REGWATCH_CONFIG"])
     base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    for candidate in (base / "regwatch" / "config.toml", Path("/etc/regwatch/config.toml")):
+    for candidate in (base / "regwatch" / "config.toml", SYSTEM_CONFIG_DIR / "regwatch" / "config.toml"):
         if candidate.is_file():
             return candidate
     return None
+
+
+def environment_for(config_file: Path) -> dict[str, str]:
+    """The process environment, plus the `env` file beside the config (VAR=value lines) for what it lacks.
+
+    systemd gives the service that file through EnvironmentFile=; reading it here lets an operator's
+    `sudo -u regwatch regwatch status` load the same config without exporting every secret by hand.
+    """
+    env_file = config_file.parent / "env"
+    extra = read_env_file(env_file) if env_file.is_file() and os.access(env_file, os.R_OK) else {}
+    return {**extra, **os.environ}
 
 
 def load_config(path: Path | None) -> Config:
     """Read and validate a config file (None: defaults); raises ConfigError with a one-line message."""
     if path is None:
         return Config()
-    config = build(Config, read_toml(path), path)
+    config = build(Config, read_toml(path), path, env=environment_for(path))
+    if not config.database and path.resolve().is_relative_to(SYSTEM_CONFIG_DIR):
+        # A system-wide config means the service's state: the operator's shell commands and the
+        # service (StateDirectory=regwatch) then read the same database.
+        config = replace(config, database=str(SYSTEM_STATE_DIR / "regwatch.sqlite"))
     _check_subscriptions(config, path)
     return config
 
@@ -206,14 +238,32 @@ def _check_subscriptions(config: Config, path: Path) -> None:
         names.add(sub.name)
         if sub.channel == "email":
             _check_email_subscription(sub, key, path)
-        elif not sub.url.startswith(("https://", "http://")):
-            raise ConfigError(path, f"{key}.url", f"expected the {sub.channel} webhook URL (http:// or https://)")
+        elif not sub.url.startswith(("https://", "http://")) or valid_http_url(sub.url):
+            problem = valid_http_url(sub.url) if sub.url.startswith(("https://", "http://")) else ""
+            raise ConfigError(path, f"{key}.url", f"expected the {sub.channel} URL (http:// or https://)"
+                              + (f": {problem.rpartition(': ')[2]}" if problem else ""))
         if sub.channel == "webhook" and sub.secret and not sub.secret.startswith("whsec_"):
             raise ConfigError(path, f"{key}.secret", "expected a Standard Webhooks secret starting with whsec_")
     if config.ops.subscription and config.ops.subscription not in names:
         raise ConfigError(path, "ops.subscription", f"no subscription is named {config.ops.subscription!r}")
     if config.smtp.security == "none" and config.smtp.host not in ("localhost", "127.0.0.1", "::1"):
         raise ConfigError(path, "smtp.security", "\"none\" (no TLS) is only allowed for a server on this machine")
+
+
+def check_subscription_filters(config: Config, agencies: set[str], source_ids: set[str], path: Path | None) -> None:
+    """Every filter value must name something that exists: a typo would silently filter out every notice."""
+    from .classify import CATEGORIES, TAGS
+
+    for i, sub in enumerate(config.subscription):
+        for key, singular, values, known, fold in (
+                ("categories", "category", sub.categories, CATEGORIES, True), ("tags", "tag", sub.tags, TAGS, False),
+                ("agencies", "agency", sub.agencies, agencies, True),
+                ("sources", "source", sub.sources, source_ids, False)):
+            allowed = {k.lower() for k in known} if fold else set(known)
+            for index, value in enumerate(values):
+                if (value.lower() if fold else value) not in allowed:
+                    raise ConfigError(path, f"subscription[{i}].{key}[{index}]",
+                                      f"unknown {singular} {value!r}{did_you_mean(value, known)}")
 
 
 def _check_email_subscription(sub: SubscriptionConfig, key: str, path: Path) -> None:

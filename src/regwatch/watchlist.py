@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ._schema import ConfigError, build, checked, positive, read_toml
+from ._schema import ConfigError, build, checked, positive, read_toml, valid_http_url
 from .parse import ListParser, make_parser
 from .parse.dates import SHANGHAI
 from .parse.detail import DetailOptions
@@ -31,10 +31,6 @@ def _valid_quiet_hours(value: str) -> str | None:
         "expected HH:MM-HH:MM (Beijing time), e.g. \"00:30-06:00\""
 
 
-def _valid_url(value: str) -> str | None:
-    return None if re.match(r"https?://[^/\s]+", value) else "expected an http:// or https:// URL"
-
-
 @dataclass(frozen=True)
 class SourceEntry:
     """A `[[source]]` table as written in a watchlist file."""
@@ -42,7 +38,7 @@ class SourceEntry:
     id: str = checked("", _valid_id)
     name_en: str = ""
     name_zh: str = ""
-    url: str = checked("", _valid_url)  # the list page (or feed/API) that is polled
+    url: str = checked("", lambda v: valid_http_url(v) if v else None)  # the list page (or feed/API) that is polled
     page_url: str = ""  # the page a person opens; defaults to url
     interval_minutes: float | None = checked(None, positive)
     backfill_pages: int | None = checked(None, positive)

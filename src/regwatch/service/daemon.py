@@ -52,6 +52,10 @@ DIGEST_GRACE = 6 * 3600  # a digest may start up to six hours late (then the sta
 SHUTDOWN_WAIT = 4.0
 
 
+class ServiceError(Exception):
+    """The service cannot start (a busy port); one line for the user."""
+
+
 @dataclass(frozen=True)
 class Loaded:
     """Everything a config file and the watchlists produce; replaced as a whole on SIGHUP."""
@@ -82,10 +86,10 @@ class Daemon:
         loop.add_signal_handler(signal.SIGTERM, self.stopping.set)
         loop.add_signal_handler(signal.SIGINT, self.stopping.set)
         loop.add_signal_handler(signal.SIGHUP, self.reload)
+        await self._start_http()  # first: a busy port stops the service before it polls anything
         self.fetcher = Fetcher(self.current.config.fetch)
         self._schedule()
         self.scheduler.start()
-        await self._start_http()
         config = self.current.config
         log.info("regwatch running: %d sources, %d subscriptions, database %s", len(self.current.sources),
                  len(config.subscriptions()), config.database_path)
@@ -246,7 +250,10 @@ class Daemon:
         if not address:
             return
         host, _, port = address.rpartition(":")
-        self.server = await httpd.serve(host, int(port), {"/healthz": self._healthz, "/metrics": self._metrics})
+        try:
+            self.server = await httpd.serve(host, int(port), {"/healthz": self._healthz, "/metrics": self._metrics})
+        except OSError as exc:
+            raise ServiceError(f"cannot listen on {address} ([service] http): {exc.strerror}") from None
         log.info("health listener on http://%s/healthz and /metrics", address)
 
     def _healthz(self) -> tuple[int, str, str]:

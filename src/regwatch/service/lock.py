@@ -9,6 +9,8 @@ import socket
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ..store.db import StoreError
+
 
 class AlreadyRunning(Exception):
     """Another process holds the lock; the message says which."""
@@ -21,8 +23,12 @@ class InstanceLock:
         self._fd: int | None = None
 
     def acquire(self) -> InstanceLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise StoreError(f"cannot create the lock file {self.path}: {exc.strerror}"
+                             " (can this user write to that directory?)") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -47,7 +53,7 @@ class InstanceLock:
         """Whether some other process holds the lock now (without taking it)."""
         try:
             fd = os.open(self.path, os.O_RDONLY)
-        except FileNotFoundError:
+        except OSError:  # no lock file (or no directory): nobody holds it
             return False
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)

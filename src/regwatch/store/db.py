@@ -6,6 +6,8 @@ poll's items, its alerts-to-send and its conditional-GET state land together or 
 
 from __future__ import annotations
 
+import os
+import pwd
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -234,20 +236,48 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("COMMIT")
 
 
-def open_db(path: Path | str) -> sqlite3.Connection:
-    """Open (creating if needed) the store and bring its schema up to date.
+class StoreError(Exception):
+    """The database cannot be used (directory not writable, file unreadable, corrupt, owned by another user).
 
-    A plain connection: the service never imports sqlite-utils (it costs ~14 MB of resident memory);
-    the CLI wraps the connection in a `sqlite_utils.Database` for its queries.
+    The message is one line for the user, naming the file and what to do.
+    """
+
+
+def open_db(path: Path | str) -> sqlite3.Connection:
+    """Open (creating if needed) the store and bring its schema up to date; raises StoreError.
+
+    A plain connection: the service never imports sqlite-utils (it costs ~14 MB of resident memory).
     """
     if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), isolation_level=None, timeout=30)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable across process crashes
-    conn.execute("PRAGMA foreign_keys=ON")
-    migrate(conn)
+        path = Path(path)
+        _refuse_foreign_owner(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the database directory {path.parent}: {exc.strerror}") from None
+    try:
+        conn = sqlite3.connect(str(path), isolation_level=None, timeout=30)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable across process crashes
+        conn.execute("PRAGMA foreign_keys=ON")
+        migrate(conn)
+    except sqlite3.Error as exc:
+        hint = " (can this user write to that directory?)" if "open" in str(exc) or "readonly" in str(exc) else ""
+        raise StoreError(f"cannot use the database {path}: {exc}{hint}") from None
     return conn
+
+
+def _refuse_foreign_owner(path: Path) -> None:
+    """Root must not open the service's database: the -wal/-shm files it leaves would lock the service out."""
+    if os.geteuid() != 0 or not path.exists() or path.stat().st_uid == 0:
+        return
+    owner = path.stat().st_uid
+    try:
+        name = pwd.getpwuid(owner).pw_name
+    except KeyError:
+        name = str(owner)
+    raise StoreError(f"the database {path} belongs to user {name}; run regwatch as that user "
+                     f"(sudo -u {name} regwatch …) so that no file next to it ends up owned by root")
 
 
 def migrate(conn: sqlite3.Connection) -> None:
@@ -255,7 +285,7 @@ def migrate(conn: sqlite3.Connection) -> None:
     with transaction(conn):
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
-            raise RuntimeError(
+            raise StoreError(
                 f"database schema version {version} is newer than this regwatch ({SCHEMA_VERSION}); upgrade regwatch"
             )
     for target in range(version, SCHEMA_VERSION):
