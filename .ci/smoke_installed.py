@@ -4,8 +4,11 @@ Usage: python3 .ci/smoke_installed.py VENV
 
 Runs `regwatch --help` and the `--help` of every command and subcommand, `check-config`, then
 `regwatch replay` on the fixture site and a few seconds of `regwatch run` against it: a notice
-added to a list page while the service runs must be stored. Any traceback, any unexpected exit
-status, fails the run. Standard library only: it runs with the system Python, outside the venv.
+added to a list page while the service runs must be stored. Then the README's first quick-start
+command, exactly as written, in a fresh copy of the checkout (its own venv, `pip install .`), with
+only $REGWATCH_CONFIG pointing it at the replay server: the service it starts must store the
+baseline and stop cleanly on Ctrl-C. Any traceback, any unexpected exit status, fails the run.
+Standard library only: it runs with the system Python, outside the venv.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -90,6 +94,41 @@ def listening(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+def readme_first_command() -> str:
+    """The first shell block of the README's quick start: the command that installs and runs the service."""
+    quick_start = (REPO / "README.md").read_text(encoding="utf-8").split("## Quick start", 1)[1]
+    return quick_start.split("```sh\n", 1)[1].split("```", 1)[0].strip()
+
+
+def check_readme_command(tmp: Path, port: int) -> None:
+    checkout = Path(tmp) / "fresh-checkout"
+    shutil.copytree(REPO, checkout, ignore=shutil.ignore_patterns(".venv", ".git", "build", "dist", "__pycache__",
+                                                                   "*.egg-info", "*.sqlite*"))
+    config = Path(tmp) / "readme.toml"
+    config.write_text(f'database = "{tmp}/readme.sqlite"\nsources = ["pbc-news"]\n'
+                      f'[fetch]\nrewrite_to = "http://127.0.0.1:{port}"\nper_host_delay = 0\n'
+                      '[poll]\nbackfill_pages = 1\n[detail]\nenabled = false\n', encoding="utf-8")
+    log = Path(tmp) / "readme.log"
+    env = {**os.environ, "HOME": str(Path(tmp) / "home"), "REGWATCH_CONFIG": str(config)}
+    command = readme_first_command()
+    with log.open("w") as out:
+        proc = subprocess.Popen(["sh", "-c", command], cwd=checkout, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    try:
+        wait_for("the README's command to start the service", lambda: "regwatch running" in log.read_text(), 300)
+        regwatch = str(checkout / ".venv" / "bin" / "regwatch")
+        wait_for("the README's service to store the baseline", lambda: json.loads(
+            run(regwatch, "notices", "--json").stdout)["count"] > 0, 60)
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C, as the README says
+        code = proc.wait(timeout=30)
+    text = log.read_text()
+    # The shell running the `&&` chain dies of the Ctrl-C itself (-SIGINT); regwatch must have stopped cleanly.
+    if "Traceback" in text or code not in (0, -signal.SIGINT) or "regwatch stopped" not in text:
+        fail(f"the README's command `{command}` exited {code}:\n{text[-3000:]}")
+    print(f"smoke: the README's first command works as written: {command}")
+
+
 def main() -> None:
     venv = Path(sys.argv[1]).resolve()
     regwatch = str(venv / "bin" / "regwatch")
@@ -132,6 +171,9 @@ def main() -> None:
             if not status["service"]["running"]:
                 fail("status does not see the running service")
             print(f"smoke: notice added during the run stored (id {stored[0]['id']}); status sees the service")
+            service.send_signal(signal.SIGTERM)
+            service.wait(timeout=30)
+            check_readme_command(Path(tmp), port)
         finally:
             for proc in (service, replay):
                 if proc is not None and proc.poll() is None:
