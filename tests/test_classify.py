@@ -121,6 +121,10 @@ def test_every_stored_notice_is_classified_and_reclassify_moves_exactly_the_chan
     assert result.exit_code == 0, result.output
     assert f"{len(expected_changed)} notice(s) changed" in result.stdout
     assert "Legislation → News Reports" in result.stdout
+    for nid in expected_changed:  # each moved notice is listed, with what changed
+        assert f"#{nid} {before[nid]['title']}\n" in result.stdout
+    moved_line = next(line for line in result.stdout.splitlines() if line.startswith("    Legislation → News Reports"))
+    assert moved_line.strip().startswith("Legislation → News Reports")
     with site_install.db() as conn:
         after = {r["id"]: dict(r) for r in conn.execute("SELECT id, category, tags, rules_version FROM notices")}
         history = conn.execute("SELECT notice_id, category, reason FROM classification_history "

@@ -78,7 +78,7 @@ def test_env_secrets_are_used_but_masked(tmp_path: Path) -> None:
     config.write_text('[fetch]\nproxy = "http://user:${PROXY_PASSWORD}@proxy.internal:3128"\n', encoding="utf-8")
     proc = run("--config", str(config), "check-config", env={"PROXY_PASSWORD": "s3cr3t-pw"})
     assert proc.returncode == 0, proc.stderr
-    assert 'proxy = "********"' in proc.stdout
+    assert 'proxy = "http://user:****@proxy.internal:3128"' in proc.stdout  # only the password is hidden
     assert "s3cr3t-pw" not in proc.stdout + proc.stderr
 
 

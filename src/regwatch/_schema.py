@@ -35,9 +35,43 @@ class ConfigError(Exception):
         super().__init__(f"{where}{key + ': ' if key else ''}{problem}")
 
 
-def secret(default: Any = "", **kwargs: Any) -> Any:
-    """A field whose value is never printed or logged (webhook URLs, keys, passwords)."""
-    return dataclasses.field(default=default, metadata={"secret": True}, **kwargs)
+def secret(default: Any = "", url: bool = False, **kwargs: Any) -> Any:
+    """A field whose value is never printed or logged (keys, passwords); a `url` shows all but its secret parts."""
+    return dataclasses.field(default=default, metadata={"secret": "url" if url else True}, **kwargs)
+
+
+# Query parameters that carry a credential in the webhook URLs of the chat platforms (and proxies).
+_SECRET_PARAMS = {"access_token", "token", "key", "sig", "signature", "secret", "code", "apikey", "api_key",
+                  "auth", "password", "pass", "sign"}
+_TOKEN_LIKE = re.compile(r"[A-Za-z0-9_\-.~%]{16,}")  # long enough to be a key rather than a word
+_LAST_SEGMENT_TOKEN = re.compile(r"(?=.*[\d_-])[A-Za-z0-9_\-.~%]{8,}")  # a hook id at the end of a path
+
+
+def _mask(value: str) -> str:
+    """`****` and, for a long token, its last four characters: enough to tell two robots apart."""
+    return f"****{value[-4:]}" if len(value) >= 20 else "****"
+
+
+def mask_url(url: str) -> str:
+    """A URL with its credentials masked (password, token-bearing query values, token-like path
+    segments) and everything else kept, so an operator sees which host and robot is configured."""
+    from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "********"
+    netloc = parts.netloc
+    if parts.password:
+        netloc = netloc.replace(f":{parts.password}@", ":****@", 1)
+    segments = parts.path.split("/")
+    path = "/".join(_mask(seg) if _TOKEN_LIKE.fullmatch(seg) or (i == len(segments) - 1 and
+                                                                 _LAST_SEGMENT_TOKEN.fullmatch(seg)) else seg
+                    for i, seg in enumerate(segments))
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    query = "&".join(f"{quote(k, safe='')}=" + (_mask(v) if k.lower() in _SECRET_PARAMS or _TOKEN_LIKE.fullmatch(v)
+                                                 else quote(v, safe="/")) for k, v in pairs)
+    return urlunsplit((parts.scheme, netloc, path, query, ""))
 
 
 def checked(default: Any, check: Callable[[Any], str | None], **kwargs: Any) -> Any:
@@ -274,7 +308,7 @@ def to_plain(obj: Any, mask_secrets: bool = True) -> Any:
             value = getattr(obj, f.name)
             key = f.name.rstrip("_")
             if mask_secrets and f.metadata.get("secret") and value:
-                out[key] = "********"
+                out[key] = mask_url(value) if f.metadata["secret"] == "url" else "********"
             else:
                 out[key] = to_plain(value, mask_secrets)
         return out

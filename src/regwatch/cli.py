@@ -12,16 +12,19 @@ import json
 import logging
 import sqlite3
 import sys
+from collections import Counter
 from datetime import UTC
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import click
 
 from . import __version__
 from ._schema import ConfigError, did_you_mean, dump_toml, to_plain
 from .classify import Classifier
+from .clock import shown
 from .config import Config, check_subscription_filters, find_config_file, load_config
 
 if TYPE_CHECKING:
@@ -322,10 +325,12 @@ def notices(ctx: click.Context, since: str | None, agency: str | None, source_id
     if not rows:
         click.echo("0 notices")
         return
-    for r in rows:
+    zone = app.config.display.zone
+    for r in rows:  # the list's date is the regulator's (Beijing) date; times are shown in the display zone
         click.echo(f"{r['published'] or '----------'}  {r['agency']:<5} {r['category'] or '':<16} {r['title']}")
-        extras = [r["doc_number"], f"deadline {r['deadline']}" if r["deadline"] else None,
-                  ", ".join(json.loads(r["tags"])) or None]
+        extras = [f"published {shown(r['published_at'], zone)}" if r["published_at"] else None, r["doc_number"],
+                  f"deadline {r['deadline']}" if r["deadline"] else None, ", ".join(json.loads(r["tags"])) or None,
+                  f"first seen {shown(r['first_seen'], zone)}"]
         click.echo(f"{'':12}{r['url'] or ''}  {'  '.join(e for e in extras if e)}")
     click.echo(f"{len(rows)} notices" + (f" — stopped at the limit of {limit}; more match (use --limit)"
                                          if truncated else ""))
@@ -360,12 +365,12 @@ def sources(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({"sources": out}, ensure_ascii=False, indent=2))
         return
+    zone = app.config.display.zone
     for s in out:
-        lp = s["last_poll"]
-        when = lp["finished_at"][:19].replace("T", " ") if lp else "never"
+        when = shown(s["last_poll"]["finished_at"] if s["last_poll"] else None, zone)
         click.echo(f"{s['id']:<24} {s['agency']:<5} {s['state']:<15} last poll {when}  {s['notices']} notices")
         if s["state"] not in ("ok", "ok-no-new", "never-polled") and s["last_error"]:
-            click.echo(f"{'':24} since {s['state_since'][:19]}: {s['last_error']}")
+            click.echo(f"{'':24} since {shown(s['state_since'], zone)}: {s['last_error']}")
 
 
 @main.command("check-source")
@@ -395,7 +400,9 @@ def check_source(ctx: click.Context, source_id: str, from_file: Path | None, url
         for item in result.items:
             click.echo(f"  {item.get('published') or '----------'}  {item['title']}")
             click.echo(f"  {'':10}  {item.get('url') or ''}")
-            for key in ("published_at", "issuer", "doc_number", "deadline"):
+            if item.get("published_at"):
+                click.echo(f"  {'':10}  published_at: {shown(item['published_at'], app.config.display.zone)}")
+            for key in ("issuer", "doc_number", "deadline"):
                 if item.get(key):
                     click.echo(f"  {'':10}  {key}: {item[key]}")
             for attachment in item.get("attachments") or []:
@@ -472,11 +479,28 @@ def reclassify(ctx: click.Context) -> None:
     from .store.classification import reclassify_all
 
     app = _app(ctx)
-    moved = reclassify_all(app.conn, app.classifier.classify)
-    total = sum(moved.values())
-    click.echo(f"rules {app.classifier.version}: {total} notice(s) changed")
-    for (before, after), count in sorted(moved.items(), key=lambda kv: -kv[1]):
+    moves = reclassify_all(app.conn, app.classifier.classify)
+    click.echo(f"rules {app.classifier.version}: {len(moves)} notice(s) changed")
+    summary = Counter((m.before[0] or "unclassified", m.after[0]) for m in moves)
+    for (before, after), count in sorted(summary.items(), key=lambda kv: -kv[1]):
         click.echo(f"  {count:>5}  {before} → {after}" if before != after else f"  {count:>5}  {before} (tags/type)")
+    for move in moves:
+        click.echo(f"#{move.notice_id} {move.title}")
+        click.echo(f"    {_describe_move(move)}")
+
+
+def _describe_move(move: Any) -> str:
+    """`News Reports → Law Enforcement; tags +apps −telecom; type circular → penalty decision`."""
+    (category, tags, doc_type, status), (new_category, new_tags, new_type, new_status) = move.before, move.after
+    parts = [f"{category or 'unclassified'} → {new_category}" if category != new_category else new_category]
+    added, removed = sorted(set(new_tags) - set(tags)), sorted(set(tags) - set(new_tags))
+    if added or removed:
+        parts.append("tags " + " ".join([*(f"+{t}" for t in added), *(f"−{t}" for t in removed)]))
+    if doc_type != new_type:
+        parts.append(f"type {doc_type} → {new_type}")
+    if status != new_status:
+        parts.append(f"status {status} → {new_status}")
+    return "; ".join(parts)
 
 
 def _deliver(app: App) -> Any:
@@ -707,23 +731,25 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return
+    zone = app.config.display.zone
     service = report["service"]
-    click.echo("service: " + (f"running (pid {service['holder'].get('pid')}, since {service['holder'].get('since')})"
+    click.echo("service: " + (f"running (pid {service['holder'].get('pid')}, since "
+                              f"{shown(service['holder'].get('since'), zone, 'unknown')})"
                               if service["running"] else "not running"))
     for s in report["sources"]:
-        line = f"  {s['id']:<24} {s['state']:<15} last poll {(s['last_poll'] or 'never')[:19]}"
+        line = f"  {s['id']:<24} {s['state']:<15} last poll {shown(s['last_poll'], zone)}"
         click.echo(line + (f" — {s['last_error']}" if s["last_error"] else ""))
     box = report["outbox"]
     click.echo(f"outbox: {box['pending']} pending, {box['retrying']} retrying, {box['dead']} dead"
-               + (f"; oldest pending since {box['oldest_pending'][:19]}" if box["oldest_pending"] else ""))
+               + (f"; oldest pending since {shown(box['oldest_pending'], zone)}" if box["oldest_pending"] else ""))
     for d in report["digests"]:
-        attempt, upcoming = d["last_attempt"], d["next_send"]
-        when = f"{upcoming[:10]} {upcoming[11:16]} {upcoming[-6:]} ({d['timezone']})" if upcoming else "never"
-        click.echo(f"digest {d['subscription']}: next send {when}; sent up to {d['last_sent_until'] or 'never'}"
+        attempt = d["last_attempt"]
+        upcoming = shown(d["next_send"], ZoneInfo(d["timezone"])) + f" ({d['timezone']})" if d["next_send"] else "never"
+        click.echo(f"digest {d['subscription']}: next send {upcoming}; sent up to {shown(d['last_sent_until'], zone)}"
                    + (f"; last try {attempt['state']} {attempt['error'] or ''}" if attempt else ""))
     if report["last_error"]:
         e = report["last_error"]
-        click.echo(f"last error: {e['source_id']} {e['state']} at {e['finished_at'][:19]}: {e['error']}")
+        click.echo(f"last error: {e['source_id']} {e['state']} at {shown(e['finished_at'], zone)}: {e['error']}")
 
 
 @main.command("check-config")

@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from . import __version__
 from ._schema import (
@@ -53,7 +54,7 @@ class FetchConfig:
     per_host_concurrency: int = checked(2, positive)
     per_host_delay: float = checked(1.0, non_negative)  # seconds between request starts to one host
     max_retry_after: float = checked(120.0, non_negative)  # longest Retry-After we wait for in a poll
-    proxy: str = secret("")  # e.g. "http://user:pass@proxy:3128" for reaching the sites from abroad
+    proxy: str = secret("", url=True)  # e.g. "http://user:pass@proxy:3128" for reaching the sites from abroad
     # Send every request to this base URL instead, as `<rewrite_to>/<host><path>` (replay server, demos).
     rewrite_to: str = checked("", lambda v: valid_http_url(v) if v else None)
 
@@ -97,7 +98,7 @@ class SubscriptionConfig:
 
     name: str = checked("", _no_dots)
     channel: Channel = "webhook"
-    url: str = secret("")  # the webhook URL (it carries the platform's token)
+    url: str = secret("", url=True)  # the webhook URL (it carries the platform's token)
     secret: str = secret("")  # DingTalk/Feishu signing secret; "whsec_…" for channel = "webhook"
     mode: Literal["instant", "digest"] = "instant"
     agencies: list[str] = field(default_factory=list)
@@ -162,6 +163,25 @@ class ServiceConfig:
     jitter: float = checked(0.1, non_negative)  # random delay on each poll, as a fraction of its interval (≤ 60 s)
 
 
+def _zone_name(value: str) -> str | None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"unknown time zone {value!r} (expected an IANA name such as \"Asia/Shanghai\" or \"Europe/Berlin\")"
+    return None
+
+
+@dataclass(frozen=True)
+class DisplayConfig:
+    timezone: str = checked("Asia/Shanghai", _zone_name)  # times shown by the commands (the regulators' clock)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
 @dataclass(frozen=True)
 class Config:
     database: str = ""  # empty: <data dir>/regwatch.sqlite
@@ -179,6 +199,7 @@ class Config:
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     service: ServiceConfig = field(default_factory=ServiceConfig)
+    display: DisplayConfig = field(default_factory=DisplayConfig)
 
     def subscriptions(self, mode: str | None = None) -> list[SubscriptionConfig]:
         """Enabled subscriptions, optionally of one mode."""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from ..classify import Verdict
 from .db import now_iso, transaction
@@ -37,25 +37,32 @@ def write_verdict(conn: sqlite3.Connection, notice_id: int, verdict: Verdict, re
     return changed
 
 
-def reclassify_all(conn: sqlite3.Connection, classify: Classify, batch: int = 500) -> Counter[tuple[str, str]]:
-    """Re-run the rules over every notice; update exactly those whose verdict changes.
+@dataclass(frozen=True)
+class Move:
+    """One notice whose verdict a reclassification changed: what it was and what it is now."""
 
-    Returns how many notices moved from one category to another (same-category changes of tags,
-    type or status count under (category, category)).
-    """
-    moved: Counter[tuple[str, str]] = Counter()
+    notice_id: int
+    title: str
+    before: tuple[str | None, tuple[str, ...], str | None, str | None]  # category, tags, doc type, status
+    after: tuple[str, tuple[str, ...], str, str]
+
+
+def reclassify_all(conn: sqlite3.Connection, classify: Classify, batch: int = 500) -> list[Move]:
+    """Re-run the rules over every notice; update exactly those whose verdict changes, and say how."""
+    moves: list[Move] = []
     last_id = 0
     while True:
         rows = conn.execute(
             "SELECT id, title, COALESCE(body, ''), source_id, agency, category, tags, doc_type, status"
             " FROM notices WHERE id > ? ORDER BY id LIMIT ?", (last_id, batch)).fetchall()
         if not rows:
-            return moved
+            return moves
         with transaction(conn):
             for notice_id, title, body, source_id, agency, category, tags, doc_type, status in rows:
                 verdict = classify(title, body, source_id, agency)
-                if (category, json.loads(tags), doc_type, status) != (
-                        verdict.category, verdict.tags, verdict.doc_type, verdict.status):
+                before = (category, tuple(json.loads(tags)), doc_type, status)
+                after = (verdict.category, tuple(verdict.tags), verdict.doc_type, verdict.status)
+                if before != after:
                     write_verdict(conn, notice_id, verdict, "reclassify")
-                    moved[(category or "unclassified", verdict.category)] += 1
+                    moves.append(Move(notice_id, title, before, after))
         last_id = rows[-1][0]
