@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from regwatch.classify import Classifier, default_rules_path
 
 from .classify_eval import evaluate, load
@@ -138,3 +140,24 @@ def test_every_stored_notice_is_classified_and_reclassify_moves_exactly_the_chan
     assert {h["category"] for h in history} >= {"Legislation"}
     again = site_install.cli("reclassify")
     assert "0 notice(s) changed" in again.stdout
+
+
+@pytest.mark.parametrize(("title", "doc_type"), [
+    ("国家互联网信息办公室公布《国家网络安全事件报告管理办法》", "departmental rule"),
+    ("《互联网广告管理办法》", "departmental rule"),
+    ("工业和信息化部关于公布《电信和互联网用户个人信息保护规定》", "departmental rule"),
+    ("中国人民银行金融消费者权益保护实施办法", "departmental rule"),
+    ("市场监管总局关于印发《网络交易平台规则监督管理办法》的通知", "departmental rule"),
+    ("网络安全审查办法实施细则", "departmental rule"),
+    ("中华人民共和国个人信息保护法", "law"),
+    ("全国人民代表大会常务委员会关于修改《中华人民共和国网络安全法》的决定", "law"),
+    ("《中华人民共和国电子商务法》", "law"),
+    ("网络数据安全管理条例", "administrative regulation"),
+    ("关于开展网络执法专项行动的通知", "normative document"),
+    ("The World Forum on Rule of Law in Internet was held in Wuzhen.", "news"),
+])
+def test_document_types_a_lawyer_files_by(title: str, doc_type: str) -> None:
+    """A ministry's 办法/规定/细则 is a departmental rule; `law` is for what the NPC adopts."""
+    proc = subprocess.run([sys.executable, "-m", "regwatch", "classify", "--json"], input=title + "\n",
+                          capture_output=True, text=True, timeout=60)
+    assert json.loads(proc.stdout)["doc_type"] == doc_type
