@@ -100,3 +100,15 @@ def pbc_install(install: Install) -> Install:
     install.write_config('sources = ["pbc-news"]\n[poll]\nbackfill_pages = 1')
     install.replay.set_page(PBC_LIST_PATH, PBC_LIST_P1.read_bytes(), "text/html; charset=utf-8")
     return install
+
+
+@pytest.fixture
+def site_install(tmp_path: Path) -> Install:
+    """Every shipped watchlist against the replay copy of every watched column (tests/fixtures/site)."""
+    with ReplayServer(FIXTURES / "site") as server:
+        inst = Install(tmp_path, server)
+        inst.watchlists.mkdir()
+        for path in SHIPPED_WATCHLISTS.glob("*.toml"):
+            shutil.copy(path, inst.watchlists / path.name)
+        inst.write_config("[detail]\nmax_per_poll = 1000", fetch_extra="per_host_concurrency = 4")
+        yield inst

@@ -3,29 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
-
-import pytest
-
-from regwatch.replay import ReplayServer
 
 from .conftest import FIXTURES, SHIPPED_WATCHLISTS, Install
 
 SITE = FIXTURES / "site"
 EXPECTED = json.loads((FIXTURES / "built" / "expected.json").read_text(encoding="utf-8"))
 SOURCES = sorted({e["source"] for e in EXPECTED})
-
-
-@pytest.fixture
-def site_install(tmp_path: Path) -> Install:
-    with ReplayServer(SITE) as server:
-        inst = Install(tmp_path, server)
-        inst.watchlists.mkdir()
-        for path in SHIPPED_WATCHLISTS.glob("*.toml"):
-            shutil.copy(path, inst.watchlists / path.name)
-        inst.write_config("[detail]\nmax_per_poll = 1000", fetch_extra="per_host_concurrency = 4")
-        yield inst
 
 
 def stored(install: Install) -> dict[str, dict]:

@@ -99,3 +99,30 @@ def test_check_source_reports_removed_markup_as_layout_changed(tmp_path) -> None
     code, result = check("pbc-news", "--from-file", str(broken))
     assert code == 1 and result["state"] == "layout-changed"
     assert "15" in result["error"]  # the 15 row markers are still there: 0 of 15 rows read
+
+
+def _requests(install, since: int) -> list[tuple[str, str, str, str | None]]:
+    """What the replay server was asked since entry `since` of its log: method, target, form, Referer."""
+    return [(r.method, r.target, r.form, r.headers.get("Referer")) for r in install.replay.log[since:]]
+
+
+@pytest.mark.parametrize("source_id", SOURCES)
+def test_check_source_live_sends_exactly_the_requests_of_a_poll(site_install, source_id: str) -> None:
+    """No file: check-source fetches the list as a poll does (discovery, page parameters, headers), so a
+    working source (miit-documents, behind a search API that needs its parameters) is reported ok."""
+    start = len(site_install.replay.log)
+    checked = site_install.cli("check-source", source_id, "--json")
+    assert checked.exit_code == 0, checked.output
+    result = json.loads(checked.stdout)
+    assert result["state"] == "ok" and result["items"], result
+    check_requests = _requests(site_install, start)
+    start = len(site_install.replay.log)
+    site_install.config_path.write_text(site_install.config_path.read_text(encoding="utf-8").replace(
+        "[detail]\nmax_per_poll = 1000", "[detail]\nenabled = false\n[poll]\nbackfill_pages = 1"), encoding="utf-8")
+    assert site_install.cli("poll", "--source", source_id).exit_code == 0
+    poll_requests = _requests(site_install, start)
+    assert check_requests == poll_requests[:len(check_requests)] and check_requests
+    titles = {i["title"] for i in result["items"]}
+    with site_install.db() as conn:
+        stored = {r[0] for r in conn.execute("SELECT title FROM notices WHERE source_id = ?", (source_id,))}
+    assert titles <= stored  # what check-source shows is what the poll stored

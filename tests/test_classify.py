@@ -13,7 +13,6 @@ from regwatch.classify import Classifier, default_rules_path
 
 from .classify_eval import evaluate, load
 from .conftest import Install
-from .test_all_sources import site_install  # noqa: F401  (fixture)
 
 
 def test_held_out_titles_meet_the_targets() -> None:
@@ -89,7 +88,7 @@ def test_classify_json_stream_survives_bad_lines() -> None:
 
 
 def test_every_stored_notice_is_classified_and_reclassify_moves_exactly_the_changed(
-    site_install: Install, tmp_path: Path  # noqa: F811
+    site_install: Install, tmp_path: Path
 ) -> None:
     assert site_install.cli("poll").exit_code == 0
     with site_install.db() as conn:

@@ -13,11 +13,11 @@ from typing import Any
 
 from .config import Config
 from .fetch import Fetcher, FetchResult, decode_body
-from .health import assess_parse, assess_response
+from .health import assess_response
 from .parse import Page, SourceBroken
 from .parse.dates import parse_date
 from .parse.detail import extract_detail
-from .parse.jpaas import JpaasParser
+from .poll import PageRead, read_first_page, read_page
 from .watchlist import Source
 
 
@@ -38,22 +38,31 @@ class CheckResult:
 
 def check_page(source: Source, result: FetchResult, url: str) -> CheckResult:
     """Judge and parse one fetched (or loaded) page the way a poll would."""
-    verdict = assess_response(result)
-    if verdict is not None:
-        return CheckResult(source=source.id, state=verdict[0], error=verdict[1])
     page = Page(url=url, text=result.text, content_type=result.headers.get("content-type", ""))
     parser = source.parser
-    if isinstance(parser, JpaasParser) and not page.text.lstrip().startswith("{"):
-        try:  # a column page: show the API unit it would call
-            return CheckResult(source=source.id, state="ok", next_page=parser.use_column_page(page).url)
+    if assess_response(result) is None and parser.is_discovery_page(page):
+        try:  # a column page: show the API request it leads to
+            parser.discover(page)
         except SourceBroken as exc:
             return _as_detail(source, page, url) or CheckResult(source=source.id, state=exc.state, error=str(exc))
-    parsed = parser.parse(page)
-    verdict = assess_parse(parsed)
-    if verdict is not None and not parsed.rows_read and (detail := _as_detail(source, page, url)):
-        return detail
+        request = parser.page_request(url, 1, None)
+        return CheckResult(source=source.id, state="ok", next_page=request.url if request else None)
+    return _from_read(source, read_page(source, result), url)
+
+
+def _from_read(source: Source, read: PageRead, url: str) -> CheckResult:
+    """What a poll's reading of a page found, as check-source reports it (a 200 page with no list
+    rows may be a notice's own page: then it is read with the detail extractor)."""
+    parsed, result = read.parsed, read.result
+    if read.verdict is not None and result is not None and assess_response(result) is None and (
+            parsed is None or not parsed.rows_read):
+        page = Page(url=url, text=result.text, content_type=result.headers.get("content-type", ""))
+        if (detail := _as_detail(source, page, url)) is not None:
+            return detail
+    state, error = read.verdict if read.verdict is not None else ("ok", None)
+    if parsed is None:
+        return CheckResult(source=source.id, state=state, error=error)
     items = [{"title": i.title, "url": i.url, "published": i.published, **i.extra} for i in parsed.items]
-    state, error = verdict if verdict is not None else ("ok", None)
     return CheckResult(source=source.id, state=state, error=error, items=items, rows=parsed.rows_read,
                        row_markers=parsed.row_markers, next_page=parsed.next_page_url)
 
@@ -75,16 +84,8 @@ def check_file(source: Source, content: bytes, url: str | None = None) -> CheckR
 
 
 async def check_url(config: Config, source: Source, url: str | None = None) -> CheckResult:
-    """Fetch a list (running the parser's discovery step) or detail page live and check it."""
-    url = url or source.url
+    """Page 1 of the source's list (or of `url`, read with the source's parser), fetched exactly as a
+    poll fetches it (discovery step, page parameters, headers); a notice's own page is read as one."""
     async with Fetcher(config.fetch) as fetcher:
-        try:
-            await source.parser.prepare(fetcher, url)
-        except SourceBroken as exc:
-            return CheckResult(source=source.id, state=exc.state, error=str(exc))
-        request = source.parser.page_request(url, 1, None)
-        if request is None or request.url == url or not isinstance(source.parser, JpaasParser):
-            result = await fetcher.get(url)
-        else:
-            result = await fetcher.get(request.url, headers=request.headers)
-        return check_page(source, result, url)
+        read = await read_first_page(fetcher, source, url)
+    return _from_read(source, read, str(read.result.url) if read.result is not None else (url or source.url))

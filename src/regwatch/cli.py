@@ -366,11 +366,12 @@ def sources(ctx: click.Context, as_json: bool) -> None:
         click.echo(json.dumps({"sources": out}, ensure_ascii=False, indent=2))
         return
     zone = app.config.display.zone
-    for s in out:
-        when = shown(s["last_poll"]["finished_at"] if s["last_poll"] else None, zone)
-        click.echo(f"{s['id']:<24} {s['agency']:<5} {s['state']:<15} last poll {when}  {s['notices']} notices")
-        if s["state"] not in ("ok", "ok-no-new", "never-polled") and s["last_error"]:
-            click.echo(f"{'':24} since {shown(s['state_since'], zone)}: {s['last_error']}")
+    for entry in out:
+        when = shown(entry["last_poll"]["finished_at"] if entry["last_poll"] else None, zone)
+        click.echo(f"{entry['id']:<24} {entry['agency']:<5} {entry['state']:<15} last poll {when}"
+                   f"  {entry['notices']} notices")
+        if entry["state"] not in ("ok", "ok-no-new", "never-polled") and entry["last_error"]:
+            click.echo(f"{'':24} since {shown(entry['state_since'], zone)}: {entry['last_error']}")
 
 
 @main.command("check-source")

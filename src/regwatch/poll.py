@@ -116,41 +116,89 @@ async def _poll_source(
     return report
 
 
+@dataclass
+class PageRead:
+    """One list page as a poll reads it: the response, and either what it holds or why it is unusable."""
+
+    result: FetchResult | None  # None when discovery already failed
+    parsed: ParseResult | None = None
+    verdict: tuple[str, str | None] | None = None  # (bad health state, message); None when usable
+
+    @property
+    def not_modified(self) -> bool:
+        return self.result is not None and self.result.not_modified
+
+
+async def read_first_page(fetcher: Fetcher, source: Source, url: str | None = None, etag: str | None = None,
+                          last_modified: str | None = None) -> PageRead:
+    """Page 1 of a source's list exactly as a poll requests it: the parser's discovery step first (if it
+    needs one), then its page-1 request (parameters, headers) with the conditional-GET validators.
+
+    `regwatch check-source` calls this too, so what it shows is what a poll would see.
+    """
+    url = url or source.url
+    parser = source.parser
+    discovery = parser.discovery_request(url)
+    if discovery is not None:
+        found = await _fetch(fetcher, discovery)
+        verdict = assess_response(found)
+        if verdict is not None:
+            return PageRead(found, verdict=verdict)
+        try:
+            parser.discover(_page_of(found))
+        except SourceBroken as exc:
+            return PageRead(found, verdict=(exc.state, str(exc)))
+    first = parser.page_request(url, 1, None)
+    if first is None:
+        return PageRead(None, verdict=("layout-changed", "the parser could not say how to request page 1"))
+    result = await _fetch(fetcher, first, etag=etag, last_modified=last_modified)
+    return read_page(source, result)
+
+
+def read_page(source: Source, result: FetchResult) -> PageRead:
+    """Judge a fetched page (status, challenge) and parse it, judging what the parser found."""
+    verdict = assess_response(result)
+    if verdict is not None or result.not_modified:
+        return PageRead(result, verdict=verdict)
+    parsed = source.parser.parse(_page_of(result))
+    return PageRead(result, parsed, assess_parse(parsed))
+
+
+def _page_of(result: FetchResult) -> Page:
+    return Page(url=str(result.url), text=result.text, content_type=result.headers.get("content-type", ""))
+
+
 async def _read_pages(
     config: Config, fetcher: Fetcher, conn: sqlite3.Connection, source: Source, poll: SourcePoll, *,
     first_poll: bool, etag: str | None, last_modified: str | None,
 ) -> None:
     """Fetch and parse the first page and as many older ones as needed; fills `poll`."""
-    parser = source.parser
-    try:
-        await parser.prepare(fetcher, source.url)
-    except SourceBroken as exc:
-        poll.state, poll.error, poll.good = exc.state, str(exc), False
-        return
-    first = parser.page_request(source.url, 1, None)
-    assert first is not None
-    result = await _fetch(fetcher, first, etag=etag, last_modified=last_modified)
-    poll.http_status = result.status
-    if result.not_modified:
+    page = await read_first_page(fetcher, source, etag=etag, last_modified=last_modified)
+    poll.http_status = page.result.status if page.result is not None else None
+    if page.not_modified:
         poll.state = "ok-no-new"
         return
-    parsed = _parse(source, result, poll)
-    if parsed is None:
+    if page.verdict is not None or page.parsed is None:
+        poll.state, poll.error = page.verdict or ("layout-changed", None)
+        poll.good = False
         return
-    poll.validators = (result.etag, result.last_modified)
+    assert page.result is not None
+    poll.validators = (page.result.etag, page.result.last_modified)
+    parsed = _keep(poll, page.parsed)
     backfill = source.backfill_pages or config.poll.backfill_pages
     page_limit = backfill if first_poll else config.poll.max_catchup_pages
     while poll.pages < page_limit:
         # Catching up: go on only while a page shows nothing but new notices (a burst bigger than a page).
         if not first_poll and (not parsed.items or _page_has_known(conn, source, parsed.items)):
             break
-        request = parser.page_request(source.url, poll.pages + 1, parsed)
+        request = source.parser.page_request(source.url, poll.pages + 1, parsed)
         if request is None:
             break
-        older = _parse(source, await _fetch(fetcher, request), poll, required=False)
-        if older is None:
+        older = read_page(source, await _fetch(fetcher, request))
+        if older.verdict is not None or older.parsed is None:
+            _log_older_page(source, older)
             break
-        parsed = older
+        parsed = _keep(poll, older.parsed)
 
 
 async def _fetch(fetcher: Fetcher, request: Request, etag: str | None = None,
@@ -159,27 +207,20 @@ async def _fetch(fetcher: Fetcher, request: Request, etag: str | None = None,
                              etag=etag, last_modified=last_modified)
 
 
-def _parse(source: Source, result: FetchResult, poll: SourcePoll, required: bool = True) -> ParseResult | None:
-    """Judge and parse one page; on a bad first page, set the poll's state. Returns None when unusable."""
-    verdict = assess_response(result)
-    parsed = None
-    if verdict is None:
-        parsed = source.parser.parse(Page(url=str(result.url), text=result.text,
-                                          content_type=result.headers.get("content-type", "")))
-        verdict = assess_parse(parsed)
-    if verdict is not None:
-        if required:
-            poll.state, poll.error = verdict
-            poll.good = False
-        elif result.status == 404 or (parsed is not None and not parsed.rows_read and not parsed.problem):
-            log.debug("source %s: %s is past the end of the list", source.id, result.url)
-        else:
-            log.warning("source %s: older page %s unusable: %s", source.id, result.url, verdict[1])
-        return None
-    assert parsed is not None
+def _keep(poll: SourcePoll, parsed: ParseResult) -> ParseResult:
     poll.pages += 1
     poll.items.extend(parsed.items)
     return parsed
+
+
+def _log_older_page(source: Source, page: PageRead) -> None:
+    """An older page that cannot be read ends the walk; past the end of the list is expected, not a warning."""
+    assert page.result is not None
+    parsed, url = page.parsed, page.result.url
+    if page.result.status == 404 or (parsed is not None and not parsed.rows_read and not parsed.problem):
+        log.debug("source %s: %s is past the end of the list", source.id, url)
+    else:
+        log.warning("source %s: older page %s unusable: %s", source.id, url, page.verdict[1] if page.verdict else "")
 
 
 def _page_has_known(conn: sqlite3.Connection, source: Source, items: list[Item]) -> bool:

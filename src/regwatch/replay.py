@@ -54,6 +54,8 @@ class RequestRecord:
     status: int
     headers: dict[str, str]
     arrived: float  # time.monotonic() when the request line was read
+    target: str = ""  # the request target as sent: path and query string
+    form: str = ""  # a POST's form body
 
 
 @dataclass
@@ -85,7 +87,7 @@ class ReplayServer:
     @property
     def base_url(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> ReplayServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
@@ -304,7 +306,8 @@ def _make_handler(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
                     return
                 self._send(200, json.dumps(result).encode(), {"Content-Type": "application/json"})
                 return
-            form = parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True) if raw else []
+            self.form_text = raw.decode("utf-8", "replace")
+            form = parse_qsl(self.form_text, keep_blank_values=True) if raw else []
             self._serve(form=form)
 
         def _serve(self, head: bool = False, form: list[tuple[str, str]] | None = None) -> None:
@@ -337,7 +340,8 @@ def _make_handler(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
 
         def _send(self, status: int, body: bytes, headers: dict[str, str], path: str = "") -> None:
             arrived = getattr(self, "arrived", time.monotonic())
-            server.log.append(RequestRecord(self.command, path, status, dict(self.headers.items()), arrived))
+            server.log.append(RequestRecord(self.command, path, status, dict(self.headers.items()), arrived,
+                                            self.path, getattr(self, "form_text", "")))
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)

@@ -201,18 +201,21 @@ class Classifier:
                 self._masks.append(re.compile("|".join(f"(?:{p})" for p in exclusion), re.I))
             pattern = re.compile("|".join(f"(?:{p})" for p in e.patterns), re.I) if e.patterns else None
             literal_sets = [anchors(p) for p in e.patterns]
-            needles = None if not e.patterns or None in literal_sets else frozenset(set().union(*literal_sets))
+            needles = None if not e.patterns or None in literal_sets else frozenset(
+                n for literals in literal_sets if literals is not None for n in literals)
             self._rules.append(_Compiled(e, (e.sets, e.value), pattern, masks[exclusion],
                                          e.fields != "body", e.fields != "title", needles))
-        needles = sorted(set().union(*(r.anchors for r in self._rules if r.anchors)), key=len, reverse=True)
+        needle_list = sorted({n for r in self._rules if r.anchors for n in r.anchors}, key=len, reverse=True)
         # One scan finds, at each position, the longest needle starting there; every shorter needle
         # starting at the same position is a prefix of it, so prefixes give the full set present.
-        self._needle_scan = re.compile("(?=(" + "|".join(re.escape(n) for n in needles) + "))") if needles else None
-        self._prefixes = {n: frozenset(m for m in needles if n.startswith(m)) for n in needles}
+        self._needle_scan = (re.compile("(?=(" + "|".join(re.escape(n) for n in needle_list) + "))")
+                             if needle_list else None)
+        self._prefixes = {n: frozenset(m for m in needle_list if n.startswith(m)) for n in needle_list}
         # Rules to try for a title: those without anchors always, the others only when an anchor is present.
         self._always = tuple(i for i, r in enumerate(self._rules) if r.anchors is None)
         self._by_needle: dict[str, tuple[int, ...]] = {
-            n: tuple(i for i, r in enumerate(self._rules) if r.anchors is not None and n in r.anchors) for n in needles}
+            n: tuple(i for i, r in enumerate(self._rules) if r.anchors is not None and n in r.anchors)
+            for n in needle_list}
 
     def notes(self) -> dict[str, str]:
         """Each rule's note, for explanations."""

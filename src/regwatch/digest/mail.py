@@ -46,7 +46,8 @@ def send_mail(config: SmtpConfig, message: EmailMessage) -> None:
     except smtplib.SMTPAuthenticationError as exc:
         raise MailError(f"SMTP authentication failed ({exc.smtp_code})", False) from None
     except smtplib.SMTPResponseException as exc:
-        raise MailError(f"SMTP {exc.smtp_code}: {exc.smtp_error.decode(errors='replace')[:200]}",
+        said = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+        raise MailError(f"SMTP {exc.smtp_code}: {said[:200]}",
                         400 <= exc.smtp_code < 500) from None
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _ in exc.recipients.values()]

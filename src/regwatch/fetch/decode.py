@@ -47,17 +47,17 @@ def decode_body(content: bytes, content_type: str = "") -> tuple[str, str]:
     for bom, codec in _BOMS:
         if content.startswith(bom):
             return content.decode(codec, errors="replace"), codec
-    candidates = [normalise_label(header_charset(content_type))]
+    candidates: list[str | None] = [normalise_label(header_charset(content_type))]
     meta = _META_CHARSET.search(content[:_SNIFF_BYTES])
     if meta:
         label = meta.group(1) or meta.group(2)
         candidates.append(normalise_label(label.decode("ascii", "replace")))
     candidates.append("utf-8")
-    for codec in candidates:
-        if codec is None:
+    for candidate in candidates:
+        if candidate is None:
             continue
         try:
-            return content.decode(codec), codec
+            return content.decode(candidate), candidate
         except UnicodeDecodeError:
             continue  # a wrong label: try the next clue rather than show mojibake
     return content.decode("gb18030", errors="replace"), "gb18030"

@@ -63,8 +63,10 @@ class SourceBroken(Exception):
 class ListParser:
     """Base of the parsers of one website family; subclasses register under a `kind`.
 
-    A poll calls `prepare` (discovery, e.g. reading API parameters from a column page), then
-    `page_request(url, 1, None)`, `parse`, and `page_request(url, n, previous)` for older pages.
+    Parsers do no I/O: they say what to fetch and read what they are given. A poll asks
+    `discovery_request(url)` (a page to read first, e.g. the column page naming an API's
+    parameters) and hands the fetched page to `discover`; then it fetches `page_request(url, 1,
+    None)`, hands it to `parse`, and asks `page_request(url, n, previous)` for older pages.
     """
 
     kind: ClassVar[str]
@@ -73,8 +75,16 @@ class ListParser:
     def __init__(self, options: Any) -> None:
         self.options = options
 
-    async def prepare(self, fetcher: Any, source_url: str) -> None:
-        """Work needed before page 1 can be requested; raise SourceBroken when it fails."""
+    def discovery_request(self, source_url: str) -> Request | None:
+        """A page to fetch and `discover` before page 1 can be requested; None when nothing is needed now."""
+        return None
+
+    def discover(self, page: Page) -> None:
+        """Read what page 1's request needs from the discovery page; raise SourceBroken when it is not there."""
+
+    def is_discovery_page(self, page: Page) -> bool:
+        """Whether a saved page is this parser's discovery page rather than a list (for check-source files)."""
+        return False
 
     def page_request(self, source_url: str, page_no: int, previous: ParseResult | None) -> Request | None:
         """How to fetch page `page_no` (1 = newest); None when there is no such page."""

@@ -18,7 +18,6 @@ from urllib.parse import urlencode, urljoin
 import lxml.html
 
 from .._schema import checked, positive
-from ..health import assess_response
 from ._base import Page, ParseResult, Request, SourceBroken, register
 from .html_list import HtmlListOptions, HtmlListParser, _valid_css, css, parse_html
 
@@ -57,16 +56,12 @@ class JpaasParser(HtmlListParser):
         super().__init__(options)
         self._unit: _Unit | None = None
 
-    async def prepare(self, fetcher: Any, source_url: str) -> None:
+    def discovery_request(self, source_url: str) -> Request | None:
         if self._unit and time.monotonic() - self._unit.found_at < _DISCOVERY_TTL:
-            return
-        result = await fetcher.get(source_url)
-        verdict = assess_response(result)
-        if verdict is not None:
-            raise SourceBroken(*verdict)
-        self._unit = self.discover(Page(url=source_url, text=result.text))
+            return None
+        return Request(source_url)
 
-    def discover(self, page: Page) -> _Unit:
+    def discover(self, page: Page) -> None:
         """Find the unit loader on a column page and read its API address and parameters."""
         root = parse_html(page.text)
         for script in css(self.options.script)(root):
@@ -77,15 +72,12 @@ class JpaasParser(HtmlListParser):
             if self.options.tag_id:
                 query["tagId"] = self.options.tag_id
             api = script.get("url") or "/api-gateway/jpaas-publish-server/front/page/build/unit"
-            return _Unit(page.url, urljoin(page.url, api), query, time.monotonic())
+            self._unit = _Unit(page.url, urljoin(page.url, api), query, time.monotonic())
+            return
         raise SourceBroken("layout-changed", "no JPaaS unit loader (script[querydata]) on the column page")
 
-    def use_column_page(self, page: Page) -> Request:
-        """Discover the unit from an already fetched column page; the request for the API's page 1."""
-        self._unit = self.discover(page)
-        request = self.page_request(page.url, 1, None)
-        assert request is not None
-        return request
+    def is_discovery_page(self, page: Page) -> bool:
+        return not page.text.lstrip().startswith("{")  # the API answers JSON; the column page is HTML
 
     def page_request(self, source_url: str, page_no: int, previous: ParseResult | None) -> Request | None:
         if self._unit is None:

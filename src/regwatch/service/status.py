@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -70,7 +71,7 @@ def stale_sources(report: dict[str, Any], factor: float, started: datetime) -> l
     return stale
 
 
-def metrics(conn: sqlite3.Connection, up: bool, channels: dict[str, str]) -> str:
+def metrics(conn: sqlite3.Connection, up: bool, channels: Mapping[str, str]) -> str:
     """Prometheus text format."""
     lines = ["# HELP regwatch_up 1 while the scheduler runs.", "# TYPE regwatch_up gauge", f"regwatch_up {int(up)}"]
 
