@@ -158,3 +158,20 @@ def test_preview_renders_without_sending_or_recording(pbc_install: Install, smtp
     assert smtp.mailbox.messages == []
     with pbc_install.db() as conn:
         assert conn.execute("SELECT count(*) FROM digests").fetchone()[0] == 0
+
+
+def test_preview_on_a_new_install_can_show_the_baseline(pbc_install: Install, smtp: SmtpServer) -> None:
+    """Right after install every stored notice is baseline (never news): --include-baseline shows the bulletin."""
+    setup_digest(pbc_install, smtp, language="en")
+    assert pbc_install.cli("poll").exit_code == 0
+    with pbc_install.db() as conn:
+        titles = [r[0] for r in conn.execute("SELECT title FROM notices WHERE baseline = 1")]
+    assert len(titles) == 15
+    plain = pbc_install.cli("digest", "preview")
+    assert plain.exit_code == 0 and "Nothing new in this period." in plain.stdout
+    assert not any(t in plain.stdout for t in titles)
+    full = pbc_install.cli("digest", "preview", "--include-baseline")
+    assert full.exit_code == 0 and all(t in full.stdout for t in titles)
+    with pbc_install.db() as conn:
+        assert conn.execute("SELECT count(*) FROM digests").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM notices WHERE baseline = 1").fetchone()[0] == 15

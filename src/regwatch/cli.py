@@ -6,7 +6,6 @@ quick commands such as `regwatch classify --json` start fast.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
@@ -188,6 +187,13 @@ def main(ctx: click.Context, config_option: str | None, verbose: bool, log_forma
     ctx.meta["log_format"] = log_format
 
 
+def _run(work: Any) -> Any:
+    """Run a coroutine to completion (asyncio is imported here: `classify` starts faster without it)."""
+    import asyncio
+
+    return asyncio.run(work)
+
+
 def _date_option(name: str, value: str | None, times: bool = False) -> str | None:
     """A YYYY-MM-DD (or, where `times`, an ISO 8601 time) option, checked before anything runs."""
     import re
@@ -252,7 +258,7 @@ def poll(ctx: click.Context, source_ids: tuple[str, ...], poll_all: bool, no_del
     if not sources:
         click.echo("no source is due (use --all to poll anyway)")
         return
-    reports, details = asyncio.run(poll_sources(app.config, app.conn, sources, app.classifier))
+    reports, details = _run(poll_sources(app.config, app.conn, sources, app.classifier))
     delivery = _deliver(app) if app.config.subscriptions() and not no_deliver else None
     for r in sorted(reports, key=lambda r: r.source_id):
         detail = f"{r.seen} seen, {r.new} new, {r.edited} edited" + (" (baseline)" if r.baseline else "")
@@ -391,7 +397,7 @@ def check_source(ctx: click.Context, source_id: str, from_file: Path | None, url
     if from_file is not None:
         result = check_file(source, from_file.read_bytes(), url)
     else:
-        result = asyncio.run(check_url(app.config, source, url))
+        result = _run(check_url(app.config, source, url))
     if as_json:
         click.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
     else:
@@ -507,7 +513,7 @@ def _describe_move(move: Any) -> str:
 def _deliver(app: App) -> Any:
     from .deliver.sender import deliver_due
 
-    return asyncio.run(deliver_due(app.config, app.conn))
+    return _run(deliver_due(app.config, app.conn))
 
 
 def _echo_delivery(report: Any) -> None:
@@ -574,7 +580,7 @@ def notify_test(ctx: click.Context, name: str, to: tuple[str, ...]) -> None:
         async with httpx.AsyncClient(timeout=app.config.delivery.timeout, follow_redirects=False) as client:
             return await send_message(client, channel_for(sub), sample_message(sub), 1)
 
-    outcome = asyncio.run(go())
+    outcome = _run(go())
     click.echo(f"{name} ({sub.channel}): {outcome.result} — {outcome.detail}")
     if outcome.result != "ok":
         ctx.exit(1)
@@ -710,7 +716,7 @@ def run(ctx: click.Context) -> None:
         return Loaded(fresh.config, fresh.sources, fresh.classifier)
 
     try:
-        code = asyncio.run(Daemon(load).run())
+        code = _run(Daemon(load).run())
     except ServiceError as exc:
         raise Failure(str(exc)) from None
     ctx.exit(code)
