@@ -12,5 +12,5 @@ from setuptools import find_packages, setup
 setup(
     packages=[*find_packages("src"), "regwatch.watchlists"],
     package_dir={"": "src", "regwatch.watchlists": "watchlists"},
-    data_files=[("share/regwatch", ["config.example.toml", "systemd/regwatch.service"])],
+    data_files=[("share/regwatch", ["config.example.toml", "systemd/regwatch.service", "README.md"])],
 )

@@ -49,7 +49,7 @@ def test_wheel_holds_every_module_and_data_file(dists: tuple[Path, Path]) -> Non
     assert any(n.endswith(".py") for n in expected) and "regwatch/service/daemon.py" in expected
     assert not expected - names, f"missing from the wheel: {sorted(expected - names)}"
     data = {n.split(".data/data/", 1)[1] for n in names if ".data/data/" in n}
-    assert {"share/regwatch/regwatch.service", "share/regwatch/config.example.toml"} <= data
+    assert {"share/regwatch/regwatch.service", "share/regwatch/config.example.toml", "share/regwatch/README.md"} <= data
 
 
 def test_license_file_matches_the_metadata(dists: tuple[Path, Path]) -> None:

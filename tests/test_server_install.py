@@ -95,6 +95,6 @@ def test_readme_unit_and_packaging_give_the_same_install_steps() -> None:
     assert exec_start and exec_start.group(1) == "/opt/regwatch/bin/regwatch"
     assert "sudo python3 -m venv /opt/regwatch" in block and "ProtectHome=yes" in unit
     setup = (REPO / "setup.py").read_text(encoding="utf-8")
-    assert '"share/regwatch", ["config.example.toml", "systemd/regwatch.service"]' in setup
+    assert '"share/regwatch", ["config.example.toml", "systemd/regwatch.service", "README.md"]' in setup
     for line in steps:
         assert "/opt/regwatch/share/regwatch/" in line or "/dev/null" in line

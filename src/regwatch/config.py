@@ -28,7 +28,7 @@ from ._schema import (
 )
 
 DEFAULT_USER_AGENT = (
-    f"regwatch/{__version__} (regulatory notice monitor; polite polling; +https://pypi.org/project/regwatch/)"
+    f"regwatch/{__version__} (regulatory notice monitor; polite polling)"
 )
 
 
