@@ -1,8 +1,10 @@
 """Source health: what a poll's response says about the source, so silence is never mistaken for "nothing new".
 
 States: ok (new or edited notices), ok-no-new, blocked (anti-bot challenge, 403, 429, 521),
-unreachable (DNS, TLS, timeout, 5xx), layout-changed (a 200 page that yields no rows, or fewer
-rows than its own row markers), misconfigured (a URL that no longer exists, a bad address).
+unreachable (DNS, TLS, timeout, 5xx, a body cut off or too slow), too-large (a body over
+fetch.max_body_bytes), layout-changed (a 200 page that yields no rows, or fewer rows than its own
+row markers), misconfigured (a URL that no longer exists, a bad address, a refused redirect), and
+store-error (regwatch's own database failed: the site is not to blame).
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ if TYPE_CHECKING:  # parsers use these checks too, so no import of the parse pac
     from .fetch import FetchResult
     from .parse import ParseResult
 
-State = Literal["ok", "ok-no-new", "blocked", "unreachable", "layout-changed", "misconfigured"]
+State = Literal["ok", "ok-no-new", "blocked", "unreachable", "too-large", "layout-changed", "misconfigured",
+                "store-error"]
 GOOD_STATES: frozenset[str] = frozenset({"ok", "ok-no-new"})
 
 # Text that anti-bot interstitials put in a 200 response instead of the page (PBC's "wzws" challenge).

@@ -20,7 +20,7 @@ from .details import DetailReport, fetch_details
 from .fetch import Fetcher, FetchResult
 from .health import GOOD_STATES, assess_parse, assess_response
 from .parse import Item, Page, ParseResult, Request, SourceBroken
-from .store.diff import PollSummary, SourcePoll, known_identities, record_poll
+from .store.diff import PollSummary, SourcePoll, known_identities, record_poll, record_store_failure
 from .store.identity import notice_identity
 from .store.outbox import Routing
 from .watchlist import Source
@@ -95,14 +95,18 @@ async def _poll_source(
             etag = last_modified = None
         await _read_pages(config, fetcher, conn, source, poll, first_poll=baseline_at is None,
                           etag=etag, last_modified=last_modified)
-    except Exception as exc:  # a parser bug or hostile page must not stop the other sources
-        log.exception("source %s: parsing failed", source.id)
-        poll.state, poll.error, poll.good, poll.items = "layout-changed", f"parser error: {exc!r}", False, []
+    except Exception as exc:  # a bug must not stop the other sources; nothing of this poll is kept
+        log.exception("source %s: the poll failed", source.id)
+        poll.state, poll.error, poll.good, poll.items = "layout-changed", f"poll error: {exc!r}"[:500], False, []
+        poll.validators = None  # validators are only ever stored with the items they cover
     interval = source.interval_minutes or config.poll.interval_minutes
     poll.next_poll_at = (started + timedelta(minutes=interval)).isoformat(timespec="milliseconds")
     if poll.error is None and poll.state not in GOOD_STATES:
         poll.error = poll.state
-    summary: PollSummary = record_poll(conn, poll, classifier.classify, route)
+    try:
+        summary: PollSummary = record_poll(conn, poll, classifier.classify, route)
+    except sqlite3.Error as exc:  # the store failed, not the site: nothing of this poll was written
+        return _store_failed(conn, source, poll, exc)
     if summary.health_event == "unhealthy":
         log.error("source %s is %s after %d bad polls in a row: %s", source.id, summary.state,
                   config.health.alert_after, poll.error)
@@ -160,7 +164,11 @@ def read_page(source: Source, result: FetchResult) -> PageRead:
     verdict = assess_response(result)
     if verdict is not None or result.not_modified:
         return PageRead(result, verdict=verdict)
-    parsed = source.parser.parse(_page_of(result))
+    try:
+        parsed = source.parser.parse(_page_of(result))
+    except Exception as exc:  # a parser bug or a hostile page (deep JSON, `null`) is this page's failure only
+        log.warning("source %s: the parser failed on %s: %r", source.id, result.url, exc)
+        return PageRead(result, verdict=("layout-changed", f"parser error on {result.url}: {exc!r}"[:500]))
     return PageRead(result, parsed, assess_parse(parsed))
 
 
@@ -226,6 +234,17 @@ def _log_older_page(source: Source, page: PageRead) -> None:
 def _page_has_known(conn: sqlite3.Connection, source: Source, items: list[Item]) -> bool:
     identities = [notice_identity(source.id, i.url, i.title, i.published) for i in items]
     return bool(known_identities(conn, identities))
+
+
+def _store_failed(conn: sqlite3.Connection, source: Source, poll: SourcePoll, exc: sqlite3.Error) -> SourceReport:
+    """A store error is its own state: the poll's transaction rolled back (validators included, so the
+    next poll reads the page again in full and loses nothing), and the site is not blamed."""
+    error = f"store error: {type(exc).__name__}: {exc}"[:500]
+    log.error("source %s: could not store the poll (%s); nothing of it was written, the next poll reads "
+              "the page again", source.id, error)
+    record_store_failure(conn, source.id, poll.started_at, poll.http_status, error)
+    return SourceReport(source_id=source.id, state="store-error", http_status=poll.http_status,
+                        seen=len(poll.items), new=0, edited=0, baseline=False, error=error)
 
 
 def _log_report(report: SourceReport) -> None:

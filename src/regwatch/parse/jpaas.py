@@ -93,9 +93,12 @@ class JpaasParser(HtmlListParser):
     def parse(self, page: Page) -> ParseResult:
         try:
             data = json.loads(page.text)
-        except ValueError:
+        except (ValueError, RecursionError):
             self._unit = None
             return ParseResult(items=[], problem="the JPaaS API did not answer JSON")
+        if not isinstance(data, dict):
+            self._unit = None
+            return ParseResult(items=[], problem=f"the JPaaS API answered a JSON {type(data).__name__}, not an object")
         if not data.get("success") or not isinstance(data.get("data"), dict) or "html" not in data["data"]:
             self._unit = None  # parameters may be stale: discover again next time
             return ParseResult(items=[], problem=f"the JPaaS API answered success={data.get('success')!r}"

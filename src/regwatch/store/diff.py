@@ -106,6 +106,18 @@ def record_poll(
         return summary
 
 
+def record_store_failure(conn: sqlite3.Connection, source_id: str, started_at: str, http_status: int | None,
+                         error: str) -> None:
+    """Log a poll the store could not take, if the store takes that much; never raises."""
+    try:
+        with transaction(conn):
+            conn.execute("INSERT INTO polls (source_id, started_at, finished_at, http_status, state, error)"
+                         " VALUES (?, ?, ?, ?, 'store-error', ?)", (source_id, started_at, now_iso(), http_status,
+                                                                    error))
+    except sqlite3.Error:
+        pass  # the store is down: the log line and the service's health carry the news
+
+
 def _store_items(
     conn: sqlite3.Connection, poll: SourcePoll, summary: PollSummary, now: str, classify: Classify,
     routing: Routing,
@@ -195,7 +207,7 @@ def _update_source(
         (poll.agency, now, poll.next_poll_at, state, state_changed, now, now, poll.error, poll.good,
          is_baseline, now, poll.source_id),
     )
-    if poll.validators is not None:
+    if poll.validators is not None and poll.good and poll.items:  # only with the items they cover
         conn.execute(
             "UPDATE sources SET etag = ?, last_modified = ? WHERE id = ?", (*poll.validators, poll.source_id)
         )
