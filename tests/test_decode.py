@@ -49,14 +49,14 @@ def test_pages_decode_through_real_http(replay, meta: str, content_type: str, co
 
 def test_bom_wins() -> None:
     body = b"\xef\xbb\xbf" + list_page('<meta charset="gbk">').encode("utf-8")
-    text, codec = decode_body(body, "text/html")
+    text, codec, _ = decode_body(body, "text/html")
     assert codec == "utf-8-sig" and TITLES[0] in text
 
 
 def test_rare_characters_need_gb18030_not_gbk() -> None:
     # 䶮 (U+4DAE) is outside GBK; a page labelled gb2312 that uses it is really GB18030.
     body = list_page("<meta charset=gb2312>").replace(TITLES[0], "刘䶮").encode("gb18030")
-    text, _ = decode_body(body, "text/html")
+    text, _, _ = decode_body(body, "text/html")
     assert "刘䶮" in text
 
 

@@ -78,7 +78,7 @@ def _as_detail(source: Source, page: Page, url: str) -> CheckResult | None:
 
 
 def check_file(source: Source, content: bytes, url: str | None = None) -> CheckResult:
-    text, codec = decode_body(content)
+    text, codec, _ = decode_body(content)
     return check_page(source, FetchResult(url=url or source.url, status=200, text=text, encoding=codec),
                       url or source.url)
 

@@ -361,7 +361,8 @@ def sources(ctx: click.Context, as_json: bool) -> None:
             "url": s.url, "page_url": s.page_url,
             "state": st.get("state") or "never-polled", "state_since": st.get("state_since"),
             "last_error": st.get("last_error"), "next_poll_at": st.get("next_poll_at"),
-            "baseline_at": st.get("baseline_at"), "notices": counts.get(s.id, 0),
+            "baseline_at": st.get("baseline_at"), "deferred_until": st.get("deferred_until"),
+            "notices": counts.get(s.id, 0),
             "last_poll": None if lp is None else {
                 "started_at": lp["started_at"], "finished_at": lp["finished_at"],
                 "http_status": lp["http_status"], "state": lp["state"], "pages": lp["pages"],
@@ -745,6 +746,8 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
                               if service["running"] else "not running"))
     for s in report["sources"]:
         line = f"  {s['id']:<24} {s['state']:<15} last poll {shown(s['last_poll'], zone)}"
+        if s["deferred_until"]:
+            line += f"; deferred until {shown(s['deferred_until'], zone)} (the site asked: Retry-After)"
         click.echo(line + (f" — {s['last_error']}" if s["last_error"] else ""))
     box = report["outbox"]
     click.echo(f"outbox: {box['pending']} pending, {box['retrying']} retrying, {box['dead']} dead"

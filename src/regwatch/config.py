@@ -54,6 +54,9 @@ class FetchConfig:
     per_host_concurrency: int = checked(2, positive)
     per_host_delay: float = checked(1.0, non_negative)  # seconds between request starts to one host
     max_retry_after: float = checked(120.0, non_negative)  # longest Retry-After we wait for in a poll
+    retry_after_cap: float = checked(3600.0, positive)  # a longer Retry-After (a day, 2099) counts as this
+    deadline: float = checked(60.0, positive)  # seconds a whole request may take, body included
+    allow_private_redirects: bool = False  # follow redirects to loopback/private addresses (tests, intranets)
     proxy: str = secret("", url=True)  # e.g. "http://user:pass@proxy:3128" for reaching the sites from abroad
     # Send every request to this base URL instead, as `<rewrite_to>/<host><path>` (replay server, demos).
     rewrite_to: str = checked("", lambda v: valid_http_url(v) if v else None)

@@ -26,9 +26,13 @@ BLOCKING_STATUSES = {401, 403, 412, 429, 521}
 
 def assess_response(result: FetchResult) -> tuple[State, str | None] | None:
     """The bad state a response is in before parsing, with a message; None if it is worth parsing."""
-    if result.status is None:
-        if result.error_kind == "bad_url":
+    if result.error_kind is not None:  # no usable answer, whatever status line came first
+        if result.error_kind in ("bad_url", "redirect_refused", "redirects"):
             return "misconfigured", result.error
+        if result.error_kind == "too_large":
+            return "too-large", result.error
+        return "unreachable", result.error
+    if result.status is None:
         return "unreachable", result.error
     if result.status == 304:
         return None

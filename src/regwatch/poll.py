@@ -100,7 +100,14 @@ async def _poll_source(
         poll.state, poll.error, poll.good, poll.items = "layout-changed", f"poll error: {exc!r}"[:500], False, []
         poll.validators = None  # validators are only ever stored with the items they cover
     interval = source.interval_minutes or config.poll.interval_minutes
-    poll.next_poll_at = (started + timedelta(minutes=interval)).isoformat(timespec="milliseconds")
+    next_poll = started + timedelta(minutes=interval)
+    if poll.retry_after is not None and not poll.good:  # the site asked for a pause: put the source off
+        deferred = datetime.now(UTC) + timedelta(seconds=poll.retry_after)
+        if deferred > next_poll:
+            next_poll, poll.deferred_until = deferred, deferred.isoformat(timespec="milliseconds")
+            log.warning("source %s: deferred until %s at the site's request (Retry-After)", source.id,
+                        poll.deferred_until)
+    poll.next_poll_at = next_poll.isoformat(timespec="milliseconds")
     if poll.error is None and poll.state not in GOOD_STATES:
         poll.error = poll.state
     try:
@@ -144,7 +151,7 @@ async def read_first_page(fetcher: Fetcher, source: Source, url: str | None = No
     parser = source.parser
     discovery = parser.discovery_request(url)
     if discovery is not None:
-        found = await _fetch(fetcher, discovery)
+        found = await _fetch(fetcher, source, discovery)
         verdict = assess_response(found)
         if verdict is not None:
             return PageRead(found, verdict=verdict)
@@ -155,7 +162,7 @@ async def read_first_page(fetcher: Fetcher, source: Source, url: str | None = No
     first = parser.page_request(url, 1, None)
     if first is None:
         return PageRead(None, verdict=("layout-changed", "the parser could not say how to request page 1"))
-    result = await _fetch(fetcher, first, etag=etag, last_modified=last_modified)
+    result = await _fetch(fetcher, source, first, etag=etag, last_modified=last_modified)
     return read_page(source, result)
 
 
@@ -183,6 +190,9 @@ async def _read_pages(
     """Fetch and parse the first page and as many older ones as needed; fills `poll`."""
     page = await read_first_page(fetcher, source, etag=etag, last_modified=last_modified)
     poll.http_status = page.result.status if page.result is not None else None
+    if page.result is not None:
+        poll.retry_after = page.result.retry_after
+        poll.decode_errors = page.result.decode_errors
     if page.not_modified:
         poll.state = "ok-no-new"
         return
@@ -202,17 +212,21 @@ async def _read_pages(
         request = source.parser.page_request(source.url, poll.pages + 1, parsed)
         if request is None:
             break
-        older = read_page(source, await _fetch(fetcher, request))
+        older = read_page(source, await _fetch(fetcher, source, request))
         if older.verdict is not None or older.parsed is None:
             _log_older_page(source, older)
             break
         parsed = _keep(poll, older.parsed)
 
 
-async def _fetch(fetcher: Fetcher, request: Request, etag: str | None = None,
+async def _fetch(fetcher: Fetcher, source: Source, request: Request, etag: str | None = None,
                  last_modified: str | None = None) -> FetchResult:
-    return await fetcher.get(request.url, method=request.method, data=request.data, headers=request.headers,
-                             etag=etag, last_modified=last_modified)
+    result = await fetcher.get(request.url, method=request.method, data=request.data, headers=request.headers,
+                               etag=etag, last_modified=last_modified, redirect_hosts=source.redirect_hosts)
+    if result.decode_errors:
+        log.warning("source %s: %s has %d byte(s) invalid in its declared charset %s (shown as U+FFFD)",
+                    source.id, result.url, result.decode_errors, result.encoding)
+    return result
 
 
 def _keep(poll: SourcePoll, parsed: ParseResult) -> ParseResult:

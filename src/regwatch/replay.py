@@ -146,7 +146,7 @@ class ReplayServer:
     def replace_text(self, path: str, old: str, new: str) -> None:
         """Change text in a page (every occurrence), keeping its encoding; a new ETag follows."""
         page = self._load(_norm(path))
-        text, codec = decode_body(page.body, page.content_type)
+        text, codec, _ = decode_body(page.body, page.content_type)
         if old not in text:
             raise KeyError(f"{old!r} is not in {path}")
         self.set_page(path, text.replace(old, new).encode(_encodable(codec)), page.content_type)
@@ -160,7 +160,7 @@ class ReplayServer:
         href, the title attribute and the text; the element matching `date_selector` gets the date.
         """
         page = self._load(_norm(path))
-        text, codec = decode_body(page.body, page.content_type)
+        text, codec, _ = decode_body(page.body, page.content_type)
         root = lxml.html.fromstring(text)
         rows = css(row_selector)(root)
         if not rows:

@@ -43,6 +43,7 @@ class SourceEntry:
     interval_minutes: float | None = checked(None, positive)
     backfill_pages: int | None = checked(None, positive)
     quiet_hours: str = checked("", _valid_quiet_hours)  # no polls then (Beijing time), e.g. "00:30-06:00"
+    redirect_hosts: list[str] = field(default_factory=list)  # other sites a redirect may lead to
     enabled: bool = True
     parser: dict[str, Any] = field(default_factory=dict)
     detail: DetailOptions = field(default_factory=DetailOptions)
@@ -71,6 +72,7 @@ class Source:
     interval_minutes: float | None
     backfill_pages: int | None
     quiet_hours: str
+    redirect_hosts: tuple[str, ...]
     parser: ListParser
     detail: DetailOptions
     file: str
@@ -105,6 +107,7 @@ def load_watchlist_file(path: Path) -> list[Source]:
             name_en=entry.name_en or entry.id, name_zh=entry.name_zh, url=entry.url,
             page_url=entry.page_url or entry.url, interval_minutes=entry.interval_minutes,
             backfill_pages=entry.backfill_pages, quiet_hours=entry.quiet_hours,
+            redirect_hosts=tuple(entry.redirect_hosts),
             parser=make_parser(entry.parser, path, f"{key}.parser"), detail=entry.detail, file=str(path),
         ))
     return sources

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import ipaddress
 import ssl
 import time
-from collections.abc import Callable, Mapping
+import zlib
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import certifi
 import httpx
@@ -22,7 +24,13 @@ import httpx
 from ..config import FetchConfig
 from .decode import decode_body
 
-ErrorKind = Literal["timeout", "network", "tls", "too_large", "redirects", "bad_url"]
+ErrorKind = Literal["timeout", "network", "tls", "too_large", "redirects", "redirect_refused", "bad_url",
+                    "deferred"]
+# Registrable domains under these suffixes have three labels (www.pbc.gov.cn → pbc.gov.cn), not two.
+_TWO_LABEL_SUFFIXES = {"gov.cn", "com.cn", "org.cn", "net.cn", "edu.cn", "ac.cn", "gov.uk", "co.uk", "org.uk",
+                       "ac.uk", "gov.au", "com.au", "gov.sg", "com.sg", "go.jp", "co.jp", "go.kr", "gov.hk",
+                       "gov.mo", "gov.tw"}
+_REDIRECTS = {301, 302, 303, 307, 308}
 
 
 @dataclass
@@ -37,8 +45,9 @@ class FetchResult:
     encoding: str = ""
     error: str | None = None
     error_kind: ErrorKind | None = None
-    retry_after: float | None = None  # seconds the server asked us to wait
+    retry_after: float | None = None  # seconds the server asked us to wait (capped at fetch.retry_after_cap)
     elapsed: float = 0.0
+    decode_errors: int = 0  # bytes that were not valid in the charset the page declared (replaced)
 
     @property
     def not_modified(self) -> bool:
@@ -59,6 +68,34 @@ class FetchResult:
 
 class _BodyTooLarge(Exception):
     pass
+
+
+class _RedirectRefused(Exception):
+    pass
+
+
+def site_of(host: str) -> str:
+    """The registrable domain of a host (an IP address is its own site)."""
+    host = host.lower().rstrip(".")
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        pass
+    labels = host.split(".")
+    keep = 3 if ".".join(labels[-2:]) in _TWO_LABEL_SUFFIXES else 2
+    return ".".join(labels[-keep:])
+
+
+def _is_private(host: str) -> bool:
+    """Loopback, private, link-local and other non-public literal addresses (names are judged by site)."""
+    if host.lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return not address.is_global
 
 
 class _HostGate:
@@ -95,6 +132,11 @@ class _HostGate:
 
     def hold_until(self, moment: float) -> None:
         self.next_start = max(self.next_start, moment)
+        self.held_until = max(getattr(self, "held_until", 0.0), moment)
+
+    def held_for(self) -> float:
+        """Seconds this host asked (Retry-After) to be left alone from now."""
+        return max(0.0, getattr(self, "held_until", 0.0) - time.monotonic())
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -125,14 +167,14 @@ class Fetcher:
         return httpx.AsyncClient(
             timeout=httpx.Timeout(config.timeout, pool=None),
             limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-            follow_redirects=True,
-            max_redirects=config.max_redirects,
+            follow_redirects=False,  # followed in _send, within the source's own site
             proxy=config.proxy or None,
             verify=self._tls,
             headers={
                 "User-Agent": config.user_agent,
                 "Accept": "text/html,application/xhtml+xml,application/json;q=0.9,*/*;q=0.8",
                 "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.6",
+                "Accept-Encoding": "gzip, deflate",  # inflated in _read_capped, within the size cap
             },
         )
 
@@ -168,51 +210,96 @@ class Fetcher:
         headers: Mapping[str, str] | None = None,
         method: str = "GET",
         data: Mapping[str, str] | None = None,
+        redirect_hosts: Collection[str] = (),
     ) -> FetchResult:
-        """Fetch `url`; waits once for a short Retry-After, never raises for network trouble."""
+        """Fetch `url`; never raises for network trouble, never sleeps long.
+
+        A short `Retry-After` (≤ max_retry_after) is waited out and the request made once more; a
+        longer one (capped at retry_after_cap) is reported in `retry_after`, and the host's other
+        requests in this fetcher's life are deferred until then without being sent. Redirects are
+        followed only within the URL's own site (or to `redirect_hosts`).
+        """
         request_headers = dict(headers or {})
         if etag:
             request_headers["If-None-Match"] = etag
         if last_modified:
             request_headers["If-Modified-Since"] = last_modified
         gate = self._gate(url)
-        result = await self._request(gate, url, method, request_headers, data)
-        if result.retry_after is not None and result.retry_after <= self.config.max_retry_after:
-            gate.hold_until(time.monotonic() + result.retry_after)
-            result = await self._request(gate, url, method, request_headers, data)
+        if (held := gate.held_for()) > self.config.max_retry_after:
+            return self._deferred(url, held)
+        result = await self._request(gate, url, method, request_headers, data, redirect_hosts)
         if result.retry_after is not None:
+            result.retry_after = min(result.retry_after, self.config.retry_after_cap)
             gate.hold_until(time.monotonic() + result.retry_after)
+            if result.retry_after <= self.config.max_retry_after:
+                result = await self._request(gate, url, method, request_headers, data, redirect_hosts)
+                if result.retry_after is not None:
+                    result.retry_after = min(result.retry_after, self.config.retry_after_cap)
+                    gate.hold_until(time.monotonic() + result.retry_after)
         return result
 
+    def _deferred(self, url: str, seconds: float) -> FetchResult:
+        host = urlsplit(url).hostname or url
+        return FetchResult(url=url, error_kind="deferred", retry_after=seconds,
+                           error=f"not requested: {host} asked (Retry-After) to be left alone for {seconds:.0f} s more")
+
     async def _request(
-        self, gate: _HostGate, url: str, method: str, headers: dict[str, str], data: Mapping[str, str] | None
+        self, gate: _HostGate, url: str, method: str, headers: dict[str, str], data: Mapping[str, str] | None,
+        redirect_hosts: Collection[str],
     ) -> FetchResult:
-        async with self._slots, gate.slots:
+        # Wait for the host's turn holding only the host's slot: a host that asked us to slow down
+        # must not hold one of the global slots the other hosts need.
+        async with gate.slots:
             await gate.wait_turn()
-            client = gate.take_client()
-            try:
-                started = time.monotonic()
-                result = await self._send(client, url, method, headers, data)
-                result.elapsed = time.monotonic() - started
-                return result
-            finally:
-                gate.idle.append(client)
+            async with self._slots:
+                client = gate.take_client()
+                try:
+                    started = time.monotonic()
+                    try:
+                        async with asyncio.timeout(self.config.deadline):
+                            result = await self._send(client, url, method, headers, data, redirect_hosts)
+                    except TimeoutError:
+                        result = FetchResult(url=url, error_kind="timeout",
+                                             error=f"no complete answer within {self.config.deadline:g} s "
+                                                   "(fetch.deadline): the server sends too slowly")
+                    result.elapsed = time.monotonic() - started
+                    return result
+                finally:
+                    gate.idle.append(client)
 
     async def _send(
         self, client: httpx.AsyncClient, url: str, method: str, headers: dict[str, str],
-        data: Mapping[str, str] | None,
+        data: Mapping[str, str] | None, redirect_hosts: Collection[str],
     ) -> FetchResult:
         result = FetchResult(url=url)
         try:
-            async with client.stream(method, self.wire_url(url), headers=headers, data=data) as response:
-                result.status = response.status_code
-                result.headers = response.headers
-                if response.status_code in (429, 503):
-                    result.retry_after = parse_retry_after(response.headers.get("retry-after"))
-                result.content = await self._read_capped(response)
+            current, hops = url, 0
+            while True:
+                async with client.stream(method, self.wire_url(current), headers=headers, data=data) as response:
+                    location = response.headers.get("location")
+                    if response.status_code in _REDIRECTS and location:
+                        hops += 1
+                        if hops > self.config.max_redirects:
+                            raise httpx.TooManyRedirects("too many redirects", request=response.request)
+                        current = self._follow(current, str(response.url), location, url, redirect_hosts)
+                        if response.status_code == 303 or (response.status_code in (301, 302) and method == "POST"):
+                            method, data = "GET", None
+                        continue
+                    result.url = current
+                    result.status = response.status_code
+                    result.headers = response.headers
+                    if response.status_code in (429, 503):
+                        result.retry_after = parse_retry_after(response.headers.get("retry-after"))
+                    result.content = await self._read_capped(response)
+                    break
         except _BodyTooLarge:
             result.error_kind = "too_large"
             result.error = f"response larger than fetch.max_body_bytes ({self.config.max_body_bytes} bytes)"
+            result.content = b""
+            return result
+        except _RedirectRefused as exc:
+            result.error_kind = "redirect_refused"
+            result.error = str(exc)
             return result
         except httpx.TooManyRedirects:
             result.error_kind = "redirects"
@@ -220,30 +307,86 @@ class Fetcher:
             return result
         except httpx.TimeoutException as exc:
             result.error_kind = "timeout"
-            result.error = f"timed out ({type(exc).__name__})"
+            result.error = f"timed out ({type(exc).__name__})" + (" while reading the body" if result.status else "")
             return result
         except httpx.InvalidURL as exc:
             result.error_kind = "bad_url"
             result.error = f"invalid URL: {exc}"
             return result
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, zlib.error) as exc:
             text = str(exc).replace(self.config.proxy, "<fetch.proxy>") if self.config.proxy else str(exc)
             result.error_kind = "tls" if "SSL" in text or "certificate" in text else "network"
-            result.error = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+            where = " while reading the body (cut off?)" if result.status else ""
+            result.error = (f"{type(exc).__name__}: {text}" if text else type(exc).__name__) + where
             return result
         if result.content and result.status != 304:
-            result.text, result.encoding = decode_body(result.content, result.headers.get("content-type", ""))
+            decoded = decode_body(result.content, result.headers.get("content-type", ""))
+            result.text, result.encoding, result.decode_errors = decoded.text, decoded.codec, decoded.bad_bytes
         return result
 
+    def _follow(self, current: str, wire: str, location: str, origin: str, redirect_hosts: Collection[str]) -> str:
+        """The logical URL a redirect leads to, if it stays on the origin's site (or an allowed host)."""
+        target = urljoin(wire, location)
+        if self.config.rewrite_to and target.startswith(self.config.rewrite_to.rstrip("/") + "/"):
+            rest = target[len(self.config.rewrite_to.rstrip("/")) + 1:]  # back from the replay server's address
+            target = f"{urlsplit(current).scheme}://{rest}"
+        parts = urlsplit(target)
+        host = (parts.hostname or "").lower()
+        allowed = {h.lower() for h in redirect_hosts}
+        if parts.scheme not in ("http", "https") or not host:
+            raise _RedirectRefused(f"refused a redirect to {target[:200]}: not an http(s) address")
+        if site_of(host) != site_of(urlsplit(origin).hostname or "") and host not in allowed:
+            raise _RedirectRefused(f"refused a redirect to {target[:200]}: another site than "
+                                   f"{urlsplit(origin).hostname} (allow it with redirect_hosts in the watchlist)")
+        if _is_private(host) and not _is_private(urlsplit(origin).hostname or "") and \
+                not self.config.allow_private_redirects:
+            raise _RedirectRefused(f"refused a redirect to {target[:200]}: a private or loopback address")
+        return target
+
     async def _read_capped(self, response: httpx.Response) -> bytes:
+        """The body, decompressed as it arrives, never holding more than max_body_bytes (a gzip bomb
+        stops at the cap instead of filling memory)."""
         limit = self.config.max_body_bytes
         declared = response.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > limit:
             raise _BodyTooLarge
-        chunks, size = [], 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > limit:
+        encoding = response.headers.get("content-encoding", "identity").strip().lower()
+        inflater = _inflater(encoding)
+        chunks, size, wire = [], 0, 0
+        async for raw in response.aiter_raw():
+            wire += len(raw)
+            if wire > limit:
                 raise _BodyTooLarge
-            chunks.append(chunk)
+            if inflater is None:
+                size += len(raw)
+                if size > limit:
+                    raise _BodyTooLarge
+                chunks.append(raw)
+                continue
+            pending = raw
+            while pending:  # at most limit + 1 bytes out per call: a bomb never expands past the cap
+                piece = inflater.decompress(pending, limit + 1 - size)
+                size += len(piece)
+                if size > limit:
+                    raise _BodyTooLarge
+                chunks.append(piece)
+                if not piece and inflater.unconsumed_tail == pending:
+                    break
+                pending = inflater.unconsumed_tail
+        if inflater is not None:
+            tail = inflater.flush()
+            if size + len(tail) > limit:
+                raise _BodyTooLarge
+            chunks.append(tail)
         return b"".join(chunks)
+
+
+def _inflater(encoding: str) -> zlib._Decompress | None:
+    """A decompressor for a Content-Encoding we asked for (gzip, deflate), None for identity."""
+    if encoding in ("", "identity"):
+        return None
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if encoding == "deflate":
+        return zlib.decompressobj(zlib.MAX_WBITS | 32)  # zlib or gzip header, auto-detected
+    raise httpx.DecodingError(f"unsupported Content-Encoding {encoding!r}")

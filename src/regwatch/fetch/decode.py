@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import codecs
 import re
+import threading
+from typing import NamedTuple
 
 _META_CHARSET = re.compile(
     rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)|^\s*<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""",
@@ -42,25 +44,73 @@ def header_charset(content_type: str) -> str | None:
     return match.group(1) if match else None
 
 
-def decode_body(content: bytes, content_type: str = "") -> tuple[str, str]:
-    """Decode a response body; returns (text, codec used). Never raises."""
+class Decoded(NamedTuple):
+    text: str
+    codec: str
+    bad_bytes: int  # bytes invalid in `codec`, each run shown as U+FFFD
+
+
+# A declared charset keeps its word despite a few invalid bytes (one bad byte in a UTF-8 page);
+# only when more than this share of the non-ASCII bytes are invalid is the label taken to be wrong.
+MOSTLY_INVALID = 0.10
+_counting = threading.local()
+
+
+def _count_and_replace(exc: UnicodeError) -> tuple[str, int]:
+    assert isinstance(exc, UnicodeDecodeError)
+    _counting.bad += exc.end - exc.start
+    return "\ufffd", exc.end
+
+
+codecs.register_error("regwatch-count", _count_and_replace)
+
+
+def _decode_counting(content: bytes, codec: str) -> tuple[str, int]:
+    _counting.bad = 0
+    text = content.decode(codec, errors="regwatch-count")
+    return text, _counting.bad
+
+
+def decode_body(content: bytes, content_type: str = "") -> Decoded:
+    """Decode a response body; never raises.
+
+    A BOM decides; then a declared charset (HTTP header, then `<meta>`) that decodes cleanly; then
+    the first declared one that decodes with only a few bad bytes (replaced and counted, not a
+    reason to re-guess: GB18030 decodes almost any bytes, into nonsense); then undeclared guesses.
+    """
     for bom, codec in _BOMS:
         if content.startswith(bom):
-            return content.decode(codec, errors="replace"), codec
-    candidates: list[str | None] = [normalise_label(header_charset(content_type))]
-    meta = _META_CHARSET.search(content[:_SNIFF_BYTES])
-    if meta:
-        label = meta.group(1) or meta.group(2)
-        candidates.append(normalise_label(label.decode("ascii", "replace")))
-    candidates.append("utf-8")
-    for candidate in candidates:
-        if candidate is None:
-            continue
+            text, bad = _decode_counting(content, codec)
+            return Decoded(text, codec, bad)
+    declared: list[str] = []
+    for label in (header_charset(content_type), _meta_label(content)):
+        name = normalise_label(label)
+        if name and name not in declared:
+            declared.append(name)
+    for codec in declared:
         try:
-            return content.decode(candidate), candidate
+            return Decoded(content.decode(codec), codec, 0)
         except UnicodeDecodeError:
-            continue  # a wrong label: try the next clue rather than show mojibake
-    return content.decode("gb18030", errors="replace"), "gb18030"
+            continue
+    non_ascii = sum(1 for byte in content if byte >= 0x80) or 1
+    for codec in declared:
+        text, bad = _decode_counting(content, codec)
+        if bad <= MOSTLY_INVALID * non_ascii:
+            return Decoded(text, codec, bad)
+    for codec in ("utf-8", "gb18030"):  # nothing declared, or a label that is wrong for most of the page
+        try:
+            return Decoded(content.decode(codec), codec, 0)
+        except UnicodeDecodeError:
+            continue
+    text, bad = _decode_counting(content, "gb18030")
+    return Decoded(text, "gb18030", bad)
+
+
+def _meta_label(content: bytes) -> str | None:
+    meta = _META_CHARSET.search(content[:_SNIFF_BYTES])
+    if not meta:
+        return None
+    return (meta.group(1) or meta.group(2)).decode("ascii", "replace")
 
 
 def strip_xml_declaration(text: str) -> str:

@@ -42,6 +42,7 @@ from ..digest import email_subscriptions, register_subscriptions, send_digest
 from ..fetch import Fetcher
 from ..poll import poll_sources
 from ..store.db import open_db
+from ..store.diff import is_deferred
 from ..store.digests import last_sent_end, subscription_since
 from ..watchlist import Source, in_quiet_hours
 from . import httpd, systemd
@@ -184,7 +185,7 @@ class Daemon:
     async def _poll(self, source_id: str) -> None:
         loaded = self.current
         source = loaded.sources.get(source_id)
-        if source is None or in_quiet_hours(source, datetime.now(UTC)):
+        if source is None or in_quiet_hours(source, datetime.now(UTC)) or is_deferred(self.conn, source_id):
             return
         assert self.fetcher is not None
         reports, _ = await poll_sources(loaded.config, self.conn, [source], loaded.classifier, self.fetcher)

@@ -24,6 +24,7 @@ def _rows(conn: sqlite3.Connection, sql: str, params: tuple = ()) -> list[dict[s
 def status(config: Config, conn: sqlite3.Connection, sources: dict[str, Source]) -> dict[str, Any]:
     """Each source's state and last poll, the outbox, the last digest per subscription, the last error."""
     state = {r["id"]: r for r in _rows(conn, "SELECT * FROM sources")}
+    now_text = datetime.now(UTC).isoformat(timespec="milliseconds")
     last = {r["source_id"]: r for r in _rows(
         conn, "SELECT * FROM polls WHERE id IN (SELECT max(id) FROM polls GROUP BY source_id)")}
     out_sources = []
@@ -34,6 +35,7 @@ def status(config: Config, conn: sqlite3.Connection, sources: dict[str, Source])
             "state_since": s.get("state_since"), "last_poll": p["started_at"] if p else None,
             "last_error": s.get("last_error") if s.get("state") not in GOOD else None,
             "interval_minutes": source.interval_minutes or config.poll.interval_minutes,
+            "deferred_until": s.get("deferred_until") if (s.get("deferred_until") or "") > now_text else None,
         })
     counts = dict(conn.execute("SELECT state, count(*) FROM outbox GROUP BY state").fetchall())
     oldest = conn.execute("SELECT min(created_at) FROM outbox WHERE state IN ('pending', 'retrying', 'sending')"

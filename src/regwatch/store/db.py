@@ -216,8 +216,16 @@ def _v6(conn: sqlite3.Connection) -> None:
     """)
 
 
+def _v7(conn: sqlite3.Connection) -> None:
+    """Bytes a page had that were invalid in its declared charset; a source put off by a Retry-After."""
+    _run_script(conn, """
+        ALTER TABLE polls ADD COLUMN decode_errors INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE sources ADD COLUMN deferred_until TEXT;
+    """)
+
+
 # index i migrates from version i to i+1; append, never edit
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6]
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -38,6 +38,9 @@ class SourcePoll:
     # Conditional-GET validators to remember; None leaves the stored ones alone (e.g. after a 304).
     validators: tuple[str | None, str | None] | None = None
     next_poll_at: str | None = None
+    deferred_until: str | None = None  # put off past its interval at the site's request (Retry-After)
+    retry_after: float | None = None
+    decode_errors: int = 0  # bytes of page 1 invalid in its declared charset
     good: bool = True  # False for states that count towards a source's consecutive bad polls
     fetch_details: bool = False  # queue each new notice's detail page
     alert_after: int = 3  # consecutive bad polls that raise one health alert
@@ -88,10 +91,10 @@ def record_poll(
         is_baseline = baseline_at is None and poll.good and bool(poll.items)
 
         cursor = conn.execute(
-            "INSERT INTO polls (source_id, started_at, finished_at, http_status, state, pages, items_seen, error)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO polls (source_id, started_at, finished_at, http_status, state, pages, items_seen, error,"
+            " decode_errors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (poll.source_id, poll.started_at, now, poll.http_status, poll.state, poll.pages,
-             len(poll.items), poll.error),
+             len(poll.items), poll.error, poll.decode_errors),
         )
         summary = PollSummary(poll_id=cursor.lastrowid or 0, baseline=is_baseline, state=poll.state)
         _store_items(conn, poll, summary, now, classify, routing)
@@ -104,6 +107,12 @@ def record_poll(
         _update_source(conn, poll, summary.state, now, is_baseline, previous_state)
         summary.health_event = _health_event(conn, poll, summary.state, bad_polls, now, routing)
         return summary
+
+
+def is_deferred(conn: sqlite3.Connection, source_id: str) -> bool:
+    """Whether the source's site asked (Retry-After) to be left alone until a time still to come."""
+    row = conn.execute("SELECT deferred_until FROM sources WHERE id = ?", (source_id,)).fetchone()
+    return bool(row and row[0] and row[0] > now_iso())
 
 
 def record_store_failure(conn: sqlite3.Connection, source_id: str, started_at: str, http_status: int | None,
@@ -198,14 +207,14 @@ def _update_source(
 ) -> None:
     state_changed = previous_state != state
     conn.execute(
-        "UPDATE sources SET agency = ?, last_poll_at = ?, next_poll_at = ?, state = ?,"
+        "UPDATE sources SET agency = ?, last_poll_at = ?, next_poll_at = ?, deferred_until = ?, state = ?,"
         " state_since = CASE WHEN ? THEN ? ELSE COALESCE(state_since, ?) END,"
         " last_error = COALESCE(?, last_error),"
         " bad_polls = CASE WHEN ? THEN 0 ELSE bad_polls + 1 END,"
         " baseline_at = CASE WHEN ? THEN ? ELSE baseline_at END"
         " WHERE id = ?",
-        (poll.agency, now, poll.next_poll_at, state, state_changed, now, now, poll.error, poll.good,
-         is_baseline, now, poll.source_id),
+        (poll.agency, now, poll.next_poll_at, poll.deferred_until, state, state_changed, now, now, poll.error,
+         poll.good, is_baseline, now, poll.source_id),
     )
     if poll.validators is not None and poll.good and poll.items:  # only with the items they cover
         conn.execute(
