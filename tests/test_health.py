@@ -30,7 +30,7 @@ def one_row_broken() -> bytes:
 
 
 @pytest.mark.parametrize(("response", "state", "message"), [
-    (ScriptedResponse(status=200, body=CHALLENGE), "blocked", "anti-bot challenge"),
+    (ScriptedResponse(status=200, body=CHALLENGE), "blocked", "wzws (网站卫士) JavaScript challenge"),
     (ScriptedResponse(status=200, body=without_list_markup()), "layout-changed", "no notice rows"),
     (ScriptedResponse(status=200, body=one_row_broken()), "layout-changed", "only 14 of 15"),
     (ScriptedResponse(status=503), "unreachable", "HTTP 503"),

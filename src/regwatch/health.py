@@ -9,7 +9,12 @@ store-error (regwatch's own database failed: the site is not to blame).
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
+
+from ._schema import ConfigError
 
 if TYPE_CHECKING:  # parsers use these checks too, so no import of the parse package at run time
     from .fetch import FetchResult
@@ -19,12 +24,58 @@ State = Literal["ok", "ok-no-new", "blocked", "unreachable", "too-large", "layou
                 "store-error"]
 GOOD_STATES: frozenset[str] = frozenset({"ok", "ok-no-new"})
 
-# Text that anti-bot interstitials put in a 200 response instead of the page (PBC's "wzws" challenge).
-CHALLENGE_MARKERS = ("请开启JavaScript并刷新该页", "wzwschallenge", "WZWSREL")
 BLOCKING_STATUSES = {401, 403, 412, 429, 521}
 
 
-def assess_response(result: FetchResult) -> tuple[State, str | None] | None:
+@dataclass(frozen=True)
+class WafDetector:
+    """How one WAF's block or challenge page looks (see watchlists/_blockpages.toml)."""
+
+    name: str = ""
+    markers: list[str] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)
+    headers: list[str] = field(default_factory=list)  # "name: fragment"
+    max_bytes: int = 30_000
+
+    def matches(self, result: FetchResult) -> bool:
+        if self.statuses and result.status not in self.statuses:
+            return False
+        for rule in self.headers:  # "name: fragment"; an empty fragment: the header is there at all
+            name, _, fragment = rule.partition(":")
+            value = result.headers.get(name.strip().lower())
+            if value is not None and fragment.strip().lower() in value.lower():
+                return True
+        body = result.text
+        return len(body) <= self.max_bytes and any(marker in body for marker in self.markers)
+
+
+@dataclass(frozen=True)
+class _BlockpageFile:
+    waf: list[WafDetector] = field(default_factory=list)
+
+
+def load_blockpages(path: Path) -> tuple[WafDetector, ...]:
+    """The WAF detectors of a `_blockpages.toml`; a mistake in it is a ConfigError like any watchlist's."""
+    from ._schema import build, read_toml
+
+    detectors = tuple(build(_BlockpageFile, read_toml(path), path).waf)
+    for index, detector in enumerate(detectors):
+        if not detector.name or not (detector.markers or detector.headers):
+            raise ConfigError(path, f"waf[{index}]", "each detector needs a name and markers or headers")
+        if any(":" not in rule for rule in detector.headers):
+            raise ConfigError(path, f"waf[{index}].headers", "expected \"name: fragment\" (fragment may be empty)")
+    return detectors
+
+
+@functools.cache
+def shipped_blockpages() -> tuple[WafDetector, ...]:
+    from .watchlist import shipped_watchlists
+
+    return load_blockpages(shipped_watchlists() / "_blockpages.toml")
+
+
+def assess_response(result: FetchResult, detectors: tuple[WafDetector, ...] | None = None
+                    ) -> tuple[State, str | None] | None:
     """The bad state a response is in before parsing, with a message; None if it is worth parsing."""
     if result.error_kind is not None:  # no usable answer, whatever status line came first
         if result.error_kind in ("bad_url", "redirect_refused", "redirects"):
@@ -36,6 +87,9 @@ def assess_response(result: FetchResult) -> tuple[State, str | None] | None:
         return "unreachable", result.error
     if result.status == 304:
         return None
+    for detector in shipped_blockpages() if detectors is None else detectors:
+        if detector.matches(result):
+            return "blocked", f"{detector.name} (HTTP {result.status}) instead of the list"
     if result.status in BLOCKING_STATUSES:
         return "blocked", f"HTTP {result.status}"
     if result.status >= 500:
@@ -44,8 +98,6 @@ def assess_response(result: FetchResult) -> tuple[State, str | None] | None:
         return "misconfigured", f"HTTP {result.status}: the list URL does not answer (moved?)"
     if not 200 <= result.status < 300:
         return "unreachable", f"unexpected HTTP {result.status}"
-    if any(marker in result.text for marker in CHALLENGE_MARKERS):
-        return "blocked", "anti-bot challenge page instead of the list (HTTP 200)"
     return None
 
 

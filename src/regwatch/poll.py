@@ -152,7 +152,7 @@ async def read_first_page(fetcher: Fetcher, source: Source, url: str | None = No
     discovery = parser.discovery_request(url)
     if discovery is not None:
         found = await _fetch(fetcher, source, discovery)
-        verdict = assess_response(found)
+        verdict = assess_response(found, source.waf or None)
         if verdict is not None:
             return PageRead(found, verdict=verdict)
         try:
@@ -168,7 +168,7 @@ async def read_first_page(fetcher: Fetcher, source: Source, url: str | None = No
 
 def read_page(source: Source, result: FetchResult) -> PageRead:
     """Judge a fetched page (status, challenge) and parse it, judging what the parser found."""
-    verdict = assess_response(result)
+    verdict = assess_response(result, source.waf or None)
     if verdict is not None or result.not_modified:
         return PageRead(result, verdict=verdict)
     try:

@@ -6,13 +6,14 @@ Sources are data, not code: a ministry's redesign is fixed by editing its watchl
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from ._schema import ConfigError, build, checked, positive, read_toml, valid_http_url
+from .health import WafDetector, load_blockpages, shipped_blockpages
 from .parse import ListParser, make_parser
 from .parse.dates import SHANGHAI
 from .parse.detail import DetailOptions
@@ -76,6 +77,7 @@ class Source:
     parser: ListParser
     detail: DetailOptions
     file: str
+    waf: tuple[WafDetector, ...] = ()  # block pages to recognise (the watchlist dir's _blockpages.toml)
 
 
 def in_quiet_hours(source: Source, now: datetime) -> bool:
@@ -118,10 +120,14 @@ def load_watchlists(directory: Path | None) -> dict[str, Source]:
     directory = directory or shipped_watchlists()
     if not directory.is_dir():
         raise ConfigError(directory, "", "watchlist directory does not exist")
+    own = directory / "_blockpages.toml"
+    waf = load_blockpages(own) if own.is_file() else shipped_blockpages()
     sources: dict[str, Source] = {}
     for path in sorted(directory.glob("*.toml")):
+        if path.name.startswith("_"):  # _blockpages.toml and the like: data beside the watchlists, not sources
+            continue
         for source in load_watchlist_file(path):
             if source.id in sources:
                 raise ConfigError(path, source.id, f"source id already used in {sources[source.id].file}")
-            sources[source.id] = source
+            sources[source.id] = replace(source, waf=waf)
     return sources

@@ -9,6 +9,23 @@ from typing import Any
 
 from ..config import SubscriptionConfig
 
+# Bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069), marks, zero-width
+# characters and the BOM, plus C0/C1 controls other than line breaks and tabs.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad"
+                        "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def visible_text(text: str) -> str:
+    """`text` without the characters that change how it reads but not what it shows."""
+    return _INVISIBLE.sub("", text)
+
+
+def http_url(url: str) -> str | None:
+    """`url` if it is an absolute http(s) URL with a host, else None."""
+    text = url.strip()
+    scheme, _, rest = text.partition("://")
+    return text if scheme.lower() in ("http", "https") and rest and not rest.startswith("/") else None
+
 
 @dataclass(frozen=True)
 class Item:
@@ -30,6 +47,17 @@ class Item:
     issuer: str | None = None
     summary: str = ""
     notice_id: int | None = None
+
+    def __post_init__(self) -> None:
+        """Regulator text is cleaned once, here, for every channel and the digest: no bidi overrides
+        or invisible characters (which can make a title read as something else), and only http(s)
+        links (a `data:` or `javascript:` URL never reaches a payload)."""
+        for name in ("title", "summary", "issuer", "doc_number"):
+            value = getattr(self, name)
+            if value:
+                object.__setattr__(self, name, visible_text(value))
+        if self.url is not None:
+            object.__setattr__(self, "url", http_url(self.url))
 
     def as_json(self) -> dict[str, Any]:
         """The item in the generic webhook body (schema "regwatch/1", documented in the README)."""
