@@ -17,15 +17,17 @@ PAGES = {
                         "$_ts.cd='qxrcr';</script></head><body></body></html>"),
     "Knownsec": (403, {}, "<html><head><title>网站防火墙</title></head><body>您的访问被创宇盾拦截"
                           "<a href='https://www.yunaq.com'>知道创宇云防御</a></body></html>"),
-    "SafeDog": (200, {"X-Powered-By": "WAF/2.0"}, "<html><title>网站防火墙</title>您的请求带有不合法参数，已被网站管理员设置拦截！"
-                                                 "<a href='http://www.safedog.cn'>safedog</a></html>"),
+    "SafeDog": (200, {"X-Powered-By": "WAF/2.0"},
+                "<html><title>网站防火墙</title>您的请求带有不合法参数，已被网站管理员设置拦截！"
+                "<a href='http://www.safedog.cn'>safedog</a></html>"),
     "Aliyun": (405, {}, "<html><body>很抱歉，由于您访问的URL有可能对网站造成安全威胁，您的访问被阻断。"
                         "<img src='https://errors.aliyun.com/images/TB15QGaHpXXXXXXaXXXXXXXXXXX-144-144.png'>"
                         "</body></html>"),
     "Tencent": (403, {}, "<html><body>当前访问疑似黑客攻击，已被网站管理员设置为拦截"
                          "<a href='https://waf.tencent-cloud.com'>腾讯云Web应用防火墙</a></body></html>"),
-    "Cloudflare": (503, {"cf-mitigated": "challenge"}, "<!DOCTYPE html><html><head><title>Just a moment...</title>"
-                   "</head><body><script src='/cdn-cgi/challenge-platform/h/b/orchestrate/jsch/v1'></script></body></html>"),
+    "Cloudflare": (503, {"cf-mitigated": "challenge"},
+                   "<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>"
+                   "<script src='/cdn-cgi/challenge-platform/h/b/orchestrate/jsch/v1'></script></body></html>"),
 }
 
 
