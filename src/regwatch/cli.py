@@ -599,7 +599,7 @@ def outbox(ctx: click.Context, as_json: bool) -> None:
         "SELECT o.id, o.subscription, o.kind, o.state, o.attempts, o.next_attempt_at, o.last_error, o.created_at,"
         " COALESCE(n.title, o.ops_text, h.source_id) AS title FROM outbox o"
         " LEFT JOIN notices n ON n.id = o.notice_id LEFT JOIN health_events h ON h.id = o.health_event_id"
-        " WHERE o.state IN ('pending', 'sending', 'retrying', 'dead') ORDER BY o.id"))
+        " WHERE o.state IN ('pending', 'sending', 'retrying', 'dead', 'held') ORDER BY o.id"))
     counts = {r["state"]: r["n"] for r in app.db.query("SELECT state, count(*) AS n FROM outbox GROUP BY state")}
     if as_json:
         click.echo(json.dumps({"counts": counts, "outbox": rows}, ensure_ascii=False, indent=2))
@@ -620,6 +620,21 @@ def outbox_retry(ctx: click.Context, subscription: str | None) -> None:
 
     app = _app(ctx.find_root())
     click.echo(f"{requeue_dead(app.conn, subscription)} dead deliveries queued again")
+
+
+@outbox.command("release")
+@click.option("--source", "source_id", metavar="ID", help="Only the alerts of this source's notices.")
+@click.option("--subscription", help="Only this subscription's held alerts.")
+@click.pass_context
+def outbox_release(ctx: click.Context, source_id: str | None, subscription: str | None) -> None:
+    """Send alerts the flood guard held (after checking the burst was real news)."""
+    from .store.outbox import release_held
+
+    app = _app(ctx.find_root())
+    _known("--source", source_id, app.sources)
+    _known("--subscription", subscription, [s.name for s in app.config.subscription])
+    count = release_held(app.conn, source_id, subscription)
+    click.echo(f"{count} held alert(s) released; they go out with the next delivery pass")
 
 
 @main.group()
@@ -750,7 +765,8 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
             line += f"; deferred until {shown(s['deferred_until'], zone)} (the site asked: Retry-After)"
         click.echo(line + (f" — {s['last_error']}" if s["last_error"] else ""))
     box = report["outbox"]
-    click.echo(f"outbox: {box['pending']} pending, {box['retrying']} retrying, {box['dead']} dead"
+    click.echo(f"outbox: {box['pending']} pending, {box['retrying']} retrying, {box['dead']} dead, "
+               f"{box['held']} held by the flood guard"
                + (f"; oldest pending since {shown(box['oldest_pending'], zone)}" if box["oldest_pending"] else ""))
     for d in report["digests"]:
         attempt = d["last_attempt"]

@@ -67,6 +67,7 @@ class PollConfig:
     interval_minutes: float = checked(30.0, positive)  # default for sources that do not set one
     backfill_pages: int = checked(2, positive)  # pages read on a source's first poll (baseline)
     max_catchup_pages: int = checked(5, positive)  # pages read when page 1 holds nothing known (a burst)
+    flood_threshold: int = checked(50, non_negative)  # more new in one poll: alerts held, one summary (0: off)
 
 
 @dataclass(frozen=True)

@@ -87,7 +87,7 @@ async def _poll_source(
     row = conn.execute("SELECT etag, last_modified, baseline_at FROM sources WHERE id = ?", (source.id,)).fetchone()
     etag, last_modified, baseline_at = row or (None, None, None)
     poll = SourcePoll(source_id=source.id, agency=source.agency, started_at=started.isoformat(), state="ok",
-                      alert_after=config.health.alert_after)
+                      alert_after=config.health.alert_after, flood_threshold=config.poll.flood_threshold)
     poll.fetch_details = config.detail.enabled and source.detail.enabled and (
         baseline_at is not None or config.detail.baseline)
     try:
@@ -119,6 +119,10 @@ async def _poll_source(
                   config.health.alert_after, poll.error)
     elif summary.health_event == "recovered":
         log.warning("source %s has recovered (%s)", source.id, summary.state)
+    if summary.held:
+        log.warning("source %s: %d new notices in one poll (flood guard %d): stored, alerts held, one summary "
+                    "sent; release them with `regwatch outbox release --source %s`", source.id,
+                    len(summary.new_ids), config.poll.flood_threshold, source.id)
     report = SourceReport(
         source_id=source.id, state=summary.state, http_status=poll.http_status, seen=summary.seen,
         new=len(summary.new_ids), edited=len(summary.edited_ids), baseline=summary.baseline, error=poll.error,

@@ -30,6 +30,7 @@ from ..store.outbox import (
     mark_filtered,
     mark_sending,
     messages_since,
+    postpone,
     queue_ops,
     record_outcome,
     recover_interrupted,
@@ -54,12 +55,17 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds")
 
 
-async def deliver_due(config: Config, conn: sqlite3.Connection) -> DeliveryReport:
-    """One pass over every subscription's due outbox rows."""
+def delivering(config: Config) -> list[SubscriptionConfig]:
+    """The subscriptions the sender serves: instant ones, and the ops target."""
+    return [s for s in config.subscriptions() if s.channel != "email" and
+            (s.mode == "instant" or s.name == config.ops.subscription)]
+
+
+async def deliver_due(config: Config, conn: sqlite3.Connection, only: str | None = None) -> DeliveryReport:
+    """One pass over every subscription's (or just `only`'s) due outbox rows."""
     report = DeliveryReport()
     recover_interrupted(conn, timedelta(minutes=config.delivery.sending_timeout_minutes))
-    subs = [s for s in config.subscriptions() if s.channel != "email" and
-            (s.mode == "instant" or s.name == config.ops.subscription)]
+    subs = [s for s in delivering(config) if only is None or s.name == only]
     async with httpx.AsyncClient(timeout=config.delivery.timeout, follow_redirects=False) as client:
         await asyncio.gather(*(_deliver_subscription(config, conn, client, s, report) for s in subs))
     return report
@@ -73,13 +79,14 @@ async def _deliver_subscription(config: Config, conn: sqlite3.Connection, client
     hold_until = now - timedelta(minutes=config.delivery.hold_for_details_minutes)
     ready: list[tuple[Any, Item]] = []
     unwanted: list[int] = []
+    items = [(row, item_from_row(row)) for row in rows]
+    told = already_told(conn, sub.name, {(row["agency"], row["title"]) for row, i in items if i.kind == "new"})
     titles_now: set[tuple[str, str]] = set()
-    for row in rows:
-        item = item_from_row(row)
-        same = (item.agency, item.title)
+    for row, item in items:
+        same = (row["agency"], row["title"])
         if not wanted(sub, item, row["body"] or ""):
             unwanted.append(row["id"])
-        elif item.kind == "new" and (same in titles_now or already_told(conn, sub.name, *same, row["id"])):
+        elif item.kind == "new" and (same in titles_now or same in told):
             unwanted.append(row["id"])  # one notice posted in two columns: one alert
         elif row["detail_state"] == "pending" and row["created_at"] > _iso(hold_until):
             continue  # the detail page may still add 文号 and deadline: wait for it a little
@@ -90,10 +97,16 @@ async def _deliver_subscription(config: Config, conn: sqlite3.Connection, client
     if unwanted:
         mark_filtered(conn, unwanted)
         report.filtered += len(unwanted)
-    for message in _messages(channel, sub, ready):
+    messages = _messages(channel, sub, ready)
+    for index, message in enumerate(messages):
         if not await _wait_for_rate(conn, channel, sub.name):
             break
-        await _send(config, conn, client, channel, sub, message, report)
+        retry_at = await _send(config, conn, client, channel, sub, message, report)
+        if retry_at is not None:  # the receiver is failing or hanging: the rest waits with this one
+            rest = [row_id for later in messages[index + 1:] for row_id in later.row_ids]
+            postpone(conn, rest, retry_at, f"not tried: {sub.name} failed earlier in the same pass")
+            report.retrying += len(rest)
+            break
 
 
 def _messages(channel: Channel, sub: SubscriptionConfig, ready: list[tuple[Any, Item]]) -> list[Message]:
@@ -143,12 +156,13 @@ async def _wait_for_rate(conn: sqlite3.Connection, channel: Channel, name: str) 
 
 
 async def _send(config: Config, conn: sqlite3.Connection, client: httpx.AsyncClient, channel: Channel,
-                sub: SubscriptionConfig, message: Message, report: DeliveryReport) -> None:
+                sub: SubscriptionConfig, message: Message, report: DeliveryReport) -> str | None:
+    """Send one message and record the answer; when the channel should be tried again later, when."""
     attempts = conn.execute(
         f"SELECT max(attempts), min(created_at) FROM outbox WHERE id IN ({','.join('?' * len(message.row_ids))})",
         message.row_ids).fetchone()
     if not mark_sending(conn, message.row_ids, message.key):
-        return  # another sender took these rows
+        return None  # another sender took these rows
     outcome = await send_message(client, channel, message, (attempts[0] or 0) + 1)
     dead = outcome.result == "permanent"
     next_at = None
@@ -163,7 +177,7 @@ async def _send(config: Config, conn: sqlite3.Connection, client: httpx.AsyncCli
         report.sent += 1
         report.items += len(message.row_ids)
         log.info("subscription %s: delivered %d item(s) as %s", sub.name, len(message.row_ids), message.key)
-        return
+        return None
     if dead:
         report.dead += len(message.row_ids)
         log.error("subscription %s: delivery failed for good (%s); %d item(s) are dead",
@@ -174,9 +188,11 @@ async def _send(config: Config, conn: sqlite3.Connection, client: httpx.AsyncCli
                           f"Delivery to subscription {sub.name} failed permanently ({outcome.detail}); "
                           f"{len(message.row_ids)} alert(s) are dead. Fix the channel, then run "
                           "`regwatch outbox retry`.")
+        return None  # this message failed for good; the next one may not
     else:
         report.retrying += len(message.row_ids)
         log.warning("subscription %s: %s, will retry", sub.name, outcome.detail)
+    return next_at
 
 
 async def send_message(client: httpx.AsyncClient, channel: Channel, message: Message, attempt: int) -> Outcome:

@@ -36,7 +36,7 @@ from .._schema import ConfigError
 from ..classify import Classifier
 from ..config import Config
 from ..cron import cron_trigger, previous_fire
-from ..deliver.sender import deliver_due
+from ..deliver.sender import deliver_due, delivering
 from ..details import fetch_details
 from ..digest import email_subscriptions, register_subscriptions, send_digest
 from ..fetch import Fetcher
@@ -73,9 +73,8 @@ class Daemon:
         self.started = datetime.now(UTC)
         self.stopping = asyncio.Event()
         self.running: set[asyncio.Task[Any]] = set()
-        self.deliver_lock = asyncio.Lock()
-        self.delivery_wanted = False
-        self.delivery_task: asyncio.Task[Any] | None = None
+        self.delivery_wanted: dict[str, bool] = {}
+        self.delivery_tasks: dict[str, asyncio.Task[Any]] = {}
         self.scheduler = AsyncIOScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1})
         self.conn = open_db(self.current.config.database_path)
         self.fetcher: Fetcher | None = None
@@ -193,21 +192,25 @@ class Daemon:
             self._kick_delivery()  # new alerts (or health alerts) go out now, without holding up this poll
 
     def _kick_delivery(self) -> None:
-        """Ask for a delivery pass soon; requests while one runs fold into one more pass."""
-        self.delivery_wanted = True
-        if self.delivery_task is None or self.delivery_task.done():
-            self.delivery_task = self._track(self._delivery_loop())
-
-    async def _delivery_loop(self) -> None:
-        while self.delivery_wanted and not self.stopping.is_set():
-            self.delivery_wanted = False
-            await self._deliver()
+        """Ask for a delivery pass of every subscription soon (see _deliver)."""
+        self._start_deliveries()
 
     async def _deliver(self) -> None:
-        if not self.current.config.subscriptions():
-            return
-        async with self.deliver_lock:  # one sender at a time: no row is claimed twice
-            await deliver_due(self.current.config, self.conn)
+        self._start_deliveries()
+
+    def _start_deliveries(self) -> None:
+        """Each subscription is delivered by its own task, one pass at a time: a receiver that hangs
+        holds up its own subscription only. A request while a pass runs folds into one more pass."""
+        for sub in delivering(self.current.config):
+            self.delivery_wanted[sub.name] = True
+            task = self.delivery_tasks.get(sub.name)
+            if task is None or task.done():
+                self.delivery_tasks[sub.name] = self._track(self._delivery_loop(sub.name))
+
+    async def _delivery_loop(self, name: str) -> None:
+        while self.delivery_wanted.get(name) and not self.stopping.is_set():
+            self.delivery_wanted[name] = False
+            await deliver_due(self.current.config, self.conn, only=name)
 
     async def _details(self) -> None:
         loaded = self.current

@@ -55,7 +55,8 @@ def status(config: Config, conn: sqlite3.Connection, sources: dict[str, Source])
     return {
         "sources": out_sources,
         "outbox": {"pending": counts.get("pending", 0) + counts.get("sending", 0),
-                   "retrying": counts.get("retrying", 0), "dead": counts.get("dead", 0), "oldest_pending": oldest},
+                   "retrying": counts.get("retrying", 0), "dead": counts.get("dead", 0),
+                   "held": counts.get("held", 0), "oldest_pending": oldest},
         "digests": digests,
         "last_error": errors[0] if errors else None,
     }

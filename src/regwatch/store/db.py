@@ -224,8 +224,25 @@ def _v7(conn: sqlite3.Connection) -> None:
     """)
 
 
+def _v8(conn: sqlite3.Connection) -> None:
+    """Notes about a source that are not failures (a burst the flood guard held); indexes the sender
+    needs so its work per pass follows what it sends, not how big the outbox has grown."""
+    _run_script(conn, """
+        CREATE TABLE source_notes (
+            id INTEGER PRIMARY KEY,
+            source_id TEXT NOT NULL,
+            kind TEXT NOT NULL,             -- burst
+            message TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX source_notes_source ON source_notes(source_id, id);
+        CREATE INDEX notices_agency_title ON notices(agency, title);
+        CREATE INDEX outbox_notice ON outbox(notice_id, subscription);
+    """)
+
+
 # index i migrates from version i to i+1; append, never edit
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -17,7 +17,7 @@ from ..parse import Item
 from .classification import Classify, write_verdict
 from .db import now_iso, transaction
 from .identity import notice_identity
-from .outbox import Routing, queue_event, queue_health
+from .outbox import Routing, queue_event, queue_health, queue_ops
 
 _LOOKUP_CHUNK = 500  # identities per SELECT … IN (…)
 NO_ROUTING = Routing()  # no subscriptions: events are still recorded, nothing is queued
@@ -44,6 +44,7 @@ class SourcePoll:
     good: bool = True  # False for states that count towards a source's consecutive bad polls
     fetch_details: bool = False  # queue each new notice's detail page
     alert_after: int = 3  # consecutive bad polls that raise one health alert
+    flood_threshold: int = 0  # more new notices than this in one poll: alerts held, one summary sent (0: off)
 
 
 @dataclass
@@ -54,6 +55,7 @@ class PollSummary:
     new_ids: list[int] = field(default_factory=list)
     edited_ids: list[int] = field(default_factory=list)
     seen: int = 0
+    held: bool = False  # a flood: the new notices' alerts are held, a summary went out instead
     health_event: str | None = None  # 'unhealthy' or 'recovered' when this poll raised one
 
 
@@ -186,20 +188,35 @@ def _insert_new(conn: sqlite3.Connection, poll: SourcePoll, summary: PollSummary
     if summary.baseline:
         return
     ids = known_identities(conn, [identity for identity, _ in fresh])
+    summary.held = bool(poll.flood_threshold) and len(fresh) > poll.flood_threshold
     for identity, _ in fresh:  # in page order, newest first
         notice_id = ids[identity][0]
-        _add_event(conn, notice_id, "new", 1, now, summary.poll_id, routing)
+        _add_event(conn, notice_id, "new", 1, now, summary.poll_id, routing, held=summary.held)
         summary.new_ids.append(notice_id)
+    if summary.held:
+        _flood_note(conn, poll, len(fresh), now, routing)
 
 
 def _add_event(conn: sqlite3.Connection, notice_id: int, kind: str, version: int, now: str, poll_id: int,
-               routing: Routing) -> None:
+               routing: Routing, held: bool = False) -> None:
     cursor = conn.execute(
         "INSERT OR IGNORE INTO events (notice_id, kind, version, created_at, poll_id) VALUES (?, ?, ?, ?, ?)",
         (notice_id, kind, version, now, poll_id),
     )
     if cursor.rowcount:
-        queue_event(conn, routing, cursor.lastrowid or 0, notice_id, kind, now)
+        queue_event(conn, routing, cursor.lastrowid or 0, notice_id, kind, now, held)
+
+
+def _flood_note(conn: sqlite3.Connection, poll: SourcePoll, count: int, now: str, routing: Routing) -> None:
+    """One summary per subscription instead of `count` alerts, and a `burst` health note."""
+    text = (f"{count} new notices at {poll.source_id} in one poll, more than the flood guard allows "
+            f"({poll.flood_threshold}): possibly a site change or a re-published archive. All are stored "
+            f"(regwatch notices --source {poll.source_id}); their alerts are held. To send them: "
+            f"regwatch outbox release --source {poll.source_id}")
+    cursor = conn.execute("INSERT INTO source_notes (source_id, kind, message, created_at) VALUES (?, 'burst', ?, ?)",
+                          (poll.source_id, text, now))
+    for name in dict.fromkeys([*routing.instant, *([routing.ops] if routing.ops else [])]):
+        queue_ops(conn, name, f"burst:{cursor.lastrowid}", text)
 
 
 def _update_source(

@@ -24,12 +24,24 @@ class Routing:
 
 
 def queue_event(conn: sqlite3.Connection, routing: Routing, event_id: int, notice_id: int, kind: str,
-                now: str) -> None:
+                now: str, held: bool = False) -> None:
+    """One row per instant subscription; `held` rows (a flood) wait for `regwatch outbox release`."""
     conn.executemany(
         "INSERT OR IGNORE INTO outbox (subscription, dedupe_key, kind, notice_id, event_id, next_attempt_at,"
-        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(name, f"event:{event_id}", kind, notice_id, event_id, now, now) for name in routing.instant],
+        " created_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(name, f"event:{event_id}", kind, notice_id, event_id, now, now, "held" if held else "pending")
+         for name in routing.instant],
     )
+
+
+def release_held(conn: sqlite3.Connection, source_id: str | None = None, subscription: str | None = None) -> int:
+    """Let held alerts (of one source, or one subscription) go out after all; returns how many."""
+    with transaction(conn):
+        return conn.execute(
+            "UPDATE outbox SET state = 'pending', next_attempt_at = ? WHERE state = 'held'"
+            " AND (? IS NULL OR subscription = ?)"
+            " AND (? IS NULL OR notice_id IN (SELECT id FROM notices WHERE source_id = ?))",
+            (now_iso(), subscription, subscription, source_id, source_id)).rowcount
 
 
 def queue_health(conn: sqlite3.Connection, routing: Routing, health_event_id: int, now: str) -> None:
@@ -57,8 +69,9 @@ def recover_interrupted(conn: sqlite3.Connection, older_than: timedelta) -> int:
             " WHERE state = 'sending' AND sending_since <= ?", (now_iso(), cutoff)).rowcount
 
 
-def due_rows(conn: sqlite3.Connection, subscription: str, now: str) -> list[sqlite3.Row]:
-    """Rows of a subscription that may be sent now, oldest first, with their notice's fields."""
+def due_rows(conn: sqlite3.Connection, subscription: str, now: str, limit: int = 500) -> list[sqlite3.Row]:
+    """Up to `limit` rows of a subscription that may be sent now, oldest first, with their notice's
+    fields: a pass's work follows what it can send, however big the outbox has grown."""
     conn.row_factory = sqlite3.Row
     try:
         return conn.execute(
@@ -69,7 +82,7 @@ def due_rows(conn: sqlite3.Connection, subscription: str, now: str) -> list[sqli
             " FROM outbox o LEFT JOIN notices n ON n.id = o.notice_id"
             " LEFT JOIN health_events h ON h.id = o.health_event_id"
             " WHERE o.subscription = ? AND o.state IN ('pending', 'retrying') AND o.next_attempt_at <= ?"
-            " ORDER BY o.id", (subscription, now)).fetchall()
+            " ORDER BY o.id LIMIT ?", (subscription, now, limit)).fetchall()
     finally:
         conn.row_factory = None
 
@@ -77,18 +90,25 @@ def due_rows(conn: sqlite3.Connection, subscription: str, now: str) -> list[sqli
 REPOST_WINDOW = timedelta(days=14)
 
 
-def already_told(conn: sqlite3.Connection, subscription: str, agency: str, title: str, row_id: int) -> bool:
-    """Whether the subscription got a new-notice alert with this agency and title in the last two weeks.
+def already_told(conn: sqlite3.Connection, subscription: str, pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which (agency, title) pairs the subscription got a new-notice alert for in the last two weeks.
 
     The sites post one notice in two columns under two addresses (PBC's news and announcements);
     a team wants to hear about it once. The window keeps recurring generic titles (older APP
-    circulars all had the same one) from being swallowed for good.
+    circulars all had the same one) from being swallowed for good. One indexed query per 200 pairs.
     """
     since = (datetime.now(UTC) - REPOST_WINDOW).isoformat(timespec="milliseconds")
-    return conn.execute(
-        "SELECT 1 FROM outbox o JOIN notices n ON n.id = o.notice_id WHERE o.subscription = ? AND o.kind = 'new'"
-        " AND o.state IN ('sent', 'sending') AND o.id != ? AND o.created_at >= ? AND n.agency = ? AND n.title = ?"
-        " LIMIT 1", (subscription, row_id, since, agency, title)).fetchone() is not None
+    told: set[tuple[str, str]] = set()
+    wanted = sorted(pairs)
+    for start in range(0, len(wanted), 200):
+        chunk = wanted[start:start + 200]
+        values = ",".join("(?, ?)" for _ in chunk)
+        told.update(conn.execute(
+            f"SELECT DISTINCT n.agency, n.title FROM notices n JOIN outbox o ON o.notice_id = n.id"
+            f" WHERE (n.agency, n.title) IN (VALUES {values}) AND o.subscription = ? AND o.kind = 'new'"
+            f" AND o.state IN ('sent', 'sending') AND o.created_at >= ?",
+            [*(v for pair in chunk for v in pair), subscription, since]).fetchall())
+    return told
 
 
 def mark_filtered(conn: sqlite3.Connection, ids: list[int]) -> None:
@@ -130,6 +150,16 @@ def record_outcome(conn: sqlite3.Connection, subscription: str, ids: list[int], 
             "UPDATE outbox SET state = ?, next_attempt_at = ?, last_error = ?,"
             " message_key = CASE WHEN ? THEN message_key END WHERE id = ?",
             [(state, next_attempt_at, detail, keep_key, i) for i in ids])
+
+
+def postpone(conn: sqlite3.Connection, ids: list[int], next_attempt_at: str, reason: str) -> None:
+    """Rows not tried this pass (their channel just failed): due again with the failed one, no attempt spent."""
+    if not ids:
+        return
+    with transaction(conn):
+        conn.executemany("UPDATE outbox SET state = 'retrying', next_attempt_at = ?, last_error = ?"
+                         " WHERE id = ? AND state IN ('pending', 'retrying')",
+                         [(next_attempt_at, reason, i) for i in ids])
 
 
 def messages_since(conn: sqlite3.Connection, subscription: str, seconds: float) -> int:
