@@ -725,6 +725,8 @@ def run(ctx: click.Context) -> None:
     from .service.daemon import Daemon, Loaded, ServiceError
 
     app = _app(ctx)
+    database = app.config.database_path
+    lost = not database.exists() and Path(f"{database}.lock").exists()  # regwatch ran with it here before
     _exclusive(ctx, app, "regwatch run")
 
     def load() -> Loaded:
@@ -732,7 +734,7 @@ def run(ctx: click.Context) -> None:
         return Loaded(fresh.config, fresh.sources, fresh.classifier)
 
     try:
-        code = _run(Daemon(load).run())
+        code = _run(Daemon(load, database_was_lost=lost).run())
     except ServiceError as exc:
         raise Failure(str(exc)) from None
     ctx.exit(code)

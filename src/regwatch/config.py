@@ -165,6 +165,7 @@ class ServiceConfig:
     outbox_seconds: float = checked(30.0, positive)  # how often the sender looks for due deliveries
     detail_minutes: float = checked(5.0, positive)  # how often failed detail pages are retried
     jitter: float = checked(0.1, non_negative)  # random delay on each poll, as a fraction of its interval (≤ 60 s)
+    store_check_seconds: float = checked(15.0, positive)  # how often the service checks its database file
 
 
 def _zone_name(value: str) -> str | None:

@@ -208,6 +208,11 @@ async def send_message(client: httpx.AsyncClient, channel: Channel, message: Mes
     return channel.interpret(response.status_code, response.headers, response.content, attempt)
 
 
+def ops_message(sub: SubscriptionConfig, text: str) -> Message:
+    """An operations note sent outside the outbox (when the store itself is what failed)."""
+    return Message([Item(kind="ops", title=text)], sub.language, _new_key())
+
+
 def sample_message(sub: SubscriptionConfig) -> Message:
     """What `regwatch notify test` sends."""
     item = Item(kind="sample", title="regwatch 测试消息 / test message: 国家互联网信息办公室关于《个人信息出境认证办法"

@@ -22,6 +22,7 @@ import contextlib
 import json
 import logging
 import signal
+import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,6 +30,7 @@ from itertools import zip_longest
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -36,12 +38,13 @@ from .._schema import ConfigError
 from ..classify import Classifier
 from ..config import Config
 from ..cron import cron_trigger, previous_fire
-from ..deliver.sender import deliver_due, delivering
+from ..deliver.channels import channel_for
+from ..deliver.sender import deliver_due, delivering, ops_message, send_message
 from ..details import fetch_details
 from ..digest import email_subscriptions, register_subscriptions, send_digest
 from ..fetch import Fetcher
 from ..poll import poll_sources
-from ..store.db import open_db
+from ..store.db import StoreError, check_integrity, file_identity, open_db
 from ..store.diff import is_deferred
 from ..store.digests import last_sent_end, subscription_since
 from ..watchlist import Source, in_quiet_hours
@@ -67,7 +70,7 @@ class Loaded:
 
 
 class Daemon:
-    def __init__(self, load: Callable[[], Loaded]) -> None:
+    def __init__(self, load: Callable[[], Loaded], database_was_lost: bool = False) -> None:
         self.load = load
         self.current = load()
         self.started = datetime.now(UTC)
@@ -76,7 +79,16 @@ class Daemon:
         self.delivery_wanted: dict[str, bool] = {}
         self.delivery_tasks: dict[str, asyncio.Task[Any]] = {}
         self.scheduler = AsyncIOScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1})
-        self.conn = open_db(self.current.config.database_path)
+        path = self.current.config.database_path
+        self.started_afresh = database_was_lost
+        self.conn = open_db(path)
+        if (problem := check_integrity(self.conn)) is not None:
+            self.conn.close()
+            raise StoreError(f"the database {path} failed its integrity check ({problem}); restore it from a "
+                             "backup, or move it aside to start a new one")
+        self.db_identity = file_identity(path)
+        self.store_fault: str | None = None  # what is wrong with the store now; fails /healthz
+        self.store_fault_final = False  # the file was removed or replaced: only a restart helps
         self.fetcher: Fetcher | None = None
         self.server: asyncio.AbstractServer | None = None
 
@@ -95,6 +107,12 @@ class Daemon:
                  len(config.subscriptions()), config.database_path)
         systemd.notify(f"READY=1\nSTATUS=watching {len(self.current.sources)} sources")
         self._track(self._catch_up_digests())
+        if self.started_afresh:
+            problem = (f"the database {config.database_path} was missing at start (regwatch ran with it before): "
+                       "a new, empty one was created; alerts queued in the old one are lost, and every source's "
+                       "next poll is a silent baseline")
+            log.error("%s", problem)
+            self._track(self._tell_ops(f"regwatch: {problem}"))
         await self.stopping.wait()
         systemd.notify("STOPPING=1")
         await self._shutdown()
@@ -155,6 +173,9 @@ class Daemon:
             trigger = cron_trigger(sub.schedule, ZoneInfo(sub.timezone))
             self.scheduler.add_job(self._job, trigger, args=[self._digest, sub.name], id=f"digest:{sub.name}",
                                    misfire_grace_time=DIGEST_GRACE)
+        every_check = config.service.store_check_seconds
+        self.scheduler.add_job(self._job, IntervalTrigger(seconds=every_check), args=[self._check_store],
+                               id="store-check", misfire_grace_time=int(every_check) or 1)
         if (ping := systemd.watchdog_interval()) is not None:
             self.scheduler.add_job(self._watchdog, IntervalTrigger(seconds=ping), id="watchdog",
                                    next_run_time=now, misfire_grace_time=int(ping) or 1)
@@ -173,6 +194,8 @@ class Daemon:
                 await work
             except asyncio.CancelledError:
                 raise
+            except sqlite3.Error as exc:
+                self._store_failed(f"{type(exc).__name__}: {exc}")
             except Exception:
                 log.exception("job failed")
 
@@ -188,6 +211,11 @@ class Daemon:
             return
         assert self.fetcher is not None
         reports, _ = await poll_sources(loaded.config, self.conn, [source], loaded.classifier, self.fetcher)
+        for report in reports:
+            if report.state == "store-error":
+                self._store_failed(report.error or "store error")
+            elif self.store_fault and not self.store_fault_final:
+                self._store_recovered()
         if any(r.new or r.edited for r in reports) or any(r.failed for r in reports):
             self._kick_delivery()  # new alerts (or health alerts) go out now, without holding up this poll
 
@@ -244,6 +272,40 @@ class Daemon:
                 log.info("digest %s: the run of %s was missed; sending it now", sub.name, due.isoformat())
                 await self._digest(sub.name)
 
+    # -- the store's health ------------------------------------------------------------------------
+    async def _check_store(self) -> None:
+        """Notice the database file being removed or replaced under the service (writes would go nowhere)."""
+        path = self.current.config.database_path
+        if file_identity(path) != self.db_identity:
+            self.store_fault_final = True
+            self._store_failed(f"the database file {path} was removed or replaced while the service ran; "
+                               "restore it and restart regwatch (new notices are not being stored)")
+
+    def _store_failed(self, problem: str) -> None:
+        """A store error is the service's fault, not a site's: fail /healthz, log, tell ops once."""
+        onset = self.store_fault is None
+        self.store_fault = problem
+        if onset:
+            log.error("store error: %s", problem)
+            systemd.notify(f"STATUS=store error: {problem[:200]}")
+            self._track(self._tell_ops(f"regwatch cannot use its database: {problem}"))
+
+    def _store_recovered(self) -> None:
+        log.warning("store error cleared: the database takes writes again (was: %s)", self.store_fault)
+        self.store_fault = None
+        systemd.notify(f"STATUS=watching {len(self.current.sources)} sources")
+
+    async def _tell_ops(self, text: str) -> None:
+        """Straight to the ops channel: the outbox lives in the store that just failed."""
+        config = self.current.config
+        sub = next((s for s in config.subscriptions() if s.name == config.ops.subscription), None)
+        if sub is None:
+            return
+        async with httpx.AsyncClient(timeout=config.delivery.timeout, follow_redirects=False) as client:
+            outcome = await send_message(client, channel_for(sub), ops_message(sub, text), 1)
+        if outcome.result != "ok":
+            log.error("could not tell %s about the store error: %s", sub.name, outcome.detail)
+
     async def _watchdog(self) -> None:
         if self.scheduler.running and not self.stopping.is_set():
             systemd.notify("WATCHDOG=1")
@@ -261,7 +323,13 @@ class Daemon:
         log.info("health listener on http://%s/healthz and /metrics", address)
 
     def _healthz(self) -> tuple[int, str, str]:
-        report = status(self.current.config, self.conn, self.current.sources)
+        if self.store_fault is None:
+            try:
+                report = status(self.current.config, self.conn, self.current.sources)
+            except sqlite3.Error as exc:
+                self._store_failed(f"{type(exc).__name__}: {exc}")
+        if self.store_fault is not None:
+            return 503, "application/json", json.dumps({"status": "store-error", "error": self.store_fault})
         stale = stale_sources(report, self.current.config.service.stale_factor, self.started)
         alive = self.scheduler.running and not self.stopping.is_set()
         healthy = alive and not stale

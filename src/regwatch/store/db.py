@@ -292,6 +292,27 @@ def open_db(path: Path | str) -> sqlite3.Connection:
     return conn
 
 
+def check_integrity(conn: sqlite3.Connection) -> str | None:
+    """What `PRAGMA quick_check` finds wrong with the store (None: nothing)."""
+    try:
+        rows = [r[0] for r in conn.execute("PRAGMA quick_check").fetchall()]
+    except sqlite3.Error as exc:
+        return str(exc)
+    if rows == ["ok"]:
+        return None
+    lines = [line for row in rows for line in str(row).splitlines() if not line.startswith("***")]
+    return ("; ".join(lines[:2]) + (f"; … {len(lines) - 2} more problems" if len(lines) > 2 else ""))[:300]
+
+
+def file_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the database file, to notice it being removed or replaced under a running service."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
 def _refuse_foreign_owner(path: Path) -> None:
     """Root must not open the service's database: the -wal/-shm files it leaves would lock the service out."""
     if os.geteuid() != 0 or not path.exists() or path.stat().st_uid == 0:
