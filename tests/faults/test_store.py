@@ -68,7 +68,7 @@ def test_a_database_removed_under_the_service_is_noticed(fault_install: FaultIns
     try:
         wait_until(lambda: _health(port)[0] == 200)
         os.remove(fault_install.db_path)
-        status, body = wait_until(lambda: (r := _health(port))[0] == 503 and r)
+        _, body = wait_until(lambda: (r := _health(port))[0] == 503 and r)
         assert body["status"] == "store-error" and "was removed or replaced" in body["error"]
         wait_until(lambda: "cannot use its database" in _ops_texts(ops))
     finally:
@@ -92,7 +92,7 @@ def test_a_store_error_during_polls_fails_healthz_until_it_clears(fault_install:
         with fault_install.db() as conn:
             conn.execute("CREATE TRIGGER boom BEFORE INSERT ON notices BEGIN SELECT RAISE(ABORT, 'disk full'); END")
         state["rows"] = rows("癸", 2) + state["rows"]
-        status, body = wait_until(lambda: (r := _health(port))[0] == 503 and r)
+        _, body = wait_until(lambda: (r := _health(port))[0] == 503 and r)
         assert body["status"] == "store-error" and "disk full" in body["error"]
         with fault_install.db() as conn:
             assert conn.execute("SELECT state FROM sources").fetchone()[0] != "layout-changed"

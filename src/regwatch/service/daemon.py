@@ -23,6 +23,7 @@ import json
 import logging
 import signal
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -54,6 +55,8 @@ from .status import metrics, stale_sources, status
 log = logging.getLogger(__name__)
 DIGEST_GRACE = 6 * 3600  # a digest may start up to six hours late (then the start-up catch-up takes over)
 SHUTDOWN_WAIT = 4.0
+HEARTBEAT_SECONDS = 2.0
+CLOCK_JUMP_SECONDS = 30.0  # a wall-clock step bigger than this (either way) is a jump, not drift
 
 
 class ServiceError(Exception):
@@ -89,6 +92,7 @@ class Daemon:
         self.db_identity = file_identity(path)
         self.store_fault: str | None = None  # what is wrong with the store now; fails /healthz
         self.store_fault_final = False  # the file was removed or replaced: only a restart helps
+        self.last_fired = time.monotonic()  # when a scheduled job last ran (a scheduler that stops firing is ill)
         self.fetcher: Fetcher | None = None
         self.server: asyncio.AbstractServer | None = None
 
@@ -107,6 +111,7 @@ class Daemon:
                  len(config.subscriptions()), config.database_path)
         systemd.notify(f"READY=1\nSTATUS=watching {len(self.current.sources)} sources")
         self._track(self._catch_up_digests())
+        self._track(self._heartbeat())
         if self.started_afresh:
             problem = (f"the database {config.database_path} was missing at start (regwatch ran with it before): "
                        "a new, empty one was created; alerts queued in the old one are lost, and every source's "
@@ -184,6 +189,7 @@ class Daemon:
         """Run one job as a tracked task, so shutdown can cancel it; a failing job is logged, not fatal."""
         if self.stopping.is_set():
             return
+        self.last_fired = time.monotonic()
         task = self._track(work(*args))
         with contextlib.suppress(asyncio.CancelledError):
             await task
@@ -272,6 +278,42 @@ class Daemon:
                 log.info("digest %s: the run of %s was missed; sending it now", sub.name, due.isoformat())
                 await self._digest(sub.name)
 
+    # -- the clock ---------------------------------------------------------------------------------
+    async def _heartbeat(self) -> None:
+        """Keep the scheduler on time whatever the wall clock does.
+
+        APScheduler plans in wall-clock time but sleeps in monotonic time: after the clock goes back
+        an hour it would sleep an hour before the next poll, and would not notice the clock coming
+        back. Every few seconds (monotonic) the heartbeat wakes the scheduler (so a forward jump, or
+        the clock's return, is seen at once) and pulls in any interval job planned further ahead
+        than its interval allows, which only a clock that went back can cause.
+        """
+        last_wall, last_mono = datetime.now(UTC), time.monotonic()
+        while not self.stopping.is_set():
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            wall, mono = datetime.now(UTC), time.monotonic()
+            jump = (wall - last_wall).total_seconds() - (mono - last_mono)
+            if abs(jump) > CLOCK_JUMP_SECONDS:
+                log.warning("the wall clock jumped %+.0f s; polls and deliveries keep their pace", jump)
+            self._pull_in_interval_jobs(wall)
+            if self.scheduler.running:
+                self.scheduler.wakeup()
+            last_wall, last_mono = wall, mono
+
+    def _pull_in_interval_jobs(self, now: datetime) -> None:
+        for job in self.scheduler.get_jobs():
+            trigger = job.trigger
+            if not isinstance(trigger, IntervalTrigger) or job.next_run_time is None:
+                continue
+            latest = now + trigger.interval + timedelta(seconds=(trigger.jitter or 0) + CLOCK_JUMP_SECONDS)
+            if job.next_run_time > latest:
+                job.modify(next_run_time=now + trigger.interval)
+
+    def _stalled(self) -> bool:
+        """No scheduled job has run for several of the shortest job intervals (monotonic time)."""
+        limit = max(3 * self.current.config.service.outbox_seconds, 3 * HEARTBEAT_SECONDS, 10.0)
+        return time.monotonic() - self.last_fired > limit
+
     # -- the store's health ------------------------------------------------------------------------
     async def _check_store(self) -> None:
         """Notice the database file being removed or replaced under the service (writes would go nowhere)."""
@@ -332,9 +374,10 @@ class Daemon:
             return 503, "application/json", json.dumps({"status": "store-error", "error": self.store_fault})
         stale = stale_sources(report, self.current.config.service.stale_factor, self.started)
         alive = self.scheduler.running and not self.stopping.is_set()
-        healthy = alive and not stale
-        body = {"status": "ok" if healthy else ("stopping" if not alive else "stale"), "stale_sources": stale,
-                "outbox": report["outbox"]}
+        stalled = self._stalled()
+        healthy = alive and not stale and not stalled
+        state = "ok" if healthy else ("stopping" if not alive else "stalled" if stalled else "stale")
+        body = {"status": state, "stale_sources": stale, "outbox": report["outbox"]}
         return (200 if healthy else 503), "application/json", json.dumps(body)
 
     def _metrics(self) -> tuple[int, str, str]:
