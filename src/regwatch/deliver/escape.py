@@ -43,11 +43,3 @@ def safe_url(url: str | None) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
     return quote(url.strip(), safe=":/?#&=%+,;~-._@!$'*")
-
-
-def utf8_cut(text: str, max_bytes: int) -> str:
-    """The longest prefix of `text` that fits in `max_bytes` UTF-8 bytes (never half a character)."""
-    data = text.encode("utf-8")
-    if len(data) <= max_bytes:
-        return text
-    return data[:max_bytes].decode("utf-8", errors="ignore")

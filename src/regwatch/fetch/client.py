@@ -46,16 +46,11 @@ class FetchResult:
     error: str | None = None
     error_kind: ErrorKind | None = None
     retry_after: float | None = None  # seconds the server asked us to wait (capped at fetch.retry_after_cap)
-    elapsed: float = 0.0
     decode_errors: int = 0  # bytes that were not valid in the charset the page declared (replaced)
 
     @property
     def not_modified(self) -> bool:
         return self.status == 304
-
-    @property
-    def ok(self) -> bool:
-        return self.status is not None and 200 <= self.status < 300
 
     @property
     def etag(self) -> str | None:
@@ -254,16 +249,12 @@ class Fetcher:
             async with self._slots:
                 client = gate.take_client()
                 try:
-                    started = time.monotonic()
-                    try:
-                        async with asyncio.timeout(self.config.deadline):
-                            result = await self._send(client, url, method, headers, data, redirect_hosts)
-                    except TimeoutError:
-                        result = FetchResult(url=url, error_kind="timeout",
-                                             error=f"no complete answer within {self.config.deadline:g} s "
-                                                   "(fetch.deadline): the server sends too slowly")
-                    result.elapsed = time.monotonic() - started
-                    return result
+                    async with asyncio.timeout(self.config.deadline):
+                        return await self._send(client, url, method, headers, data, redirect_hosts)
+                except TimeoutError:
+                    return FetchResult(url=url, error_kind="timeout",
+                                       error=f"no complete answer within {self.config.deadline:g} s "
+                                             "(fetch.deadline): the server sends too slowly")
                 finally:
                     gate.idle.append(client)
 
