@@ -12,7 +12,6 @@ import logging
 import sqlite3
 import sys
 from collections import Counter
-from datetime import UTC
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from . import __version__
+from . import __version__, clock
 from ._schema import ConfigError, did_you_mean, dump_toml, to_plain
 from .classify import Classifier
 from .clock import shown
@@ -667,9 +666,9 @@ def digest_preview(ctx: click.Context, name: str | None, since: str | None, incl
     """Render a digest without sending or recording it."""
     from datetime import datetime
 
+    from .clock import SHANGHAI
     from .config import SubscriptionConfig
     from .digest import build_digest, period_for, render
-    from .parse.dates import SHANGHAI
 
     app = _app(ctx.find_root())
     if output is not None and not output.parent.is_dir():
@@ -680,7 +679,7 @@ def digest_preview(ctx: click.Context, name: str | None, since: str | None, incl
     if since:
         start = datetime.fromisoformat(since)
         start = start if start.tzinfo else start.replace(tzinfo=SHANGHAI)
-    begin, end = period_for(app.reader, sub, datetime.now(UTC), start)
+    begin, end = period_for(app.reader, sub, clock.now(), start)
     text = render(build_digest(app.reader, sub, app.sources, begin, end, include_baseline), fmt, sub.unsubscribe)
     if output:
         try:

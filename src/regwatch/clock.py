@@ -1,13 +1,31 @@
-"""Times for people: one format, always with its zone, in Beijing time unless `[display] timezone` says.
+"""The one clock: "now", the timestamp format the store compares in SQL, Beijing time, and times for people.
 
-The store keeps UTC ISO 8601 strings (compared in SQL); what a person reads is converted here, so a
-`last poll` in `regwatch sources` and a `published_at` in `check-source` are never two different clocks.
+Every timestamp regwatch stores is `iso(moment)`: UTC, ISO 8601, milliseconds (`2026-11-22T02:00:01.123+00:00`),
+so strings compare in SQL as the moments they name. Regulators publish in Beijing time (`SHANGHAI`).
+What a person reads is `shown(...)`: one format, always with its offset, in Beijing time unless
+`[display] timezone` says otherwise. Tests move the clock by replacing `now`.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
+
+SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")  # no DST since 1991: a fixed offset is exact
+
+
+def now() -> datetime:
+    """The current moment, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    """The stored form of a moment (UTC, milliseconds): the one format compared in SQL."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def now_iso() -> str:
+    return iso(now())
 
 DISPLAY_FORMAT = "%Y-%m-%d %H:%M"
 

@@ -12,9 +12,11 @@ import asyncio
 import logging
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from . import clock
 from .classify import Classifier
+from .clock import iso
 from .config import Config
 from .details import DetailReport, fetch_details
 from .fetch import Fetcher, FetchResult
@@ -48,7 +50,7 @@ class SourceReport:
 
 def due_sources(conn: sqlite3.Connection, sources: list[Source], now: datetime | None = None) -> list[Source]:
     """Sources never polled, or whose next poll time has come."""
-    now_text = (now or datetime.now(UTC)).isoformat(timespec="milliseconds")
+    now_text = iso(now or clock.now())
     next_times = dict(conn.execute("SELECT id, next_poll_at FROM sources"))
     return [s for s in sources if not next_times.get(s.id) or next_times[s.id] <= now_text]
 
@@ -83,10 +85,10 @@ async def _poll_source(
     config: Config, fetcher: Fetcher, conn: sqlite3.Connection, source: Source, classifier: Classifier,
     route: Routing,
 ) -> SourceReport:
-    started = datetime.now(UTC)
+    started = clock.now()
     row = conn.execute("SELECT etag, last_modified, baseline_at FROM sources WHERE id = ?", (source.id,)).fetchone()
     etag, last_modified, baseline_at = row or (None, None, None)
-    poll = SourcePoll(source_id=source.id, agency=source.agency, started_at=started.isoformat(), state="ok",
+    poll = SourcePoll(source_id=source.id, agency=source.agency, started_at=iso(started), state="ok",
                       alert_after=config.health.alert_after, flood_threshold=config.poll.flood_threshold)
     poll.fetch_details = config.detail.enabled and source.detail.enabled and (
         baseline_at is not None or config.detail.baseline)
@@ -102,12 +104,12 @@ async def _poll_source(
     interval = source.interval_minutes or config.poll.interval_minutes
     next_poll = started + timedelta(minutes=interval)
     if poll.retry_after is not None and not poll.good:  # the site asked for a pause: put the source off
-        deferred = datetime.now(UTC) + timedelta(seconds=poll.retry_after)
+        deferred = clock.now() + timedelta(seconds=poll.retry_after)
         if deferred > next_poll:
-            next_poll, poll.deferred_until = deferred, deferred.isoformat(timespec="milliseconds")
+            next_poll, poll.deferred_until = deferred, iso(deferred)
             log.warning("source %s: deferred until %s at the site's request (Retry-After)", source.id,
                         poll.deferred_until)
-    poll.next_poll_at = next_poll.isoformat(timespec="milliseconds")
+    poll.next_poll_at = iso(next_poll)
     if poll.error is None and poll.state not in GOOD_STATES:
         poll.error = poll.state
     try:

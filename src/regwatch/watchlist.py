@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from ._schema import ConfigError, build, checked, positive, read_toml, valid_http_url
+from .clock import SHANGHAI
 from .health import WafDetector, load_blockpages, shipped_blockpages
 from .parse import ListParser, make_parser
-from .parse.dates import SHANGHAI
 from .parse.detail import DetailOptions
 
 _ID = re.compile(r"[a-z0-9][a-z0-9-]*")

@@ -10,14 +10,14 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import apscheduler.executors.base
 import apscheduler.schedulers.base
 import apscheduler.triggers.interval
 import pytest
 
-import regwatch.service.daemon
+import regwatch.clock
 from regwatch.cli import App
 from regwatch.service.daemon import Daemon, Loaded
 
@@ -35,9 +35,9 @@ class MovableClock(datetime):
 @pytest.fixture
 def movable_clock(monkeypatch: pytest.MonkeyPatch):
     MovableClock.offset = timedelta(0)
-    for module in (apscheduler.schedulers.base, apscheduler.executors.base, apscheduler.triggers.interval,
-                   regwatch.service.daemon):
-        monkeypatch.setattr(module, "datetime", MovableClock)
+    for module in (apscheduler.schedulers.base, apscheduler.executors.base, apscheduler.triggers.interval):
+        monkeypatch.setattr(module, "datetime", MovableClock)  # the scheduler's clock
+    monkeypatch.setattr(regwatch.clock, "now", lambda: MovableClock.now(UTC))  # regwatch's one clock
     yield MovableClock
     MovableClock.offset = timedelta(0)
 

@@ -17,13 +17,15 @@ import sqlite3
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 
+from .. import clock
+from ..clock import iso, now_iso
 from ..config import Config, SubscriptionConfig
-from ..store.db import now_iso, transaction
+from ..store.db import transaction
 from ..store.outbox import (
     already_told,
     due_rows,
@@ -51,10 +53,6 @@ class DeliveryReport:
     filtered: int = 0
 
 
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds")
-
-
 def delivering(config: Config) -> list[SubscriptionConfig]:
     """The subscriptions the sender serves: instant ones, and the ops target."""
     return [s for s in config.subscriptions() if s.channel != "email" and
@@ -74,8 +72,8 @@ async def deliver_due(config: Config, conn: sqlite3.Connection, only: str | None
 async def _deliver_subscription(config: Config, conn: sqlite3.Connection, client: httpx.AsyncClient,
                                 sub: SubscriptionConfig, report: DeliveryReport) -> None:
     channel = channel_for(sub)
-    now = datetime.now(UTC)
-    rows = due_rows(conn, sub.name, _iso(now))
+    now = clock.now()
+    rows = due_rows(conn, sub.name, iso(now))
     hold_until = now - timedelta(minutes=config.delivery.hold_for_details_minutes)
     ready: list[tuple[Any, Item]] = []
     unwanted: list[int] = []
@@ -88,7 +86,7 @@ async def _deliver_subscription(config: Config, conn: sqlite3.Connection, client
             unwanted.append(row["id"])
         elif item.kind == "new" and (same in titles_now or same in told):
             unwanted.append(row["id"])  # one notice posted in two columns: one alert
-        elif row["detail_state"] == "pending" and row["created_at"] > _iso(hold_until):
+        elif row["detail_state"] == "pending" and row["created_at"] > iso(hold_until):
             continue  # the detail page may still add 文号 and deadline: wait for it a little
         else:
             ready.append((row, item))
@@ -167,11 +165,11 @@ async def _send(config: Config, conn: sqlite3.Connection, client: httpx.AsyncCli
     dead = outcome.result == "permanent"
     next_at = None
     if outcome.result in ("retry", "ambiguous"):
-        age = datetime.now(UTC) - datetime.fromisoformat(attempts[1])
+        age = clock.now() - datetime.fromisoformat(attempts[1])
         dead = age > timedelta(hours=config.delivery.give_up_after_hours)
         delay = outcome.retry_after if outcome.retry_after is not None else random.uniform(
             0, min(config.delivery.retry_max_seconds, config.delivery.retry_base_seconds * 2 ** (attempts[0] or 0)))
-        next_at = _iso(datetime.now(UTC) + timedelta(seconds=delay))
+        next_at = iso(clock.now() + timedelta(seconds=delay))
     record_outcome(conn, sub.name, message.row_ids, message.key, outcome.result, outcome.detail, next_at, dead)
     if outcome.result == "ok":
         report.sent += 1

@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
+from .. import clock
 from ..config import Config, SubscriptionConfig
 from ..store.digests import record_digest, register_subscription
 from ..watchlist import Source
@@ -41,7 +42,7 @@ def register_subscriptions(config: Config, conn: sqlite3.Connection) -> None:
 
     Called where notices start to flow for it: the service's start and reload, and `regwatch poll`.
     """
-    now = datetime.now(UTC).isoformat(timespec="milliseconds")
+    now = clock.now_iso()
     for sub in email_subscriptions(config):
         register_subscription(conn, sub.name, now)
 
@@ -49,11 +50,11 @@ def register_subscriptions(config: Config, conn: sqlite3.Connection) -> None:
 def send_digest(config: Config, conn: sqlite3.Connection, sub: SubscriptionConfig, sources: dict[str, Source],
                 now: datetime | None = None) -> DigestResult:
     """Build, send and record one subscription's digest for the period since its last sent one."""
-    end = now or datetime.now(UTC)
-    register_subscription(conn, sub.name, end.isoformat(timespec="milliseconds"))  # a first run covers from now
+    end = now or clock.now()
+    register_subscription(conn, sub.name, clock.iso(end))  # a first run covers from now
     start, end = period_for(conn, sub, end)
     digest = build_digest(conn, sub, sources, start, end)
-    iso = start.isoformat(timespec="milliseconds"), end.isoformat(timespec="milliseconds")
+    iso = clock.iso(start), clock.iso(end)
     if digest.count == 0 and not sub.send_empty and not digest.unhealthy:
         record_digest(conn, sub.name, *iso, True, 0, None, "empty period, not sent (send_empty = false)")
         return DigestResult(sub.name, False, 0, skipped=True)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from .. import clock
 from ..classify import CATEGORIES
 from ..config import SubscriptionConfig
 from ..deliver.model import Item, summary_of, wanted
@@ -67,8 +68,7 @@ def period_for(conn: sqlite3.Connection, sub: SubscriptionConfig, now: datetime,
 def build_digest(conn: sqlite3.Connection, sub: SubscriptionConfig, sources: dict[str, Source],
                  start: datetime, end: datetime, include_baseline: bool = False) -> Digest:
     """The digest of (start, end]; `include_baseline` (previews only) also lists what first polls recorded."""
-    iso = (start.astimezone(UTC).isoformat(timespec="milliseconds"),
-           end.astimezone(UTC).isoformat(timespec="milliseconds"))
+    iso = (clock.iso(start), clock.iso(end))
     items: list[Item] = []
     seen: set[tuple[str, str]] = set()
     for row in notices_first_seen(conn, *iso, include_baseline=include_baseline):

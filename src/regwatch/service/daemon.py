@@ -35,6 +35,7 @@ import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from .. import clock
 from .._schema import ConfigError
 from ..classify import Classifier
 from ..config import Config
@@ -76,7 +77,7 @@ class Daemon:
     def __init__(self, load: Callable[[], Loaded], database_was_lost: bool = False) -> None:
         self.load = load
         self.current = load()
-        self.started = datetime.now(UTC)
+        self.started = clock.now()
         self.stopping = asyncio.Event()
         self.running: set[asyncio.Task[Any]] = set()
         self.delivery_wanted: dict[str, bool] = {}
@@ -159,7 +160,7 @@ class Daemon:
     # -- jobs --------------------------------------------------------------------------------------
     def _schedule(self) -> None:
         config = self.current.config
-        now = datetime.now(UTC)
+        now = clock.now()
         ordered = _interleave_agencies(list(self.current.sources.values()))
         for index, source in enumerate(ordered):
             interval = 60 * (source.interval_minutes or config.poll.interval_minutes)
@@ -213,7 +214,7 @@ class Daemon:
     async def _poll(self, source_id: str) -> None:
         loaded = self.current
         source = loaded.sources.get(source_id)
-        if source is None or in_quiet_hours(source, datetime.now(UTC)) or is_deferred(self.conn, source_id):
+        if source is None or in_quiet_hours(source, clock.now()) or is_deferred(self.conn, source_id):
             return
         assert self.fetcher is not None
         reports, _ = await poll_sources(loaded.config, self.conn, [source], loaded.classifier, self.fetcher)
@@ -270,7 +271,7 @@ class Daemon:
     async def _catch_up_digests(self) -> None:
         """A digest run that was due while the service was down (after the subscription began) is sent now."""
         for sub in email_subscriptions(self.current.config):
-            due = previous_fire(cron_trigger(sub.schedule, ZoneInfo(sub.timezone)), datetime.now(UTC))
+            due = previous_fire(cron_trigger(sub.schedule, ZoneInfo(sub.timezone)), clock.now())
             began, last = subscription_since(self.conn, sub.name), last_sent_end(self.conn, sub.name)
             if due is None or began is None or due <= datetime.fromisoformat(began):
                 continue  # nothing was due since the subscription began: wait for its next scheduled time
@@ -288,10 +289,10 @@ class Daemon:
         the clock's return, is seen at once) and pulls in any interval job planned further ahead
         than its interval allows, which only a clock that went back can cause.
         """
-        last_wall, last_mono = datetime.now(UTC), time.monotonic()
+        last_wall, last_mono = clock.now(), time.monotonic()
         while not self.stopping.is_set():
             await asyncio.sleep(HEARTBEAT_SECONDS)
-            wall, mono = datetime.now(UTC), time.monotonic()
+            wall, mono = clock.now(), time.monotonic()
             jump = (wall - last_wall).total_seconds() - (mono - last_mono)
             if abs(jump) > CLOCK_JUMP_SECONDS:
                 log.warning("the wall clock jumped %+.0f s; polls and deliveries keep their pace", jump)

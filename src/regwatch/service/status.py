@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .. import clock
+from ..clock import now_iso
 from ..config import Config
 from ..cron import cron_trigger, next_fire
 from ..watchlist import Source
@@ -24,7 +26,7 @@ def _rows(conn: sqlite3.Connection, sql: str, params: tuple = ()) -> list[dict[s
 def status(config: Config, conn: sqlite3.Connection, sources: dict[str, Source]) -> dict[str, Any]:
     """Each source's state and last poll, the outbox, the last digest per subscription, the last error."""
     state = {r["id"]: r for r in _rows(conn, "SELECT * FROM sources")}
-    now_text = datetime.now(UTC).isoformat(timespec="milliseconds")
+    now_text = now_iso()
     last = {r["source_id"]: r for r in _rows(
         conn, "SELECT * FROM polls WHERE id IN (SELECT max(id) FROM polls GROUP BY source_id)")}
     out_sources = []
@@ -46,7 +48,7 @@ def status(config: Config, conn: sqlite3.Connection, sources: dict[str, Source])
                             (sub.name,)).fetchone()[0]
         tried = _rows(conn, "SELECT created_at, state, error FROM digests WHERE subscription = ? ORDER BY id DESC"
                             " LIMIT 1", (sub.name,))
-        upcoming = next_fire(cron_trigger(sub.schedule, ZoneInfo(sub.timezone)), datetime.now(UTC))
+        upcoming = next_fire(cron_trigger(sub.schedule, ZoneInfo(sub.timezone)), clock.now())
         digests.append({"subscription": sub.name, "schedule": sub.schedule, "timezone": sub.timezone,
                         "next_send": upcoming.isoformat() if upcoming else None, "last_sent_until": sent,
                         "last_attempt": tried[0] if tried else None})
@@ -64,7 +66,7 @@ def status(config: Config, conn: sqlite3.Connection, sources: dict[str, Source])
 
 def stale_sources(report: dict[str, Any], factor: float, started: datetime) -> list[str]:
     """Sources whose last poll attempt is older than `factor` × their interval (the scheduler is not polling)."""
-    now = datetime.now(UTC)
+    now = clock.now()
     stale = []
     for s in report["sources"]:
         limit = timedelta(minutes=s["interval_minutes"] * factor)

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..classify import Verdict
-from .db import now_iso, transaction
+from ..clock import now_iso
+from .db import transaction
 
 Classify = Callable[[str, str, str, str], Verdict]  # (title, body, source id, agency) → verdict
 

@@ -11,7 +11,6 @@ import pwd
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
 Migration = Callable[[sqlite3.Connection], None]
@@ -244,10 +243,6 @@ def _v8(conn: sqlite3.Connection) -> None:
 # index i migrates from version i to i+1; append, never edit
 MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
 SCHEMA_VERSION = len(MIGRATIONS)
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 @contextmanager

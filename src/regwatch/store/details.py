@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
+from .. import clock
 from ..classify import Verdict
+from ..clock import iso, now_iso
 from ..parse.detail import Detail
 from .classification import write_verdict
-from .db import now_iso, transaction
+from .db import transaction
 
 _MAX_RETRY = timedelta(hours=12)
 
@@ -66,7 +68,7 @@ def record_detail_failure(
     attempts = item.attempts + 1
     state = "failed" if attempts >= max_attempts else "pending"
     delay = min(timedelta(minutes=retry_minutes * 2 ** (attempts - 1)), _MAX_RETRY)
-    next_at = (datetime.now(UTC) + delay).isoformat(timespec="milliseconds")
+    next_at = iso(clock.now() + delay)
     with transaction(conn):
         conn.execute(
             "UPDATE notices SET detail_state = ?, detail_attempts = ?, detail_next_at = ?, detail_error = ?"

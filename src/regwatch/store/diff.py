@@ -13,9 +13,10 @@ import json
 import sqlite3
 from dataclasses import dataclass, field
 
+from ..clock import now_iso
 from ..parse import Item
 from .classification import Classify, write_verdict
-from .db import now_iso, transaction
+from .db import transaction
 from .identity import notice_identity
 from .outbox import Routing, queue_event, queue_health, queue_ops
 

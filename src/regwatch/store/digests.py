@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from .db import now_iso, transaction
+from ..clock import now_iso
+from .db import transaction
 
 
 def last_sent_end(conn: sqlite3.Connection, subscription: str) -> str | None:

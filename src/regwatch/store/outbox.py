@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from .db import now_iso, transaction
+from .. import clock
+from ..clock import iso, now_iso
+from .db import transaction
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ def queue_ops(conn: sqlite3.Connection, subscription: str, dedupe_key: str, text
 
 def recover_interrupted(conn: sqlite3.Connection, older_than: timedelta) -> int:
     """Rows left `sending` by a process that died: due again, keeping their message key."""
-    cutoff = (datetime.now(UTC) - older_than).isoformat(timespec="milliseconds")
+    cutoff = iso(clock.now() - older_than)
     with transaction(conn):
         return conn.execute(
             "UPDATE outbox SET state = 'pending', next_attempt_at = ?, last_error = 'interrupted while sending'"
@@ -97,7 +99,7 @@ def already_told(conn: sqlite3.Connection, subscription: str, pairs: set[tuple[s
     a team wants to hear about it once. The window keeps recurring generic titles (older APP
     circulars all had the same one) from being swallowed for good. One indexed query per 200 pairs.
     """
-    since = (datetime.now(UTC) - REPOST_WINDOW).isoformat(timespec="milliseconds")
+    since = iso(clock.now() - REPOST_WINDOW)
     told: set[tuple[str, str]] = set()
     wanted = sorted(pairs)
     for start in range(0, len(wanted), 200):
@@ -163,7 +165,7 @@ def postpone(conn: sqlite3.Connection, ids: list[int], next_attempt_at: str, rea
 
 
 def messages_since(conn: sqlite3.Connection, subscription: str, seconds: float) -> int:
-    since = (datetime.now(UTC) - timedelta(seconds=seconds)).isoformat(timespec="milliseconds")
+    since = iso(clock.now() - timedelta(seconds=seconds))
     return conn.execute("SELECT count(*) FROM deliveries WHERE subscription = ? AND sent_at > ?",
                         (subscription, since)).fetchone()[0]
 
