@@ -26,8 +26,6 @@ from .clock import shown
 from .config import Config, check_subscription_filters, find_config_file, load_config
 
 if TYPE_CHECKING:
-    import sqlite_utils
-
     from .watchlist import Source
 
 log = logging.getLogger("regwatch")
@@ -93,13 +91,6 @@ class App:
         click.echo(f"regwatch: note: no database at {path} yet ({where}): nothing has been polled with this "
                    "configuration", err=True)
         return open_db(":memory:")
-
-    @cached_property
-    def db(self) -> sqlite_utils.Database:
-        """The same connection with sqlite-utils' query helpers (for the listing commands only)."""
-        import sqlite_utils
-
-        return sqlite_utils.Database(self.reader)
 
     def pick_sources(self, ids: tuple[str, ...]) -> list[Source]:
         unknown = [i for i in ids if i not in self.sources]
@@ -293,28 +284,9 @@ def notices(ctx: click.Context, since: str | None, agency: str | None, source_id
     _known("--agency", agency, {s.agency for s in app.sources.values()}, fold=True)
     if limit < 1:
         raise UserError("--limit: expected a number of 1 or more")
-    where, params = ["1 = 1"], []
-    if category:
-        where.append("lower(category) = lower(?)")
-        params.append(category)
-    if tag:
-        where.append("EXISTS (SELECT 1 FROM json_each(notices.tags) WHERE value = ?)")
-        params.append(tag)
-    if since:
-        where.append("COALESCE(published, substr(first_seen, 1, 10)) >= ?")
-        params.append(since)
-    if agency:
-        where.append("upper(agency) = upper(?)")
-        params.append(agency)
-    if source_id:
-        where.append("source_id = ?")
-        params.append(source_id)
-    rows = list(app.db.query(
-        "SELECT * FROM notices"
-        f" WHERE {' AND '.join(where)} ORDER BY COALESCE(published, '') DESC, id DESC LIMIT ?",
-        [*params, limit + 1],
-    ))
-    truncated, rows = len(rows) > limit, rows[:limit]
+    from .store import views
+
+    rows, truncated = views.notices(app.reader, views.NoticeFilter(since, agency, source_id, category, tag), limit)
     if as_json:
         items = [{
             "id": r["id"], "source": r["source_id"], "agency": r["agency"], "title": r["title"],
@@ -347,12 +319,11 @@ def notices(ctx: click.Context, since: str | None, agency: str | None, source_id
 def sources(ctx: click.Context, as_json: bool) -> None:
     """Each watched source with its last poll, health state and counts."""
     app = _app(ctx)
-    state = {r["id"]: r for r in app.db.query("SELECT * FROM sources")}
-    counts = {r["source_id"]: r["n"] for r in app.db.query(
-        "SELECT source_id, count(*) AS n FROM notices GROUP BY source_id")}
-    last_polls = {r["source_id"]: r for r in app.db.query(
-        "SELECT * FROM polls WHERE id IN (SELECT max(id) FROM polls GROUP BY source_id)")}
-    out = []
+    from .store import views
+
+    state, counts, last_polls = views.source_states(app.reader), views.notice_counts(app.reader), \
+        views.last_polls(app.reader)
+    out: list[dict[str, Any]] = []
     for s in app.sources.values():
         st, lp = state.get(s.id, {}), last_polls.get(s.id)
         out.append({
@@ -594,12 +565,9 @@ def outbox(ctx: click.Context, as_json: bool) -> None:
     if ctx.invoked_subcommand is not None:
         return
     app = _app(ctx.find_root())
-    rows = list(app.db.query(
-        "SELECT o.id, o.subscription, o.kind, o.state, o.attempts, o.next_attempt_at, o.last_error, o.created_at,"
-        " COALESCE(n.title, o.ops_text, h.source_id) AS title FROM outbox o"
-        " LEFT JOIN notices n ON n.id = o.notice_id LEFT JOIN health_events h ON h.id = o.health_event_id"
-        " WHERE o.state IN ('pending', 'sending', 'retrying', 'dead', 'held') ORDER BY o.id"))
-    counts = {r["state"]: r["n"] for r in app.db.query("SELECT state, count(*) AS n FROM outbox GROUP BY state")}
+    from .store import views
+
+    rows, counts = views.outbox_open(app.reader), views.outbox_counts(app.reader)
     if as_json:
         click.echo(json.dumps({"counts": counts, "outbox": rows}, ensure_ascii=False, indent=2))
         return

@@ -22,9 +22,17 @@ from .details import DetailReport, fetch_details
 from .fetch import Fetcher, FetchResult
 from .health import GOOD_STATES, assess_parse, assess_response
 from .parse import Item, Page, ParseResult, Request, SourceBroken
-from .store.diff import PollSummary, SourcePoll, known_identities, record_poll, record_store_failure
+from .store.diff import (
+    PollSummary,
+    SourcePoll,
+    known_identities,
+    poll_memory,
+    record_poll,
+    record_store_failure,
+)
 from .store.identity import notice_identity
 from .store.outbox import Routing
+from .store.views import next_poll_times
 from .watchlist import Source
 
 log = logging.getLogger(__name__)
@@ -51,8 +59,8 @@ class SourceReport:
 def due_sources(conn: sqlite3.Connection, sources: list[Source], now: datetime | None = None) -> list[Source]:
     """Sources never polled, or whose next poll time has come."""
     now_text = iso(now or clock.now())
-    next_times = dict(conn.execute("SELECT id, next_poll_at FROM sources"))
-    return [s for s in sources if not next_times.get(s.id) or next_times[s.id] <= now_text]
+    next_times = next_poll_times(conn)
+    return [s for s in sources if (next_times.get(s.id) or "") <= now_text]
 
 
 def routing(config: Config) -> Routing:
@@ -86,8 +94,7 @@ async def _poll_source(
     route: Routing,
 ) -> SourceReport:
     started = clock.now()
-    row = conn.execute("SELECT etag, last_modified, baseline_at FROM sources WHERE id = ?", (source.id,)).fetchone()
-    etag, last_modified, baseline_at = row or (None, None, None)
+    etag, last_modified, baseline_at = poll_memory(conn, source.id)
     poll = SourcePoll(source_id=source.id, agency=source.agency, started_at=iso(started), state="ok",
                       alert_after=config.health.alert_after, flood_threshold=config.poll.flood_threshold)
     poll.fetch_details = config.detail.enabled and source.detail.enabled and (

@@ -28,6 +28,7 @@ from ..config import Config, SubscriptionConfig
 from ..store.db import transaction
 from ..store.outbox import (
     already_told,
+    attempts_so_far,
     due_rows,
     mark_filtered,
     mark_sending,
@@ -156,9 +157,7 @@ async def _wait_for_rate(conn: sqlite3.Connection, channel: Channel, name: str) 
 async def _send(config: Config, conn: sqlite3.Connection, client: httpx.AsyncClient, channel: Channel,
                 sub: SubscriptionConfig, message: Message, report: DeliveryReport) -> str | None:
     """Send one message and record the answer; when the channel should be tried again later, when."""
-    attempts = conn.execute(
-        f"SELECT max(attempts), min(created_at) FROM outbox WHERE id IN ({','.join('?' * len(message.row_ids))})",
-        message.row_ids).fetchone()
+    attempts = attempts_so_far(conn, message.row_ids)
     if not mark_sending(conn, message.row_ids, message.key):
         return None  # another sender took these rows
     outcome = await send_message(client, channel, message, (attempts[0] or 0) + 1)

@@ -12,55 +12,39 @@ from .. import clock
 from ..clock import now_iso
 from ..config import Config
 from ..cron import cron_trigger, next_fire
+from ..store import views
+from ..store.digests import last_sent_end
 from ..watchlist import Source
-
-GOOD = ("ok", "ok-no-new")
-
-
-def _rows(conn: sqlite3.Connection, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
-    cursor = conn.execute(sql, params)
-    names = [c[0] for c in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def status(config: Config, conn: sqlite3.Connection, sources: dict[str, Source]) -> dict[str, Any]:
     """Each source's state and last poll, the outbox, the last digest per subscription, the last error."""
-    state = {r["id"]: r for r in _rows(conn, "SELECT * FROM sources")}
-    now_text = now_iso()
-    last = {r["source_id"]: r for r in _rows(
-        conn, "SELECT * FROM polls WHERE id IN (SELECT max(id) FROM polls GROUP BY source_id)")}
+    state, last, now_text = views.source_states(conn), views.last_polls(conn), now_iso()
     out_sources = []
     for source in sources.values():
         s, p = state.get(source.id, {}), last.get(source.id)
         out_sources.append({
             "id": source.id, "agency": source.agency, "state": s.get("state") or "never-polled",
             "state_since": s.get("state_since"), "last_poll": p["started_at"] if p else None,
-            "last_error": s.get("last_error") if s.get("state") not in GOOD else None,
+            "last_error": s.get("last_error") if s.get("state") not in views.GOOD_STATES else None,
             "interval_minutes": source.interval_minutes or config.poll.interval_minutes,
             "deferred_until": s.get("deferred_until") if (s.get("deferred_until") or "") > now_text else None,
         })
-    counts = dict(conn.execute("SELECT state, count(*) FROM outbox GROUP BY state").fetchall())
-    oldest = conn.execute("SELECT min(created_at) FROM outbox WHERE state IN ('pending', 'retrying', 'sending')"
-                          ).fetchone()[0]
+    counts = views.outbox_counts(conn)
     digests = []
     for sub in config.subscriptions("digest"):
-        sent = conn.execute("SELECT max(period_end) FROM digests WHERE subscription = ? AND state = 'sent'",
-                            (sub.name,)).fetchone()[0]
-        tried = _rows(conn, "SELECT created_at, state, error FROM digests WHERE subscription = ? ORDER BY id DESC"
-                            " LIMIT 1", (sub.name,))
         upcoming = next_fire(cron_trigger(sub.schedule, ZoneInfo(sub.timezone)), clock.now())
         digests.append({"subscription": sub.name, "schedule": sub.schedule, "timezone": sub.timezone,
-                        "next_send": upcoming.isoformat() if upcoming else None, "last_sent_until": sent,
-                        "last_attempt": tried[0] if tried else None})
-    errors = _rows(conn, "SELECT source_id, finished_at, state, error FROM polls WHERE error IS NOT NULL"
-                         " ORDER BY id DESC LIMIT 1")
+                        "next_send": upcoming.isoformat() if upcoming else None,
+                        "last_sent_until": last_sent_end(conn, sub.name),
+                        "last_attempt": views.last_digest_attempt(conn, sub.name)})
     return {
         "sources": out_sources,
         "outbox": {"pending": counts.get("pending", 0) + counts.get("sending", 0),
                    "retrying": counts.get("retrying", 0), "dead": counts.get("dead", 0),
-                   "held": counts.get("held", 0), "oldest_pending": oldest},
+                   "held": counts.get("held", 0), "oldest_pending": views.oldest_pending(conn)},
         "digests": digests,
-        "last_error": errors[0] if errors else None,
+        "last_error": views.last_error(conn),
     }
 
 
@@ -87,27 +71,22 @@ def metrics(conn: sqlite3.Connection, up: bool, channels: Mapping[str, str]) -> 
             lines.append(f"{name}{{{label_text}}} {value:g}" if label_text else f"{name} {value:g}")
 
     family("regwatch_polls_total", "counter", "Polls by source and resulting state.",
-           [({"source": s, "state": st}, n) for s, st, n in conn.execute(
-               "SELECT source_id, state, count(*) FROM polls GROUP BY source_id, state")])
+           [({"source": s, "state": st}, n) for s, st, n in views.poll_counts(conn)])
     family("regwatch_poll_failures_total", "counter", "Failed polls by health state.",
-           [({"state": st}, n) for st, n in conn.execute(
-               "SELECT state, count(*) FROM polls WHERE state NOT IN ('ok', 'ok-no-new') GROUP BY state")])
-    total, count = conn.execute(
-        "SELECT COALESCE(sum((julianday(finished_at) - julianday(started_at)) * 86400), 0), count(*) FROM polls"
-    ).fetchone()
+           [({"state": st}, n) for st, n in views.poll_failures(conn)])
+    total, count = views.poll_durations(conn)
     family("regwatch_poll_duration_seconds", "summary", "Time per poll of a source.", [])
     lines += [f"regwatch_poll_duration_seconds_sum {total:g}", f"regwatch_poll_duration_seconds_count {count}"]
     family("regwatch_notices", "gauge", "Stored notices by agency and category.",
-           [({"agency": a, "category": c or "unclassified"}, n) for a, c, n in conn.execute(
-               "SELECT agency, category, count(*) FROM notices GROUP BY agency, category")])
+           [({"agency": a, "category": c or "unclassified"}, n)
+            for a, c, n in views.notices_by_agency_and_category(conn)])
     family("regwatch_deliveries_total", "counter", "Messages sent to channels, by channel, subscription and outcome.",
            [({"channel": channels.get(s, "unknown"), "subscription": s, "outcome": o}, n)
-            for s, o, n in conn.execute(
-               "SELECT subscription, outcome, count(*) FROM deliveries GROUP BY subscription, outcome")])
+            for s, o, n in views.deliveries_by_outcome(conn)])
     family("regwatch_outbox", "gauge", "Outbox rows by state.",
-           [({"state": st}, n) for st, n in conn.execute("SELECT state, count(*) FROM outbox GROUP BY state")])
+           [({"state": st}, n) for st, n in views.outbox_counts(conn).items()])
     family("regwatch_source_healthy", "gauge", "1 if the source's last poll was good.",
-           [({"source": s}, int(st in GOOD)) for s, st in conn.execute("SELECT id, state FROM sources")])
+           [({"source": s}, int(st in views.GOOD_STATES)) for s, st in views.source_health_states(conn)])
     return "\n".join(lines) + "\n"
 
 

@@ -246,6 +246,17 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 
 @contextmanager
+def dict_rows(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """The one place rows become dicts: within the block, the connection yields `sqlite3.Row`s."""
+    previous = conn.row_factory
+    conn.row_factory = sqlite3.Row
+    try:
+        yield conn
+    finally:
+        conn.row_factory = previous
+
+
+@contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -266,7 +277,7 @@ class StoreError(Exception):
 def open_db(path: Path | str) -> sqlite3.Connection:
     """Open (creating if needed) the store and bring its schema up to date; raises StoreError.
 
-    A plain connection: the service never imports sqlite-utils (it costs ~14 MB of resident memory).
+    A plain connection; `store.views` turns rows into dicts where a caller wants them.
     """
     if str(path) != ":memory:":
         path = Path(path)

@@ -112,6 +112,12 @@ def record_poll(
         return summary
 
 
+def poll_memory(conn: sqlite3.Connection, source_id: str) -> tuple[str | None, str | None, str | None]:
+    """What a poll needs from the last one: the ETag, the Last-Modified, and when the baseline was taken."""
+    row = conn.execute("SELECT etag, last_modified, baseline_at FROM sources WHERE id = ?", (source_id,)).fetchone()
+    return (row[0], row[1], row[2]) if row else (None, None, None)
+
+
 def is_deferred(conn: sqlite3.Connection, source_id: str) -> bool:
     """Whether the source's site asked (Retry-After) to be left alone until a time still to come."""
     row = conn.execute("SELECT deferred_until FROM sources WHERE id = ?", (source_id,)).fetchone()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from ..clock import now_iso
-from .db import transaction
+from .db import dict_rows, transaction
 
 
 def last_sent_end(conn: sqlite3.Connection, subscription: str) -> str | None:
@@ -33,19 +33,15 @@ def register_subscription(conn: sqlite3.Connection, subscription: str, now: str)
 def notices_first_seen(conn: sqlite3.Connection, start: str, end: str,
                        include_baseline: bool = False) -> list[sqlite3.Row]:
     """Notices first stored in (start, end] — not baselines (never news to anyone) unless asked for."""
-    conn.row_factory = sqlite3.Row
-    try:
+    with dict_rows(conn):
         return conn.execute(
             "SELECT * FROM notices WHERE first_seen > ? AND first_seen <= ? AND (baseline = 0 OR ?)"
             " ORDER BY COALESCE(published_at, published) DESC, id DESC", (start, end, include_baseline)).fetchall()
-    finally:
-        conn.row_factory = None
 
 
 def source_health(conn: sqlite3.Connection, start: str, end: str) -> dict[str, dict]:
     """Per source: polls in the period, how many were bad, the last bad state and error, and its state now."""
-    conn.row_factory = sqlite3.Row
-    try:
+    with dict_rows(conn):
         rows = conn.execute(
             "SELECT p.source_id, count(*) AS polls,"
             " sum(p.state NOT IN ('ok', 'ok-no-new')) AS bad,"
@@ -57,8 +53,6 @@ def source_health(conn: sqlite3.Connection, start: str, end: str) -> dict[str, d
             " WHERE p.started_at > ? AND p.started_at <= ? GROUP BY p.source_id",
             (start, end, start, end)).fetchall()
         return {r["source_id"]: dict(r) for r in rows}
-    finally:
-        conn.row_factory = None
 
 
 def record_digest(conn: sqlite3.Connection, subscription: str, start: str, end: str, sent: bool, notices: int,

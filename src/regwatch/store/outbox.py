@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from .. import clock
 from ..clock import iso, now_iso
-from .db import transaction
+from .db import dict_rows, transaction
 
 
 @dataclass(frozen=True)
@@ -74,8 +74,7 @@ def recover_interrupted(conn: sqlite3.Connection, older_than: timedelta) -> int:
 def due_rows(conn: sqlite3.Connection, subscription: str, now: str, limit: int = 500) -> list[sqlite3.Row]:
     """Up to `limit` rows of a subscription that may be sent now, oldest first, with their notice's
     fields: a pass's work follows what it can send, however big the outbox has grown."""
-    conn.row_factory = sqlite3.Row
-    try:
+    with dict_rows(conn):
         return conn.execute(
             "SELECT o.*, n.title, n.url, n.agency, n.source_id, n.category, n.tags, n.doc_type, n.status,"
             " n.published, n.published_at, n.doc_number, n.deadline, n.issuer, n.body, n.detail_state,"
@@ -85,8 +84,6 @@ def due_rows(conn: sqlite3.Connection, subscription: str, now: str, limit: int =
             " LEFT JOIN health_events h ON h.id = o.health_event_id"
             " WHERE o.subscription = ? AND o.state IN ('pending', 'retrying') AND o.next_attempt_at <= ?"
             " ORDER BY o.id LIMIT ?", (subscription, now, limit)).fetchall()
-    finally:
-        conn.row_factory = None
 
 
 REPOST_WINDOW = timedelta(days=14)
@@ -116,6 +113,14 @@ def already_told(conn: sqlite3.Connection, subscription: str, pairs: set[tuple[s
 def mark_filtered(conn: sqlite3.Connection, ids: list[int]) -> None:
     with transaction(conn):
         conn.executemany("UPDATE outbox SET state = 'filtered' WHERE id = ?", [(i,) for i in ids])
+
+
+def attempts_so_far(conn: sqlite3.Connection, ids: list[int]) -> tuple[int, str]:
+    """The most attempts any of these rows has had, and when the oldest was queued."""
+    marks = ",".join("?" * len(ids))
+    attempts, created = conn.execute(f"SELECT max(attempts), min(created_at) FROM outbox WHERE id IN ({marks})",
+                                     ids).fetchone()
+    return attempts or 0, created
 
 
 def mark_sending(conn: sqlite3.Connection, ids: list[int], message_key: str) -> bool:

@@ -1,0 +1,134 @@
+"""What the commands, `status`, `/healthz` and `/metrics` read from the store: plain functions over SQLite.
+
+Each returns dicts (or plain values), never a cursor, so callers need no SQL and no row factory.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from .db import dict_rows
+
+GOOD_STATES = ("ok", "ok-no-new")
+
+
+def rows(conn: sqlite3.Connection, sql: str, params: tuple | list = ()) -> list[dict[str, Any]]:
+    with dict_rows(conn):
+        return [dict(r) for r in conn.execute(sql, params).fetchall()]
+
+
+@dataclass(frozen=True)
+class NoticeFilter:
+    """The filters of `regwatch notices` (each optional); values already checked by the caller."""
+
+    since: str | None = None  # YYYY-MM-DD, compared with the publication date (or the day first seen)
+    agency: str | None = None
+    source_id: str | None = None
+    category: str | None = None
+    tag: str | None = None
+
+
+def notices(conn: sqlite3.Connection, where: NoticeFilter, limit: int) -> tuple[list[dict[str, Any]], bool]:
+    """Stored notices, newest first, at most `limit`; and whether more matched."""
+    clauses, params = ["1 = 1"], []
+    if where.category:
+        clauses.append("lower(category) = lower(?)")
+        params.append(where.category)
+    if where.tag:
+        clauses.append("EXISTS (SELECT 1 FROM json_each(notices.tags) WHERE value = ?)")
+        params.append(where.tag)
+    if where.since:
+        clauses.append("COALESCE(published, substr(first_seen, 1, 10)) >= ?")
+        params.append(where.since)
+    if where.agency:
+        clauses.append("upper(agency) = upper(?)")
+        params.append(where.agency)
+    if where.source_id:
+        clauses.append("source_id = ?")
+        params.append(where.source_id)
+    found = rows(conn, f"SELECT * FROM notices WHERE {' AND '.join(clauses)}"
+                       " ORDER BY COALESCE(published, '') DESC, id DESC LIMIT ?", [*params, limit + 1])
+    return found[:limit], len(found) > limit
+
+
+def source_states(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
+    """Each polled source's stored state (health, validators, next poll, deferral), by id."""
+    return {r["id"]: r for r in rows(conn, "SELECT * FROM sources")}
+
+
+def notice_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    return dict(conn.execute("SELECT source_id, count(*) FROM notices GROUP BY source_id").fetchall())
+
+
+def last_polls(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
+    """Each source's latest poll row, by source id."""
+    return {r["source_id"]: r for r in rows(
+        conn, "SELECT * FROM polls WHERE id IN (SELECT max(id) FROM polls GROUP BY source_id)")}
+
+
+def last_error(conn: sqlite3.Connection) -> dict[str, Any] | None:
+    found = rows(conn, "SELECT source_id, finished_at, state, error FROM polls WHERE error IS NOT NULL"
+                       " ORDER BY id DESC LIMIT 1")
+    return found[0] if found else None
+
+
+def outbox_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    return dict(conn.execute("SELECT state, count(*) FROM outbox GROUP BY state").fetchall())
+
+
+def oldest_pending(conn: sqlite3.Connection) -> str | None:
+    return conn.execute("SELECT min(created_at) FROM outbox WHERE state IN ('pending', 'retrying', 'sending')"
+                        ).fetchone()[0]
+
+
+def outbox_open(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Deliveries not done (pending, sending, retrying, dead, held), with what each is about."""
+    return rows(conn,
+                "SELECT o.id, o.subscription, o.kind, o.state, o.attempts, o.next_attempt_at, o.last_error,"
+                " o.created_at, COALESCE(n.title, o.ops_text, h.source_id) AS title FROM outbox o"
+                " LEFT JOIN notices n ON n.id = o.notice_id LEFT JOIN health_events h ON h.id = o.health_event_id"
+                " WHERE o.state IN ('pending', 'sending', 'retrying', 'dead', 'held') ORDER BY o.id")
+
+
+def last_digest_attempt(conn: sqlite3.Connection, subscription: str) -> dict[str, Any] | None:
+    found = rows(conn, "SELECT created_at, state, error FROM digests WHERE subscription = ? ORDER BY id DESC"
+                       " LIMIT 1", (subscription,))
+    return found[0] if found else None
+
+
+def next_poll_times(conn: sqlite3.Connection) -> dict[str, str | None]:
+    return dict(conn.execute("SELECT id, next_poll_at FROM sources").fetchall())
+
+
+def poll_counts(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
+    """(source, state, polls) for /metrics."""
+    return conn.execute("SELECT source_id, state, count(*) FROM polls GROUP BY source_id, state").fetchall()
+
+
+def poll_failures(conn: sqlite3.Connection) -> list[tuple[str, int]]:
+    marks = ",".join("?" * len(GOOD_STATES))
+    return conn.execute(f"SELECT state, count(*) FROM polls WHERE state NOT IN ({marks}) GROUP BY state",
+                        GOOD_STATES).fetchall()
+
+
+def poll_durations(conn: sqlite3.Connection) -> tuple[float, int]:
+    """Total seconds spent polling, and the number of polls."""
+    total, count = conn.execute(
+        "SELECT COALESCE(sum((julianday(finished_at) - julianday(started_at)) * 86400), 0), count(*) FROM polls"
+    ).fetchone()
+    return float(total), int(count)
+
+
+def notices_by_agency_and_category(conn: sqlite3.Connection) -> list[tuple[str, str | None, int]]:
+    return conn.execute("SELECT agency, category, count(*) FROM notices GROUP BY agency, category").fetchall()
+
+
+def deliveries_by_outcome(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
+    return conn.execute("SELECT subscription, outcome, count(*) FROM deliveries GROUP BY subscription, outcome"
+                        ).fetchall()
+
+
+def source_health_states(conn: sqlite3.Connection) -> list[tuple[str, str | None]]:
+    return conn.execute("SELECT id, state FROM sources").fetchall()
