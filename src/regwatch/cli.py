@@ -9,10 +9,8 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import sqlite3
 import sys
 from collections import Counter
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -21,83 +19,14 @@ import click
 
 from . import __version__, clock
 from ._schema import ConfigError, did_you_mean, dump_toml, to_plain
+from .app import App, UnknownSource
 from .classify import Classifier
 from .clock import shown
-from .config import Config, check_subscription_filters, find_config_file, load_config
 
 if TYPE_CHECKING:
     from .watchlist import Source
 
 log = logging.getLogger("regwatch")
-
-
-class App:
-    """What the commands share, loaded on first use so a bad file fails only commands that need it."""
-
-    def __init__(self, config_option: str | None) -> None:
-        self.config_file = find_config_file(config_option)
-
-    @cached_property
-    def config(self) -> Config:
-        return load_config(self.config_file)
-
-    @cached_property
-    def watchlist_dir(self) -> Path:
-        from .watchlist import shipped_watchlists
-
-        return Path(self.config.watchlists).expanduser() if self.config.watchlists else shipped_watchlists()
-
-    @cached_property
-    def sources(self) -> dict[str, Source]:
-        from .watchlist import load_watchlists, shipped_watchlists
-
-        sources = load_watchlists(self.watchlist_dir)
-        agencies = {s.agency for s in sources.values()}
-        if self.config.watchlists and any(a.upper() not in agencies for s in self.config.subscription
-                                          for a in s.agencies):
-            agencies |= {s.agency for s in load_watchlists(shipped_watchlists()).values()}  # known, if not watched
-        check_subscription_filters(self.config, agencies, set(sources), self.config_file)
-        if self.config.sources:
-            unknown = [s for s in self.config.sources if s not in sources]
-            if unknown:
-                raise ConfigError(self.config_file, "sources",
-                                  f"unknown source id {unknown[0]!r}{did_you_mean(unknown[0], sources)}")
-            sources = {k: v for k, v in sources.items() if k in self.config.sources}
-        return sources
-
-    @cached_property
-    def classifier(self) -> Classifier:
-        return Classifier(Path(self.config.classify.rules).expanduser() if self.config.classify.rules else None)
-
-    @cached_property
-    def conn(self) -> sqlite3.Connection:
-        from .store.db import open_db
-
-        return open_db(self.config.database_path)
-
-    @cached_property
-    def reader(self) -> sqlite3.Connection:
-        """The store for commands that only read it: never creates a database where none is.
-
-        With no database yet (nothing polled with this config, or the wrong config), an empty
-        in-memory store answers and a note on stderr says where regwatch looked.
-        """
-        from .store.db import open_db
-
-        path = self.config.database_path
-        if path.exists():
-            return open_db(path)
-        where = f"config {self.config_file}" if self.config_file else "no config file found"
-        click.echo(f"regwatch: note: no database at {path} yet ({where}): nothing has been polled with this "
-                   "configuration", err=True)
-        return open_db(":memory:")
-
-    def pick_sources(self, ids: tuple[str, ...]) -> list[Source]:
-        unknown = [i for i in ids if i not in self.sources]
-        if unknown:
-            raise UserError(f"unknown source id {unknown[0]!r}{did_you_mean(unknown[0], self.sources)}"
-                            " (see `regwatch sources`)")
-        return [self.sources[i] for i in ids] if ids else list(self.sources.values())
 
 
 class UserError(click.ClickException):
@@ -172,7 +101,7 @@ def _setup_logging(level: str, fmt: str = "text") -> None:
 @click.pass_context
 def main(ctx: click.Context, config_option: str | None, verbose: bool, log_format: str) -> None:
     """Watch Chinese regulators' notice lists and report what is new."""
-    ctx.obj = App(config_option)
+    ctx.obj = App(config_option, warn=lambda text: click.echo(f"regwatch: note: {text}", err=True))
     ctx.meta["verbose"] = verbose
     ctx.meta["log_format"] = log_format
 
@@ -211,6 +140,13 @@ def _known(name: str, value: str | None, choices: Any, fold: bool = False) -> No
     raise UserError(f"{name}: unknown value {value!r}{did_you_mean(value, names)}")
 
 
+def _pick_sources(app: App, ids: tuple[str, ...]) -> list[Source]:
+    try:
+        return app.pick_sources(ids)
+    except UnknownSource as exc:
+        raise UserError(f"{exc} (see `regwatch sources`)") from None
+
+
 def _app(ctx: click.Context) -> App:
     app: App = ctx.obj
     _setup_logging("debug" if ctx.meta.get("verbose") else app.config.log_level, ctx.meta.get("log_format", "text"))
@@ -242,7 +178,7 @@ def poll(ctx: click.Context, source_ids: tuple[str, ...], poll_all: bool, no_del
     app = _app(ctx)
     _exclusive(ctx, app, "regwatch poll")
     register_subscriptions(app.config, app.conn)
-    sources = app.pick_sources(source_ids)
+    sources = _pick_sources(app, source_ids)
     if not source_ids and not poll_all:
         sources = due_sources(app.conn, sources)
     if not sources:
@@ -364,7 +300,7 @@ def check_source(ctx: click.Context, source_id: str, from_file: Path | None, url
     from .check import check_file, check_url
 
     app = _app(ctx)
-    (source,) = app.pick_sources((source_id,))
+    (source,) = _pick_sources(app, (source_id,))
     if from_file is not None:
         result = check_file(source, from_file.read_bytes(), url)
     else:
@@ -696,9 +632,8 @@ def run(ctx: click.Context) -> None:
     lost = not database.exists() and Path(f"{database}.lock").exists()  # regwatch ran with it here before
     _exclusive(ctx, app, "regwatch run")
 
-    def load() -> Loaded:
-        fresh = App(str(app.config_file) if app.config_file else None)
-        return Loaded(fresh.config, fresh.sources, fresh.classifier)
+    def load() -> Loaded:  # SIGHUP: everything read afresh, through the same App as at start
+        return App(str(app.config_file) if app.config_file else None).loaded()
 
     try:
         code = _run(Daemon(load, database_was_lost=lost).run())

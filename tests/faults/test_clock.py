@@ -18,8 +18,8 @@ import apscheduler.triggers.interval
 import pytest
 
 import regwatch.clock
-from regwatch.cli import App
-from regwatch.service.daemon import Daemon, Loaded
+from regwatch.app import App
+from regwatch.service.daemon import Daemon
 
 from .hostile import FaultInstall, HostileServer, list_page, rows
 
@@ -45,8 +45,7 @@ def movable_clock(monkeypatch: pytest.MonkeyPatch):
 def _daemon(fault_install: FaultInstall, hostile: HostileServer) -> Daemon:
     hostile.routes["/list.html"] = lambda req: req.send(200, list_page(rows("丑", 3)))
     fault_install.html_source(extra="[poll]\ninterval_minutes = 0.01\n[service]\njitter = 0\noutbox_seconds = 1\n")
-    app = App(str(fault_install.config_path))
-    return Daemon(lambda: Loaded(app.config, app.sources, app.classifier))
+    return Daemon(App(str(fault_install.config_path)).loaded)
 
 
 async def _more_polls(hostile: HostileServer, count: int, timeout: float) -> bool:
