@@ -42,6 +42,7 @@ _DEADLINE = re.compile(
     rf"(?:截止(?:日期|时间)?\s*(?:为|是|至|：|:)?|截至|请于|并于|于)\s*({_DATE_TEXT})"
     rf"|({_DATE_TEXT})\s*(?:前|止|之前|24(?:时|点)前)"
 )
+_PERIOD = re.compile(rf"{_DATE_TEXT}\s*(?:至|到|—|–|~|－)\s*({_DATE_TEXT})")  # a comment period: its end
 _FEEDBACK_WORDS = re.compile(r"意见|建议|反馈|征求")
 _SENTENCE = re.compile(r"[^。；;！!\n]+")
 
@@ -111,9 +112,9 @@ def find_deadline(body: str) -> str | None:
     for sentence in _SENTENCE.findall(body):
         if not _FEEDBACK_WORDS.search(sentence):
             continue
-        match = _DEADLINE.search(sentence)
+        match = _PERIOD.search(sentence) or _DEADLINE.search(sentence)
         if match:
-            moment = parse_datetime(match.group(1) or match.group(2))
+            moment = parse_datetime(next(g for g in match.groups() if g))
             if moment is not None:
                 return moment.date().isoformat()
     return None
