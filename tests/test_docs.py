@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 
 from regwatch._schema import build
@@ -58,3 +59,22 @@ def test_example_config_documents_every_subscription_key() -> None:
     commented = [line[2:] for line in text.splitlines() if line.startswith("# ") and " = " in line]
     documented = {line.split("=")[0].strip() for line in commented}
     assert {f.name for f in dataclasses.fields(SubscriptionConfig)} <= documented
+
+
+def test_readme_layout_names_every_module_and_package() -> None:
+    """The Layout table is true: every top-level module and package of src/regwatch is in it, and
+    everything it names exists."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    table = "\n".join(line for line in section.splitlines() if line.startswith("| `"))
+    named = set(re.findall(r"`([\w/.]+)`", table))
+    src = REPO / "src" / "regwatch"
+    present = {p.name for p in src.glob("*.py") if p.name not in ("__init__.py", "__main__.py")}
+    present |= {f"{p.name}/" for p in src.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    assert present <= named, f"missing from the README's Layout: {sorted(present - named)}"
+    paths = [p.relative_to(src).as_posix() for p in src.rglob("*") if "__pycache__" not in p.parts]
+    for name in named:
+        if name.endswith((".py", "/")):
+            wanted = name.rstrip("/")
+            assert any(p == wanted or p.endswith("/" + wanted) for p in paths), \
+                f"the README's Layout names {name}, which is not in src/regwatch"

@@ -89,7 +89,7 @@ class ClassifyConfig:
     rules: str = ""  # a rule file of your own; empty: the rules shipped with regwatch
 
 
-Channel = Literal["slack", "teams", "dingtalk", "feishu", "wecom", "webhook", "email"]
+ChannelName = Literal["slack", "teams", "dingtalk", "feishu", "wecom", "webhook", "email"]
 
 
 def _no_dots(value: str) -> str | None:
@@ -101,7 +101,7 @@ class SubscriptionConfig:
     """One `[[subscription]]`: a channel and the notices it wants. Every filter is optional."""
 
     name: str = checked("", _no_dots)
-    channel: Channel = "webhook"
+    channel: ChannelName = "webhook"
     url: str = secret("", url=True)  # the webhook URL (it carries the platform's token)
     secret: str = secret("")  # DingTalk/Feishu signing secret; "whsec_…" for channel = "webhook"
     mode: Literal["instant", "digest"] = "instant"

@@ -18,7 +18,7 @@ from . import clock
 from .classify import Classifier
 from .clock import iso
 from .config import Config
-from .details import DetailReport, fetch_details
+from .detail_pages import DetailReport, fetch_details
 from .fetch import Fetcher, FetchResult
 from .health import GOOD_STATES, assess_parse, assess_response
 from .parse import Item, Page, ParseResult, Request, SourceBroken

@@ -28,7 +28,7 @@ def http_url(url: str) -> str | None:
 
 
 @dataclass(frozen=True)
-class Item:
+class AlertItem:
     """One notice (or one operations note) inside a message."""
 
     kind: str  # new | edited | health | ops
@@ -72,7 +72,7 @@ class Item:
 class Message:
     """One message to send: its items, its language, and the key that makes a resend recognisable."""
 
-    items: list[Item]
+    items: list[AlertItem]
     language: str
     key: str
     row_ids: list[int] = field(default_factory=list)
@@ -98,26 +98,32 @@ def summary_of(body: str | None, limit: int = 160) -> str:
     return out or text[: limit - 1] + "…"
 
 
-def item_from_row(row: Any) -> Item:
-    """An outbox row joined with its notice or health event → an Item."""
+def item_from_row(row: Any) -> AlertItem:
+    """An outbox row joined with its notice or health event → an AlertItem."""
     if row["kind"] == "health":
         verb = "recovered" if row["health_kind"] == "recovered" else f"is {row['health_state']}"
         text = f"Source {row['health_source']} {verb}"
         if row["health_kind"] != "recovered" and row["health_message"]:
             text += f": {row['health_message']}"
-        return Item(kind="health", title=text, source=row["health_source"] or "", published_at=row["health_at"])
+        return AlertItem(kind="health", title=text, source=row["health_source"] or "", published_at=row["health_at"])
     if row["kind"] == "ops":
-        return Item(kind="ops", title=row["ops_text"] or "")
-    return Item(
-        kind=row["kind"], title=row["title"], url=row["url"], agency=row["agency"], source=row["source_id"],
+        return AlertItem(kind="ops", title=row["ops_text"] or "")
+    return notice_item(row, row["kind"], row["notice_id"])
+
+
+def notice_item(row: Any, kind: str, notice_id: int, summary_chars: int = 160) -> AlertItem:
+    """The one way a stored notice (a row with the notices table's columns) becomes an item of an
+    alert or a digest."""
+    return AlertItem(
+        kind=kind, title=row["title"], url=row["url"], agency=row["agency"], source=row["source_id"],
         category=row["category"], tags=tuple(json.loads(row["tags"] or "[]")), doc_type=row["doc_type"],
         status=row["status"], published=row["published"], published_at=row["published_at"],
         doc_number=row["doc_number"], deadline=row["deadline"], issuer=row["issuer"],
-        summary=summary_of(row["body"]), notice_id=row["notice_id"],
+        summary=summary_of(row["body"], summary_chars), notice_id=notice_id,
     )
 
 
-def wanted(sub: SubscriptionConfig, item: Item, body: str = "") -> bool:
+def wanted(sub: SubscriptionConfig, item: AlertItem, body: str = "") -> bool:
     """Whether a subscription's filters select this item (operations notes always pass)."""
     if item.kind in ("health", "ops"):
         return True

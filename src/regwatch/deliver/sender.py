@@ -39,7 +39,7 @@ from ..store.outbox import (
     recover_interrupted,
 )
 from .channels import Channel, Outcome, channel_for
-from .model import Item, Message, item_from_row, wanted
+from .model import AlertItem, Message, item_from_row, wanted
 
 log = logging.getLogger(__name__)
 _SHORT_WAIT = 2.0  # a rate-limit wait up to this long is slept through; longer ones wait for the next pass
@@ -76,7 +76,7 @@ async def _deliver_subscription(config: Config, conn: sqlite3.Connection, client
     now = clock.now()
     rows = due_rows(conn, sub.name, iso(now))
     hold_until = now - timedelta(minutes=config.delivery.hold_for_details_minutes)
-    ready: list[tuple[Any, Item]] = []
+    ready: list[tuple[Any, AlertItem]] = []
     unwanted: list[int] = []
     items = [(row, item_from_row(row)) for row in rows]
     told = already_told(conn, sub.name, {(row["agency"], row["title"]) for row, i in items if i.kind == "new"})
@@ -108,11 +108,11 @@ async def _deliver_subscription(config: Config, conn: sqlite3.Connection, client
             break
 
 
-def _messages(channel: Channel, sub: SubscriptionConfig, ready: list[tuple[Any, Item]]) -> list[Message]:
+def _messages(channel: Channel, sub: SubscriptionConfig, ready: list[tuple[Any, AlertItem]]) -> list[Message]:
     """Resends first (same rows, same key), then single notices or packed batches."""
     messages: list[Message] = []
     resend: dict[str, Message] = {}
-    fresh: dict[str, list[tuple[Any, Item]]] = {}
+    fresh: dict[str, list[tuple[Any, AlertItem]]] = {}
     for row, item in ready:
         if row["message_key"]:
             message = resend.setdefault(row["message_key"], Message([], sub.language, row["message_key"]))
@@ -207,14 +207,15 @@ async def send_message(client: httpx.AsyncClient, channel: Channel, message: Mes
 
 def ops_message(sub: SubscriptionConfig, text: str) -> Message:
     """An operations note sent outside the outbox (when the store itself is what failed)."""
-    return Message([Item(kind="ops", title=text)], sub.language, _new_key())
+    return Message([AlertItem(kind="ops", title=text)], sub.language, _new_key())
 
 
 def sample_message(sub: SubscriptionConfig) -> Message:
     """What `regwatch notify test` sends."""
-    item = Item(kind="sample", title="regwatch 测试消息 / test message: 国家互联网信息办公室关于《个人信息出境认证办法"
-                "（征求意见稿）》公开征求意见的通知", url="https://www.cac.gov.cn/", agency="CAC",
-                source="cac-notices", category="Legislation", tags=("personal-information", "cross-border-data"),
-                doc_type="draft for comment", status="draft", published=now_iso()[:10], deadline=None,
-                summary="This is a test message from regwatch. 这是一条测试消息。")
+    item = AlertItem(
+        kind="sample", title="regwatch 测试消息 / test message: 国家互联网信息办公室关于《个人信息出境认证办法"
+        "（征求意见稿）》公开征求意见的通知", url="https://www.cac.gov.cn/", agency="CAC", source="cac-notices",
+        category="Legislation", tags=("personal-information", "cross-border-data"), doc_type="draft for comment",
+        status="draft", published=now_iso()[:10], deadline=None,
+        summary="This is a test message from regwatch. 这是一条测试消息。")
     return Message([item], sub.language, _new_key())

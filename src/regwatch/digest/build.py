@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -11,7 +10,7 @@ from zoneinfo import ZoneInfo
 from .. import clock
 from ..classify import CATEGORIES
 from ..config import SubscriptionConfig
-from ..deliver.model import Item, summary_of, wanted
+from ..deliver.model import AlertItem, notice_item, wanted
 from ..store.digests import last_sent_end, notices_first_seen, source_health, subscription_since
 from ..watchlist import Source
 
@@ -38,10 +37,10 @@ class Digest:
     zone: ZoneInfo
     start: datetime  # exclusive, UTC
     end: datetime  # inclusive, UTC
-    sections: list[tuple[str, list[Item]]]  # in the seeds' order; empty categories left out
-    drafts_open: list[Item]
-    new_rules: list[Item]
-    enforcement: list[Item]
+    sections: list[tuple[str, list[AlertItem]]]  # in the seeds' order; empty categories left out
+    drafts_open: list[AlertItem]
+    new_rules: list[AlertItem]
+    enforcement: list[AlertItem]
     unhealthy: list[SourceStatus]
     sources_total: int
 
@@ -69,17 +68,13 @@ def build_digest(conn: sqlite3.Connection, sub: SubscriptionConfig, sources: dic
                  start: datetime, end: datetime, include_baseline: bool = False) -> Digest:
     """The digest of (start, end]; `include_baseline` (previews only) also lists what first polls recorded."""
     iso = (clock.iso(start), clock.iso(end))
-    items: list[Item] = []
+    items: list[AlertItem] = []
     seen: set[tuple[str, str]] = set()
     for row in notices_first_seen(conn, *iso, include_baseline=include_baseline):
         if (row["agency"], row["title"]) in seen:
             continue  # the same notice posted in two columns of one site: list it once
         seen.add((row["agency"], row["title"]))
-        item = Item(kind="new", title=row["title"], url=row["url"], agency=row["agency"], source=row["source_id"],
-                    category=row["category"], tags=tuple(json.loads(row["tags"] or "[]")), doc_type=row["doc_type"],
-                    status=row["status"], published=row["published"], published_at=row["published_at"],
-                    doc_number=row["doc_number"], deadline=row["deadline"], issuer=row["issuer"],
-                    summary=summary_of(row["body"], 120), notice_id=row["id"])
+        item = notice_item(row, "new", row["id"], summary_chars=120)
         if wanted(sub, item, row["body"] or ""):
             items.append(item)
     today = end.astimezone(ZoneInfo(sub.timezone)).date().isoformat()

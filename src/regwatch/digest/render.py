@@ -9,12 +9,12 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from functools import cache
 from typing import Any
 
+from .. import labels
 from ..config import SubscriptionConfig
-from ..deliver import labels
 from ..deliver.escape import safe_url
-from ..deliver.model import Item
+from ..deliver.model import AlertItem
+from ..labels import word
 from .build import Digest
-from .labels import word
 
 ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"]
 
@@ -44,7 +44,7 @@ def subject(digest: Digest) -> str:
     return f"{word('title', lang)} {period_text(digest)}: {digest.count} {word('notices', lang)}{tail}"
 
 
-def _date_of(item: Item) -> str:
+def _date_of(item: AlertItem) -> str:
     return (item.published_at or item.published or "")[:16].replace("T", " ")
 
 
@@ -114,7 +114,7 @@ def render_text(digest: Digest, unsubscribe: str = "") -> str:
 
 def _with_safe_urls(digest: Digest) -> Digest:
     """Links only to http(s) addresses (a javascript: URL from a hostile page becomes no link)."""
-    def fix(items: list[Item]) -> list[Item]:
+    def fix(items: list[AlertItem]) -> list[AlertItem]:
         return [dataclasses.replace(i, url=safe_url(i.url)) for i in items]
 
     return dataclasses.replace(

@@ -20,7 +20,7 @@ from lxml import etree
 from .._schema import checked
 from ._base import Page
 from .dates import _DATE, parse_datetime
-from .html_list import _valid_css, clean_text, css, parse_html
+from .html_list import clean_text, css, parse_html, valid_css
 
 ATTACHMENT_TYPES = ("pdf", "doc", "docx", "wps", "xls", "xlsx", "et", "ppt", "pptx", "zip", "rar", "7z", "ofd",
                     "txt", "csv")
@@ -50,14 +50,14 @@ _SENTENCE = re.compile(r"[^。；;！!\n]+")
 @dataclass(frozen=True)
 class DetailOptions:
     enabled: bool = True
-    title: str = checked('meta[name="ArticleTitle"], .main-title h1.title, h1', _valid_css)
+    title: str = checked('meta[name="ArticleTitle"], .main-title h1.title, h1', valid_css)
     published: str = checked(
-        'meta[name="PubDate"], span#pubtime, #con_time, td.hui12, meta[name="firstpublishedtime"]', _valid_css)
-    issuer: str = checked('meta[name="ContentSource"], span#source, .cinfo, span#laiyuan', _valid_css)
+        'meta[name="PubDate"], span#pubtime, #con_time, td.hui12, meta[name="firstpublishedtime"]', valid_css)
+    issuer: str = checked('meta[name="ContentSource"], span#source, .cinfo, span#laiyuan', valid_css)
     body: str = checked(
         "#BodyLabel, #zoom, #con_con, .Three_xilan_07, .TRS_Editor, .article_con, div.xxy_text, #UCAP-CONTENT",
-        _valid_css)
-    attachments: str = checked("ul.contentLeft0102box a[href], iframe[fileurl]", _valid_css)  # outside the body
+        valid_css)
+    attachments: str = checked("ul.contentLeft0102box a[href], iframe[fileurl]", valid_css)  # outside the body
 
 
 @dataclass(frozen=True)

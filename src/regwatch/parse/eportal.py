@@ -16,18 +16,18 @@ import lxml.html
 
 from .._schema import checked
 from ._base import Page, register
-from .html_list import HtmlListOptions, HtmlListParser, _valid_css, _valid_row_css, css
+from .html_list import HtmlListOptions, HtmlListParser, css, valid_css, valid_row_css
 
 _JUMP_TEMPLATE = re.compile(r"""jumpTo\(this,\s*'(\d+)',\s*'(\d+)',\s*'([^']*%1[^']*)'\)""")
 
 
 @dataclass(frozen=True)
 class EportalOptions(HtmlListOptions):
-    item: str = checked('td[height="22"]', _valid_css)
-    title: str = checked('a[istitle="true"]', _valid_row_css)
-    link: str = checked('a[istitle="true"]', _valid_row_css)
-    date: str = checked("span.hui12", _valid_row_css)
-    row_marker: str = checked('a[istitle="true"]', _valid_css)
+    item: str = checked('td[height="22"]', valid_css)
+    title: str = checked('a[istitle="true"]', valid_row_css)
+    link: str = checked('a[istitle="true"]', valid_row_css)
+    date: str = checked("span.hui12", valid_row_css)
+    row_marker: str = checked('a[istitle="true"]', valid_css)
 
 
 @register

@@ -25,7 +25,7 @@ def css(selector: str) -> CSSSelector:
     return CSSSelector(selector, translator="html")
 
 
-def _valid_css(selector: str) -> str | None:
+def valid_css(selector: str) -> str | None:
     if not selector:
         return None
     try:
@@ -35,8 +35,8 @@ def _valid_css(selector: str) -> str | None:
     return None
 
 
-def _required_css(selector: str) -> str | None:
-    return _valid_css(selector) if selector else "expected a CSS selector"
+def required_css(selector: str) -> str | None:
+    return valid_css(selector) if selector else "expected a CSS selector"
 
 
 _CJK = "\u2e80-\u9fff\u3000-\u303f\uff00-\uffef"
@@ -55,21 +55,21 @@ def parse_html(text: str) -> lxml.html.HtmlElement:
     return lxml.html.fromstring(strip_xml_declaration(text) or "<html></html>")
 
 
-def _valid_row_css(selector: str) -> str | None:
-    return _valid_css(selector[1:].strip() if selector.startswith("+") else selector)
+def valid_row_css(selector: str) -> str | None:
+    return valid_css(selector[1:].strip() if selector.startswith("+") else selector)
 
 
 # Row-relative selectors may start with "+": the first following sibling of the row that matches
 # (for lists that put the date in the element after the row, as SAMR's do).
 @dataclass(frozen=True)
 class HtmlListOptions:
-    item: str = checked("", _required_css)  # one element per notice row
-    title: str = checked("a", _valid_row_css)  # in the row; its `title` attribute wins over its text
-    link: str = checked("a[href]", _valid_row_css)  # in the row; the `href` attribute
-    date: str = checked("", _valid_row_css)  # in the row; empty: the first date in the row's text
-    deadline: str = checked("", _valid_row_css)  # in the row; the last date in it is the comment deadline
-    row_marker: str = checked("", _valid_css)  # page-wide count of notice markers, for layout checks
-    next_page: str = checked("", _valid_css)  # link to the next (older) page
+    item: str = checked("", required_css)  # one element per notice row
+    title: str = checked("a", valid_row_css)  # in the row; its `title` attribute wins over its text
+    link: str = checked("a[href]", valid_row_css)  # in the row; the `href` attribute
+    date: str = checked("", valid_row_css)  # in the row; empty: the first date in the row's text
+    deadline: str = checked("", valid_row_css)  # in the row; the last date in it is the comment deadline
+    row_marker: str = checked("", valid_css)  # page-wide count of notice markers, for layout checks
+    next_page: str = checked("", valid_css)  # link to the next (older) page
     next_page_attr: str = "href"
     same_host_only: bool = False  # skip rows linking to other sites (e.g. reposts on www.gov.cn)
     include: str = checked("", valid_regex)  # keep only rows whose title matches (case-insensitive)

@@ -19,15 +19,15 @@ import lxml.html
 
 from .._schema import checked, positive
 from ._base import Page, ParseResult, Request, SourceBroken, register
-from .html_list import HtmlListOptions, HtmlListParser, _valid_css, css, parse_html
+from .html_list import HtmlListOptions, HtmlListParser, css, parse_html, valid_css
 
 _DISCOVERY_TTL = 24 * 3600
 
 
 @dataclass(frozen=True)
 class JpaasOptions(HtmlListOptions):
-    item: str = checked("ul > li", _valid_css)
-    script: str = checked("script[querydata]", _valid_css)  # the unit loader on the column page
+    item: str = checked("ul > li", valid_css)
+    script: str = checked("script[querydata]", valid_css)  # the unit loader on the column page
     page_size: int = checked(20, positive)
     tag_id: str = ""  # override the unit's tagId when a page holds several units
 

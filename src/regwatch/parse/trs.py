@@ -15,15 +15,15 @@ from urllib.parse import urljoin
 from .._schema import checked, positive
 from ._base import Item, Page, ParseResult, Request, register
 from .dates import parse_date
-from .html_list import HtmlListOptions, HtmlListParser, _valid_css, _valid_row_css, clean_text
+from .html_list import HtmlListOptions, HtmlListParser, clean_text, valid_css, valid_row_css
 
 
 @dataclass(frozen=True)
 class TrsOptions(HtmlListOptions):
-    item: str = checked("#loadingInfoPage > li, #loadingInfoPage li.clearfix", _valid_css)
-    title: str = checked("a[title], a", _valid_row_css)
-    link: str = checked("a[href]", _valid_row_css)
-    date: str = checked(".times", _valid_row_css)
+    item: str = checked("#loadingInfoPage > li, #loadingInfoPage li.clearfix", valid_css)
+    title: str = checked("a[title], a", valid_row_css)
+    link: str = checked("a[href]", valid_row_css)
+    date: str = checked(".times", valid_row_css)
     channel_code: str = ""  # e.g. "A093802"; empty: no JSON backfill (page 1 only)
     json_list_url: str = "/cms/JsonList"  # resolved against the list URL
     per_page: int = checked(20, positive)

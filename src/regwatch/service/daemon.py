@@ -42,7 +42,7 @@ from ..config import Config
 from ..cron import cron_trigger, previous_fire
 from ..deliver.channels import channel_for
 from ..deliver.sender import deliver_due, delivering, ops_message, send_message
-from ..details import fetch_details
+from ..detail_pages import fetch_details
 from ..digest import email_subscriptions, register_subscriptions, send_digest
 from ..fetch import Fetcher
 from ..poll import poll_sources

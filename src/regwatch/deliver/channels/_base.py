@@ -6,9 +6,9 @@ import json
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
+from ... import labels
 from ...config import SubscriptionConfig
-from .. import labels
-from ..model import Item, Message
+from ..model import AlertItem, Message
 
 Result = Literal["ok", "retry", "permanent", "ambiguous"]
 
@@ -65,7 +65,7 @@ class Channel:
             return labels.label(items[0].kind if items[0].kind in ("edited", "sample") else "new", self.language)
         return f"{len(items)} {labels.label('batch', self.language)}"
 
-    def facts(self, item: Item) -> list[tuple[str, str]]:
+    def facts(self, item: AlertItem) -> list[tuple[str, str]]:
         """(label, value) pairs a notice message shows, in order; values are raw (escape per format)."""
         lang = self.language
         pairs = [(labels.label("agency", lang), labels.agency(item.agency, lang)),
@@ -81,7 +81,7 @@ class Channel:
             pairs.append((labels.label("deadline", lang), item.deadline))
         return pairs
 
-    def short_facts(self, item: Item) -> str:
+    def short_facts(self, item: AlertItem) -> str:
         """One line for a batch entry: agency · category · date [· 文号] [· deadline]."""
         lang = self.language
         parts = [labels.agency(item.agency, lang), labels.category(item.category, lang),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import labels
+from ... import labels
 from ..escape import markdown_text, safe_url
 from ..model import Message
 from ._base import Channel, Outcome, http_outcome
