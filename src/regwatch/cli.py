@@ -91,6 +91,11 @@ def _setup_logging(level: str, fmt: str = "text") -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+# The `--json` flag the listing commands share (`classify --json` is a stream, with its own help).
+json_option = click.option("--json", "as_json", is_flag=True,
+                           help="Print one JSON document instead (its keys: see the README).")
+
+
 @click.group(cls=_Group)
 @click.version_option(__version__, prog_name="regwatch")
 @click.option("--config", "config_option", metavar="PATH", help="Config file (default: $REGWATCH_CONFIG, "
@@ -206,7 +211,7 @@ def poll(ctx: click.Context, source_ids: tuple[str, ...], poll_all: bool, no_del
 @click.option("--category", help="Only this category (e.g. Legislation).")
 @click.option("--tag", help="Only notices with this tag (e.g. personal-information).")
 @click.option("--limit", default=100, show_default=True, help="At most this many, newest first.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON document (see README).")
+@json_option
 @click.pass_context
 def notices(ctx: click.Context, since: str | None, agency: str | None, source_id: str | None,
             category: str | None, tag: str | None, limit: int, as_json: bool) -> None:
@@ -250,7 +255,7 @@ def notices(ctx: click.Context, since: str | None, agency: str | None, source_id
 
 
 @main.command()
-@click.option("--json", "as_json", is_flag=True, help="One JSON document (see README).")
+@json_option
 @click.pass_context
 def sources(ctx: click.Context, as_json: bool) -> None:
     """Each watched source with its last poll, health state and counts."""
@@ -292,7 +297,7 @@ def sources(ctx: click.Context, as_json: bool) -> None:
 @click.option("--from-file", "from_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A saved page (list, API answer or detail page).")
 @click.option("--url", help="Fetch this address live instead of the source's list URL.")
-@click.option("--json", "as_json", is_flag=True, help='{"source", "state", "items": [...], ...}')
+@json_option
 @click.pass_context
 def check_source(ctx: click.Context, source_id: str, from_file: Path | None, url: str | None,
                  as_json: bool) -> None:
@@ -494,7 +499,7 @@ def notify_test(ctx: click.Context, name: str, to: tuple[str, ...]) -> None:
 
 
 @main.group(invoke_without_command=True)
-@click.option("--json", "as_json", is_flag=True, help="One JSON document.")
+@json_option
 @click.pass_context
 def outbox(ctx: click.Context, as_json: bool) -> None:
     """Deliveries not yet done: pending, retrying and dead."""
@@ -643,7 +648,7 @@ def run(ctx: click.Context) -> None:
 
 
 @main.command("status")
-@click.option("--json", "as_json", is_flag=True, help="One JSON document.")
+@json_option
 @click.pass_context
 def status_command(ctx: click.Context, as_json: bool) -> None:
     """Each source's state and last poll, the outbox, the last digest per subscription, the last error."""
