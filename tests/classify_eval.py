@@ -1,5 +1,9 @@
 """Evaluate the classifier on the hand-labelled titles: `python -m tests.classify_eval [tune|heldout|all]`.
 
+`python -m tests.classify_eval memorised` lists the category and tag rules whose patterns match at most
+one title of the labelled set and of shared/data/titles (when present): phrases lifted from single
+titles, which say nothing about titles nobody has seen.
+
 The held-out part (about 30 %, chosen by a hash of each title, so nobody picks it) is never used to
 tune rules; the README reports its figures.
 """
@@ -7,6 +11,7 @@ tune rules; the README reports its figures.
 from __future__ import annotations
 
 import hashlib
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,5 +111,32 @@ def main(split: str = "heldout", show_errors: bool = False) -> None:
         print("\n".join(report.errors))
 
 
+SHARED_TITLES = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "titles" / "titles.tsv"
+
+
+def memorised(limit: int = 1) -> list[tuple[str, str, int]]:
+    """(rule id, pattern, titles matched) for each category or tag pattern matching at most `limit` known titles."""
+    titles = [e.title for e in load("all")]
+    if SHARED_TITLES.exists():
+        titles += [line.split("\t")[4] for line in SHARED_TITLES.read_text(encoding="utf-8").splitlines()[1:]]
+    classifier = Classifier()
+    found = []
+    for rule in classifier._rules:
+        if rule.entry.sets not in ("category", "tag"):
+            continue
+        for pattern in rule.entry.patterns:
+            compiled = re.compile(pattern, re.I)
+            hits = sum(1 for title in titles if compiled.search(title))
+            if hits <= limit:
+                found.append((rule.entry.id, pattern, hits))
+    return found
+
+
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "heldout", "--errors" in sys.argv)
+    if len(sys.argv) > 1 and sys.argv[1] == "memorised":
+        weak = memorised()
+        total = sum(len(r.entry.patterns) for r in Classifier()._rules if r.entry.sets in ("category", "tag"))
+        print(f"{len(weak)} of {total} category/tag patterns match at most one known title:")
+        print("\n".join(f"  {hits}  {rule_id}: {pattern}" for rule_id, pattern, hits in weak))
+    else:
+        main(sys.argv[1] if len(sys.argv) > 1 else "heldout", "--errors" in sys.argv)
