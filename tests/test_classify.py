@@ -160,3 +160,18 @@ def test_document_types_a_lawyer_files_by(title: str, doc_type: str) -> None:
     proc = subprocess.run([sys.executable, "-m", "regwatch", "classify", "--json"], input=title + "\n",
                           capture_output=True, text=True, timeout=60)
     assert json.loads(proc.stdout)["doc_type"] == doc_type
+
+
+def test_the_model_decides_only_where_no_rule_speaks(tmp_path: Path) -> None:
+    """A title no category rule matches gets the model's category (named in the rules it lists); a
+    title a rule matches keeps the rule's; with model_min = 1 the model is never asked."""
+    classifier = Classifier()
+    unseen = classifier.classify("欧洲数据保护委员会发布年度报告")  # no rule names the EDPB in Chinese
+    assert unseen.category == "Foreign Trends" and any(r.startswith("model:Foreign Trends") for r in unseen.rules)
+    ruled = classifier.classify("关于侵害用户权益行为的APP（SDK）通报（2026年第3批，总第56批）")
+    assert ruled.category == "Law Enforcement" and not any(r.startswith("model:") for r in ruled.rules)
+    off = tmp_path / "rules.toml"
+    off.write_text(default_rules_path().read_text(encoding="utf-8").replace("model_min = 0.6", "model_min = 1.0"),
+                   encoding="utf-8")
+    without = Classifier(off).classify("欧洲数据保护委员会发布年度报告")
+    assert without.category == "News Reports" and not any(r.startswith("model:") for r in without.rules)

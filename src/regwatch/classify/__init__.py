@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from .._schema import ConfigError, build, read_toml, valid_regex
+from .model import FallbackModel, shipped_model
 
 CATEGORIES = ("Legislation", "Law Enforcement", "Court Rulings", "News Reports", "Foreign Trends")
 TAGS = (
@@ -60,6 +61,9 @@ class Scoring:
     tag_min: float = 1.0  # a tag needs this much evidence
     default_category: str = "News Reports"
     default_doc_type: str = "news"
+    # When no rule reaches category_min, the learned model's guess is taken if at least this sure
+    # (1 or more: the model is never asked).
+    model_min: float = 0.6
 
 
 @dataclass(frozen=True)
@@ -191,6 +195,7 @@ class Classifier:
                                   f"expected one of {', '.join(_VALUES[entry.sets])} for {entry.sets}")
         self.version = data.version
         self.scoring = data.scoring
+        self.model: FallbackModel | None = shipped_model() if self.scoring.model_min < 1 else None
         masks: dict[tuple[str, ...], int] = {(): 0}
         self._masks: list[re.Pattern[str] | None] = [None]
         self._rules: list[_Compiled] = []
@@ -255,9 +260,10 @@ class Classifier:
                     continue
             scores[rule.key] = scores.get(rule.key, 0.0) + score
             fired.append((score, entry.id))
-        return self._verdict(scores, fired)
+        return self._verdict(scores, fired, title)
 
-    def _verdict(self, scores: dict[tuple[str, str], float], fired: list[tuple[float, str]]) -> Verdict:
+    def _verdict(self, scores: dict[tuple[str, str], float], fired: list[tuple[float, str]],
+                 title: str) -> Verdict:
         s = self.scoring
 
         def best(kind: str, default: str, minimum: float) -> str:
@@ -268,8 +274,12 @@ class Classifier:
         tags = sorted((k[1] for k, v in scores.items() if k[0] == "tag" and v >= s.tag_min), key=TAGS.index)
         doc_type = best("doc_type", s.default_doc_type, 0.5)
         status = "draft" if scores.get(("status", "draft"), 0) > scores.get(("status", "final"), 0) else "final"
-        return Verdict(
-            category=best("category", s.default_category, s.category_min), tags=tags, doc_type=doc_type,
-            status=status, rules=[rule_id for _, rule_id in sorted(fired, key=lambda f: -f[0])],
-            version=self.version, scores=category_scores,
-        )
+        rules = [rule_id for _, rule_id in sorted(fired, key=lambda f: -f[0])]
+        category = best("category", "", s.category_min)
+        if not category:  # no rule speaks to the category: ask the model, else the default
+            category = s.default_category
+            if self.model is not None and (guess := self.model.predict(title)).probability >= s.model_min:
+                category = guess.category
+                rules.append(f"model:{guess.category} {guess.probability:.2f} ({', '.join(guess.strongest[:3])})")
+        return Verdict(category=category, tags=tags, doc_type=doc_type, status=status, rules=rules,
+                       version=self.version, scores=category_scores)
