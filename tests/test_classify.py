@@ -84,7 +84,8 @@ def test_classify_json_stream_survives_bad_lines() -> None:
     assert out[0]["category"] == "Law Enforcement" and out[0]["tags"] == ["apps"] and out[0]["rules"]
     assert [o.get("line") for o in out[1:5]] == [2, 3, 4, 5] and all("error" in o for o in out[1:5])
     assert out[5] == {"title": "2026年上半年金融统计数据报告", "category": "News Reports", "tags": [],
-                      "doc_type": "news", "status": "final", "rules": out[5]["rules"]}
+                      "doc_type": "news", "status": "final", "rules": out[5]["rules"], "confidence": 1.0,
+                      "review": False}  # the news column's prior alone names the category
 
 
 def test_every_stored_notice_is_classified_and_reclassify_moves_exactly_the_changed(
@@ -163,15 +164,33 @@ def test_document_types_a_lawyer_files_by(title: str, doc_type: str) -> None:
 
 
 def test_the_model_decides_only_where_no_rule_speaks(tmp_path: Path) -> None:
-    """A title no category rule matches gets the model's category (named in the rules it lists); a
-    title a rule matches keeps the rule's; with model_min = 1 the model is never asked."""
+    """A title no category rule matches gets the model's category when the model is sure enough (the
+    verdict names it, and its confidence is the model's); a title a rule matches keeps the rule's; an
+    unsure model leaves the default, marked for review; model_min = 1 never asks the model."""
+    from regwatch.classify import CATEGORIES
+    from regwatch.classify.model import FallbackModel
+
+    classes = list(CATEGORIES)
+    court = [5.0 if c == "Court Rulings" else 0.0 for c in classes]
+    toy = FallbackModel({"version": "toy", "classes": classes, "bias": [0.0] * len(classes),
+                         "weights": {"c:劳务派遣": court, "c:工伤": court}})
     classifier = Classifier()
-    unseen = classifier.classify("欧洲数据保护委员会发布年度报告")  # no rule names the EDPB in Chinese
-    assert unseen.category == "Foreign Trends" and any(r.startswith("model:Foreign Trends") for r in unseen.rules)
+    classifier.model = toy
+    sure = classifier.classify("劳务派遣员工工伤的认定")  # no category rule speaks to it
+    assert sure.category == "Court Rulings" and sure.rules[-1].startswith("model:Court Rulings")
+    assert sure.confidence > 0.9 and not sure.review
     ruled = classifier.classify("关于侵害用户权益行为的APP（SDK）通报（2026年第3批，总第56批）")
     assert ruled.category == "Law Enforcement" and not any(r.startswith("model:") for r in ruled.rules)
+    unsure = classifier.classify("工作动态（第12期）")
+    assert unsure.category == "News Reports" and unsure.review and not any(r.startswith("model:") for r in unsure.rules)
     off = tmp_path / "rules.toml"
     off.write_text(default_rules_path().read_text(encoding="utf-8").replace("model_min = 0.6", "model_min = 1.0"),
                    encoding="utf-8")
-    without = Classifier(off).classify("欧洲数据保护委员会发布年度报告")
-    assert without.category == "News Reports" and not any(r.startswith("model:") for r in without.rules)
+    assert Classifier(off).model is None
+
+
+def test_the_shipped_model_is_loaded_and_speaks_for_unruled_titles() -> None:
+    classifier = Classifier()
+    assert classifier.model is not None and classifier.model.version.startswith("fallback-")
+    verdicts = [classifier.classify(t) for t in ("劳动者超时加班发生工伤的责任如何划分", "某地开展数据安全宣传周活动")]
+    assert all(0.0 <= v.confidence <= 1.0 for v in verdicts)

@@ -70,3 +70,28 @@ def test_check_config_masks_only_the_secret_part_of_webhook_urls(install: Instal
     assert token not in out and slack_secret not in out and "SECabc123" not in out
     assert 'secret = "********"' in out
 
+
+
+def test_an_uncertain_category_is_marked_for_review_everywhere(pbc_install: Install) -> None:
+    from .conftest import PBC_LIST_PATH
+    from .receivers import Receiver
+
+    receiver = Receiver("webhook").start()
+    try:
+        pbc_install.write_config(
+            'sources = ["pbc-news"]\n[poll]\nbackfill_pages = 1\n[detail]\nenabled = false\n'
+            '[delivery]\nhold_for_details_minutes = 0\n'
+            f'[[subscription]]\nname = "team"\nchannel = "webhook"\nurl = "{receiver.url}"\n'
+            f'secret = "{receiver.secret}"\n')
+        assert pbc_install.cli("poll").exit_code == 0
+        pbc_install.replay.add_items(PBC_LIST_PATH, 'td[height="22"]', [
+            {"title": "关于征求意见的情况通报", "href": "/goutongjiaoliu/113456/113469/7100001/index.html",
+             "date": "2026-11-30"}], date_selector="span.hui12")
+        assert pbc_install.cli("poll", "--all").exit_code == 0
+        (notice,) = [n for n in pbc_install.cli_json("notices")["notices"] if n["title"] == "关于征求意见的情况通报"]
+        assert notice["review"] is True and notice["confidence"] < 0.8
+        assert "category to check" in pbc_install.cli("notices").stdout
+        (sent,) = [n for m in receiver.messages for n in m.payload["data"]["notices"]]
+        assert sent["title"] == "关于征求意见的情况通报" and sent["review"] is True
+    finally:
+        receiver.stop()

@@ -60,6 +60,9 @@ class _Group(click.Group):
             ctx.exit(1)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except BrokenPipeError:  # `regwatch notices | head`: the reader has seen enough
+            sys.stderr.close()
+            ctx.exit(0)
         except Exception as exc:
             if ctx.meta.get("verbose"):
                 raise
@@ -236,6 +239,7 @@ def notices(ctx: click.Context, since: str | None, agency: str | None, source_id
             "category": r["category"], "tags": json.loads(r["tags"]), "doc_type": r["doc_type"],
             "status": r["status"], "issuer": r["issuer"], "doc_number": r["doc_number"],
             "deadline": r["deadline"], "detail_state": r["detail_state"],
+            "confidence": r["confidence"], "review": bool(r["review"]),
         } for r in rows]
         click.echo(json.dumps({"count": len(items), "notices": items, "limit": limit, "truncated": truncated},
                               ensure_ascii=False, indent=2))
@@ -248,6 +252,7 @@ def notices(ctx: click.Context, since: str | None, agency: str | None, source_id
         click.echo(f"{r['published'] or '----------'}  {r['agency']:<5} {r['category'] or '':<16} {r['title']}")
         extras = [f"published {shown(r['published_at'], zone)}" if r["published_at"] else None, r["doc_number"],
                   f"deadline {r['deadline']}" if r["deadline"] else None, ", ".join(json.loads(r["tags"])) or None,
+                  "category to check" if r["review"] else None,
                   f"first seen {shown(r['first_seen'], zone)}"]
         click.echo(f"{'':12}{r['url'] or ''}  {'  '.join(e for e in extras if e)}")
     click.echo(f"{len(rows)} notices" + (f" — stopped at the limit of {limit}; more match (use --limit)"
@@ -357,7 +362,8 @@ def classify(ctx: click.Context, text: str | None, body_file: Path | None, sourc
     agency = source_id.split("-")[0].upper() if source_id else ""
     body = body_file.read_text(encoding="utf-8") if body_file else ""
     verdict = classifier.classify(text, body, source_id, agency)
-    click.echo(f"category: {verdict.category}")
+    click.echo(f"category: {verdict.category} (confidence {verdict.confidence:.2f}"
+               + (", to check by a person)" if verdict.review else ")"))
     click.echo(f"tags:     {', '.join(verdict.tags) or '(none)'}")
     click.echo(f"type:     {verdict.doc_type} ({verdict.status})")
     if explain:
@@ -384,7 +390,8 @@ def _classify_stream(classifier: Classifier, source_id: str) -> None:
             verdict = classifier.classify(record["title"], str(record.get("body") or ""), source,
                                           source.split("-")[0].upper())
             result = {"title": record["title"], "category": verdict.category, "tags": verdict.tags,
-                      "doc_type": verdict.doc_type, "status": verdict.status, "rules": verdict.rules}
+                      "doc_type": verdict.doc_type, "status": verdict.status, "rules": verdict.rules,
+                      "confidence": verdict.confidence, "review": verdict.review}
         except (UnicodeDecodeError, ValueError) as exc:
             result = {"line": number, "error": f"{type(exc).__name__}: {exc}"[:300]}
         out.write(json.dumps(result, ensure_ascii=False) + "\n")

@@ -38,6 +38,7 @@ FIELDS = {
     "more": ("更多", "more"),
     "and_more": ("另有 {n} 条", "{n} more"),
     "sample": ("测试消息", "Test message"),
+    "review": ("类别待核对", "category to check"),
     "ops": ("regwatch 运行提示", "regwatch operations"),
 }
 

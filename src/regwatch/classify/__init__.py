@@ -64,6 +64,8 @@ class Scoring:
     # When no rule reaches category_min, the learned model's guess is taken if at least this sure
     # (1 or more: the model is never asked).
     model_min: float = 0.6
+    # A verdict less sure than this is marked for review instead of passing as certain.
+    review_below: float = 0.8
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,8 @@ class Verdict:
     rules: list[str]  # ids of the rules that fired, strongest first
     version: str
     scores: dict[str, float] = field(default_factory=dict, compare=False)  # category scores, for --explain
+    confidence: float = 1.0  # how sure the category is, 0–1 (rules: their margin; the model: its probability)
+    review: bool = False  # below [scoring] review_below: a person should check the category
 
 
 
@@ -276,10 +280,19 @@ class Classifier:
         status = "draft" if scores.get(("status", "draft"), 0) > scores.get(("status", "final"), 0) else "final"
         rules = [rule_id for _, rule_id in sorted(fired, key=lambda f: -f[0])]
         category = best("category", "", s.category_min)
-        if not category:  # no rule speaks to the category: ask the model, else the default
-            category = s.default_category
-            if self.model is not None and (guess := self.model.predict(title)).probability >= s.model_min:
-                category = guess.category
-                rules.append(f"model:{guess.category} {guess.probability:.2f} ({', '.join(guess.strongest[:3])})")
+        if category:  # rules decided: as sure as the winner's margin over the runner-up
+            ranked = sorted((v for v in category_scores.values() if v > 0), reverse=True)
+            confidence = ranked[0] / (ranked[0] + (ranked[1] if len(ranked) > 1 else 0.0))
+        else:  # no rule speaks to the category: ask the model, else the default (never sure)
+            category, confidence = s.default_category, 0.0
+            if self.model is not None:
+                guess = self.model.predict(title)
+                if guess.probability >= s.model_min:
+                    category, confidence = guess.category, guess.probability
+                    rules.append(f"model:{guess.category} {guess.probability:.2f} "
+                                 f"({', '.join(guess.strongest[:3])})")
+                elif guess.category == s.default_category:
+                    confidence = guess.probability
         return Verdict(category=category, tags=tags, doc_type=doc_type, status=status, rules=rules,
-                       version=self.version, scores=category_scores)
+                       version=self.version, scores=category_scores, confidence=round(confidence, 3),
+                       review=confidence < s.review_below)

@@ -22,9 +22,10 @@ _WORD = re.compile(r"[a-z][a-z'’-]+")
 
 
 def features(title: str) -> list[str]:
-    """What the model sees: character 1–3-grams of each run of Chinese, words and word pairs of English."""
-    out: list[str] = []
-    for run in _CJK_RUN.findall(title):
+    """What the model sees: the script, character 1–3-grams of each run of Chinese, words and word pairs."""
+    runs = _CJK_RUN.findall(title)
+    out: list[str] = ["lang:zh" if runs else "lang:en"]  # each language its own baseline, not the majority's
+    for run in runs:
         for n in (1, 2, 3):
             out.extend(f"c:{run[i:i + n]}" for i in range(len(run) - n + 1))
     words = _WORD.findall(title.lower())

@@ -47,7 +47,7 @@ class AlertItem:
     issuer: str | None = None
     summary: str = ""
     notice_id: int | None = None
-
+    review: bool = False  # the category is uncertain: a person should check it
     def __post_init__(self) -> None:
         """Regulator text is cleaned once, here, for every channel and the digest: no bidi overrides
         or invisible characters (which can make a title read as something else), and only http(s)
@@ -65,7 +65,7 @@ class AlertItem:
                 "agency": self.agency, "source": self.source, "category": self.category, "tags": list(self.tags),
                 "doc_type": self.doc_type, "status": self.status, "published": self.published,
                 "published_at": self.published_at, "doc_number": self.doc_number, "deadline": self.deadline,
-                "issuer": self.issuer, "summary": self.summary}
+                "issuer": self.issuer, "summary": self.summary, "review": self.review}
 
 
 @dataclass
@@ -119,7 +119,7 @@ def notice_item(row: Any, kind: str, notice_id: int, summary_chars: int = 160) -
         category=row["category"], tags=tuple(json.loads(row["tags"] or "[]")), doc_type=row["doc_type"],
         status=row["status"], published=row["published"], published_at=row["published_at"],
         doc_number=row["doc_number"], deadline=row["deadline"], issuer=row["issuer"],
-        summary=summary_of(row["body"], summary_chars), notice_id=notice_id,
+        summary=summary_of(row["body"], summary_chars), notice_id=notice_id, review=bool(row["review"]),
     )
 
 

@@ -59,7 +59,7 @@ def render(digest: Digest, kind: str, unsubscribe: str = "") -> str:
         digest=safe_digest, lang=lang, subject=subject(digest), period=period_text(digest),
         w=lambda key, **kw: word(key, lang, **kw), agency_name=lambda code: labels.agency(code, lang),
         category_name=lambda name: labels.category(name, lang), tag_name=lambda t: labels.tag(t, lang),
-        date_of=_date_of, unsubscribe=_first_web_or_mail(unsubscribe),
+        date_of=_date_of, unsubscribe=_first_web_or_mail(unsubscribe), review_label=labels.label("review", lang),
     )
 
 
@@ -85,6 +85,8 @@ def render_text(digest: Digest, unsubscribe: str = "") -> str:
         lines += [heading, "=" * 40, ""]
         for item in items:
             facts = [labels.agency(item.agency, lang), _date_of(item)]
+            if item.review:
+                facts.append(labels.label("review", lang))
             if item.doc_number:
                 facts.append(f"{w('doc_number')} {item.doc_number}")
             if item.deadline:

@@ -16,7 +16,7 @@ Classify = Callable[[str, str, str, str], Verdict]  # (title, body, source id, a
 
 def _columns(verdict: Verdict) -> tuple:
     return (verdict.category, json.dumps(verdict.tags), verdict.doc_type, verdict.status,
-            json.dumps(verdict.rules), verdict.version)
+            json.dumps(verdict.rules), verdict.version, verdict.confidence, int(verdict.review))
 
 
 def write_verdict(conn: sqlite3.Connection, notice_id: int, verdict: Verdict, reason: str) -> bool:
@@ -24,17 +24,17 @@ def write_verdict(conn: sqlite3.Connection, notice_id: int, verdict: Verdict, re
 
     Returns whether the verdict (category, tags, type or status) changed.
     """
-    old = conn.execute("SELECT category, tags, doc_type, status, rules_version FROM notices WHERE id = ?",
-                       (notice_id,)).fetchone()
+    old = conn.execute("SELECT category, tags, doc_type, status, rules_version, confidence, review FROM notices"
+                       " WHERE id = ?", (notice_id,)).fetchone()
     changed = old is None or old[0] is None or (old[0], json.loads(old[1]), old[2], old[3]) != (
         verdict.category, verdict.tags, verdict.doc_type, verdict.status)
     if old is not None and old[0] is not None and changed:
         conn.execute(
             "INSERT INTO classification_history (notice_id, category, tags, doc_type, status, rules_version,"
-            " replaced_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (notice_id, *old, now_iso(), reason))
-    if changed or old[4] != verdict.version:
+            " replaced_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (notice_id, *old[:5], now_iso(), reason))
+    if changed or tuple(old[4:]) != (verdict.version, verdict.confidence, int(verdict.review)):
         conn.execute("UPDATE notices SET category = ?, tags = ?, doc_type = ?, status = ?, rules = ?,"
-                     " rules_version = ? WHERE id = ?", (*_columns(verdict), notice_id))
+                     " rules_version = ?, confidence = ?, review = ? WHERE id = ?", (*_columns(verdict), notice_id))
     return changed
 
 

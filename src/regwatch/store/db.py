@@ -240,8 +240,16 @@ def _v8(conn: sqlite3.Connection) -> None:
     """)
 
 
+def _v9(conn: sqlite3.Connection) -> None:
+    """How sure each notice's category is, and whether a person should check it."""
+    _run_script(conn, """
+        ALTER TABLE notices ADD COLUMN confidence REAL;
+        ALTER TABLE notices ADD COLUMN review INTEGER NOT NULL DEFAULT 0;
+    """)
+
+
 # index i migrates from version i to i+1; append, never edit
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -186,12 +186,12 @@ def _insert_new(conn: sqlite3.Connection, poll: SourcePoll, summary: PollSummary
                      int(summary.baseline), extra.get("published_at"), extra.get("issuer"), extra.get("doc_number"),
                      extra.get("deadline"), detail_state if item.url else "skipped", verdict.category,
                      json.dumps(verdict.tags), verdict.doc_type, verdict.status, json.dumps(verdict.rules),
-                     verdict.version))
+                     verdict.version, verdict.confidence, int(verdict.review)))
     conn.executemany(
         "INSERT INTO notices (identity, source_id, agency, url, title, published, first_seen, last_seen,"
         " baseline, published_at, issuer, doc_number, deadline, detail_state,"
-        " category, tags, doc_type, status, rules, rules_version)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        " category, tags, doc_type, status, rules, rules_version, confidence, review)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     if summary.baseline:
         return
     ids = known_identities(conn, [identity for identity, _ in fresh])

@@ -77,7 +77,7 @@ def due_rows(conn: sqlite3.Connection, subscription: str, now: str, limit: int =
     with dict_rows(conn):
         return conn.execute(
             "SELECT o.*, n.title, n.url, n.agency, n.source_id, n.category, n.tags, n.doc_type, n.status,"
-            " n.published, n.published_at, n.doc_number, n.deadline, n.issuer, n.body, n.detail_state,"
+            " n.published, n.published_at, n.doc_number, n.deadline, n.issuer, n.body, n.detail_state, n.review,"
             " h.source_id AS health_source, h.kind AS health_kind, h.state AS health_state,"
             " h.message AS health_message, h.created_at AS health_at"
             " FROM outbox o LEFT JOIN notices n ON n.id = o.notice_id"

@@ -68,8 +68,11 @@ class Channel:
     def facts(self, item: AlertItem) -> list[tuple[str, str]]:
         """(label, value) pairs a notice message shows, in order; values are raw (escape per format)."""
         lang = self.language
+        category = labels.category(item.category, lang)
+        if item.review:
+            category += f" ({labels.label('review', lang)})"
         pairs = [(labels.label("agency", lang), labels.agency(item.agency, lang)),
-                 (labels.label("category", lang), labels.category(item.category, lang))]
+                 (labels.label("category", lang), category)]
         if item.tags:
             pairs.append((labels.label("tags", lang), ", ".join(labels.tag(t, lang) for t in item.tags)))
         if item.published_at or item.published:
