@@ -80,6 +80,11 @@ def main() -> None:
         right = Counter(c for t, c, _ in test if score(t) == c)
         per = "  ".join(f"{c[:5]} {right[c] / counts[c]:.2f}" for c in CATEGORIES if counts[c])
         print(f"{name:<14} accuracy {sum(right.values()) / len(test):.3f}   {per}")
+    for label, key in (("by language", lambda t, g: "zh" if any("\u3400" <= ch <= "\u9fff" for ch in t) else "en"),
+                       ("by agency", lambda t, g: g.split(":")[0])):
+        groups = Counter(key(t, g) for t, _, g in test)
+        right = Counter(key(t, g) for t, c, g in test if with_model.classify(t).category == c)
+        print(f"rules + model, {label}: " + "  ".join(f"{k} {right[k] / n:.2f} ({n})" for k, n in groups.most_common()))
     if "--write" in sys.argv:
         vectorizer, model = fit(rows)
         data = export(vectorizer, model)
