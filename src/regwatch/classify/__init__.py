@@ -16,6 +16,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
+import ahocorasick
+
 from .._schema import ConfigError, build, read_toml, valid_regex
 from .model import FallbackModel, shipped_model
 
@@ -214,17 +216,18 @@ class Classifier:
                 n for literals in literal_sets if literals is not None for n in literals)
             self._rules.append(_Compiled(e, (e.sets, e.value), pattern, masks[exclusion],
                                          e.fields != "body", e.fields != "title", needles))
-        needle_list = sorted({n for r in self._rules if r.anchors for n in r.anchors}, key=len, reverse=True)
-        # One scan finds, at each position, the longest needle starting there; every shorter needle
-        # starting at the same position is a prefix of it, so prefixes give the full set present.
-        self._needle_scan = (re.compile("(?=(" + "|".join(re.escape(n) for n in needle_list) + "))")
-                             if needle_list else None)
-        self._prefixes = {n: frozenset(m for m in needle_list if n.startswith(m)) for n in needle_list}
+        needle_list = sorted({n for r in self._rules if r.anchors for n in r.anchors})
         # Rules to try for a title: those without anchors always, the others only when an anchor is present.
+        # One Aho-Corasick pass over the text finds every anchor present (a regex alternation of ~800
+        # literals was a third of the time per title).
         self._always = tuple(i for i, r in enumerate(self._rules) if r.anchors is None)
-        self._by_needle: dict[str, tuple[int, ...]] = {
-            n: tuple(i for i, r in enumerate(self._rules) if r.anchors is not None and n in r.anchors)
-            for n in needle_list}
+        self._needles: ahocorasick.Automaton | None = None
+        if needle_list:
+            self._needles = ahocorasick.Automaton()
+            for needle in needle_list:
+                self._needles.add_word(needle, tuple(
+                    i for i, r in enumerate(self._rules) if r.anchors is not None and needle in r.anchors))
+            self._needles.make_automaton()
 
     def notes(self) -> dict[str, str]:
         """Each rule's note, for explanations."""
@@ -238,10 +241,9 @@ class Classifier:
         body_weight = self.scoring.body_weight
         texts: list[tuple[str, str] | None] = [(title, body)] + [None] * (len(self._masks) - 1)
         candidates = set(self._always)
-        if self._needle_scan is not None:
-            for found in self._needle_scan.findall(f"{title}\n{body}".lower()):
-                for needle in self._prefixes[found]:
-                    candidates.update(self._by_needle[needle])
+        if self._needles is not None:
+            for _, rule_indexes in self._needles.iter(f"{title}\n{body}".lower()):
+                candidates.update(rule_indexes)
         for index in sorted(candidates):
             rule = self._rules[index]
             entry = rule.entry

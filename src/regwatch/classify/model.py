@@ -58,7 +58,7 @@ class FallbackModel:
         top = max(scores)
         exps = [math.exp(s - top) for s in scores]
         best = max(range(len(scores)), key=scores.__getitem__)
-        strongest = sorted((f for f in present if f in self.weights), key=lambda f: -self.weights[f][best])[:5]
+        strongest = sorted((f for f in present if f in self.weights), key=lambda f: (-self.weights[f][best], f))[:5]
         return Prediction(self.classes[best], exps[best] / sum(exps), strongest)
 
 
