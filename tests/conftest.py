@@ -30,6 +30,17 @@ PBC_LIST_P2 = REAL / "pbc" / "list_goutongjiaoliu-113469_11040-2_fetched-2026-08
 
 
 @pytest.fixture
+def smtp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A real SMTP server on 127.0.0.1 (STARTTLS + AUTH); its password in $SMTP_PASSWORD."""
+    from .smtp_server import PASSWORD, SmtpServer
+
+    server = SmtpServer(tmp_path).start()
+    monkeypatch.setenv("SMTP_PASSWORD", PASSWORD)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def replay() -> ReplayServer:
     with ReplayServer() as server:
         yield server

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import lxml.html
-import pytest
 
 from .conftest import PBC_LIST_PATH, Install
 from .smtp_server import PASSWORD, SmtpServer
@@ -23,14 +22,6 @@ HOSTILE = '<script>alert("x")</script><b>粗体</b> & <a href="javascript:alert(
 DRAFT_PAGE = ("<html><head><meta charset='utf-8'><meta name='PubDate' content='2026-08-14 10:30'></head><body>"
               "<div id='zoom'><p>为加强个人金融信息保护，我行起草了《个人金融信息保护管理办法（征求意见稿）》，"
               "现向社会公开征求意见。</p><p>意见反馈截止时间为2099年9月15日。</p></div></body></html>")
-
-
-@pytest.fixture
-def smtp(tmp_path, monkeypatch):
-    server = SmtpServer(tmp_path).start()
-    monkeypatch.setenv("SMTP_PASSWORD", PASSWORD)
-    yield server
-    server.stop()
 
 
 def setup_digest(install: Install, smtp: SmtpServer, language: str = "both", extra: str = "") -> None:

@@ -98,14 +98,6 @@ def test_status_shows_each_digest_next_send_in_its_zone(install: Install) -> Non
     assert f"digest weekly: next send {weekly:%Y-%m-%d} 09:00 +08:00 (Asia/Shanghai)" in text
 
 
-@pytest.fixture
-def smtp(tmp_path, monkeypatch):
-    server = SmtpServer(tmp_path).start()
-    monkeypatch.setenv("SMTP_PASSWORD", PASSWORD)
-    yield server
-    server.stop()
-
-
 def test_first_start_sends_no_digest_but_a_missed_run_is_caught_up(pbc_install: Install, smtp: SmtpServer) -> None:
     """'new' was never run before: nothing goes out. 'old' began ten days ago and missed Monday's run: it does."""
     digest = 'channel = "email"\nmode = "digest"\nschedule = "0 9 * * 1"\n'

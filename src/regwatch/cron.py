@@ -22,7 +22,6 @@ _SHORTHANDS = {"@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 
                "@weekly": "0 0 * * 0", "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *"}
 _MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 _WEEKDAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]  # cron's numbering: sun = 0 (and 7)
-_APS_WEEKDAYS = {0: "sun", 1: "mon", 2: "tue", 3: "wed", 4: "thu", 5: "fri", 6: "sat"}
 # name, lowest, highest, names for values from `lowest` on
 _FIELDS: list[tuple[str, int, int, list[str]]] = [
     ("minute", 0, 59, []), ("hour", 0, 23, []), ("day of month", 1, 31, []), ("month", 1, 12, _MONTHS),
@@ -88,7 +87,7 @@ def cron_trigger(line: str, zone: ZoneInfo) -> BaseTrigger:
     common = {"minute": listed(minute, range(60)), "hour": listed(hour, range(24)),
               "month": listed(month, range(1, 13)), "timezone": zone}
     days = listed(day, range(1, 32))
-    weekdays = "*" if weekday == set(range(7)) else ",".join(_APS_WEEKDAYS[d] for d in sorted(weekday))
+    weekdays = "*" if weekday == set(range(7)) else ",".join(_WEEKDAYS[d] for d in sorted(weekday))
     day_restricted, weekday_restricted = not fields[2].startswith("*"), not fields[4].startswith("*")
     if day_restricted and weekday_restricted:
         return OrTrigger([CronTrigger(day=days, **common), CronTrigger(day_of_week=weekdays, **common)])

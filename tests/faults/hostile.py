@@ -47,6 +47,13 @@ class Request:
         if data and status not in (204, 304):
             h.wfile.write(data)
 
+    def head(self, status: int, headers: dict[str, str]) -> None:
+        """The status line and headers only: the test writes the body itself (or fails to)."""
+        self.handler.send_response(status)
+        for name, value in {"Content-Type": "text/html; charset=utf-8", **headers}.items():
+            self.handler.send_header(name, value)
+        self.handler.end_headers()
+
     def raw(self, data: bytes) -> None:
         self.handler.wfile.write(data)
         self.handler.wfile.flush()

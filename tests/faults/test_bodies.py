@@ -14,30 +14,21 @@ PAGE = list_page(rows("甲", 4))
 
 def reset_mid_body(req: Request) -> None:
     body = PAGE.encode()
-    req.handler.send_response(200)
-    req.handler.send_header("Content-Type", "text/html; charset=utf-8")
-    req.handler.send_header("Content-Length", str(len(body)))
-    req.handler.end_headers()
+    req.head(200, {"Content-Length": str(len(body))})
     req.raw(body[: len(body) // 3])
     req.handler.connection.shutdown(2)  # the server goes away half-way
 
 
 def truncated_chunked(req: Request) -> None:
     body = PAGE.encode()
-    req.handler.send_response(200)
-    req.handler.send_header("Content-Type", "text/html; charset=utf-8")
-    req.handler.send_header("Transfer-Encoding", "chunked")
-    req.handler.end_headers()
+    req.head(200, {"Transfer-Encoding": "chunked"})
     req.raw(f"{len(body):x}\r\n".encode() + body[:200])  # a chunk that never ends, no terminating chunk
     req.handler.close_connection = True
 
 
 def drip(req: Request) -> None:
     body = PAGE.encode()
-    req.handler.send_response(200)
-    req.handler.send_header("Content-Type", "text/html; charset=utf-8")
-    req.handler.send_header("Content-Length", str(len(body)))
-    req.handler.end_headers()
+    req.head(200, {"Content-Length": str(len(body))})
     for i in range(0, len(body), 20):  # 20 bytes a second: each read is quick, the whole is not
         req.raw(body[i:i + 20])
         time.sleep(1.0)

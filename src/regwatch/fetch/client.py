@@ -105,6 +105,7 @@ class _HostGate:
         self.slots = asyncio.Semaphore(concurrency)
         self.delay = delay
         self.next_start = 0.0
+        self.held_until = 0.0  # monotonic time until which the host asked (Retry-After) to be left alone
         self.lock = asyncio.Lock()
         self.make_client = make_client
         self.idle: list[httpx.AsyncClient] = []
@@ -127,11 +128,11 @@ class _HostGate:
 
     def hold_until(self, moment: float) -> None:
         self.next_start = max(self.next_start, moment)
-        self.held_until = max(getattr(self, "held_until", 0.0), moment)
+        self.held_until = max(self.held_until, moment)
 
     def held_for(self) -> float:
         """Seconds this host asked (Retry-After) to be left alone from now."""
-        return max(0.0, getattr(self, "held_until", 0.0) - time.monotonic())
+        return max(0.0, self.held_until - time.monotonic())
 
 
 def parse_retry_after(value: str | None) -> float | None:

@@ -224,11 +224,7 @@ class Daemon:
             elif self.store_fault and not self.store_fault_final:
                 self._store_recovered()
         if any(r.new or r.edited for r in reports) or any(r.failed for r in reports):
-            self._kick_delivery()  # new alerts (or health alerts) go out now, without holding up this poll
-
-    def _kick_delivery(self) -> None:
-        """Ask for a delivery pass of every subscription soon (see _deliver)."""
-        self._start_deliveries()
+            self._start_deliveries()  # new alerts (or health alerts) go out now, without holding up this poll
 
     async def _deliver(self) -> None:
         self._start_deliveries()

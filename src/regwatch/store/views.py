@@ -32,22 +32,13 @@ class NoticeFilter:
 
 def notices(conn: sqlite3.Connection, where: NoticeFilter, limit: int) -> tuple[list[dict[str, Any]], bool]:
     """Stored notices, newest first, at most `limit`; and whether more matched."""
-    clauses, params = ["1 = 1"], []
-    if where.category:
-        clauses.append("lower(category) = lower(?)")
-        params.append(where.category)
-    if where.tag:
-        clauses.append("EXISTS (SELECT 1 FROM json_each(notices.tags) WHERE value = ?)")
-        params.append(where.tag)
-    if where.since:
-        clauses.append("COALESCE(published, substr(first_seen, 1, 10)) >= ?")
-        params.append(where.since)
-    if where.agency:
-        clauses.append("upper(agency) = upper(?)")
-        params.append(where.agency)
-    if where.source_id:
-        clauses.append("source_id = ?")
-        params.append(where.source_id)
+    filters = ((where.category, "lower(category) = lower(?)"),
+               (where.tag, "EXISTS (SELECT 1 FROM json_each(notices.tags) WHERE value = ?)"),
+               (where.since, "COALESCE(published, substr(first_seen, 1, 10)) >= ?"),
+               (where.agency, "upper(agency) = upper(?)"),
+               (where.source_id, "source_id = ?"))
+    clauses = ["1 = 1", *(clause for value, clause in filters if value)]
+    params: list[Any] = [value for value, _ in filters if value]
     found = rows(conn, f"SELECT * FROM notices WHERE {' AND '.join(clauses)}"
                        " ORDER BY COALESCE(published, '') DESC, id DESC LIMIT ?", [*params, limit + 1])
     return found[:limit], len(found) > limit
