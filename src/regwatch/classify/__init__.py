@@ -68,6 +68,10 @@ class Scoring:
     model_min: float = 0.6
     # A verdict less sure than this is marked for review instead of passing as certain.
     review_below: float = 0.8
+    # A category about where rather than what (Foreign Trends): once its evidence reaches where_min it
+    # wins over the categories of acts (a foreign regulator's fine is a foreign trend, not enforcement).
+    where_category: str = "Foreign Trends"
+    where_min: float = 3.0
 
 
 @dataclass(frozen=True)
@@ -209,8 +213,8 @@ class Classifier:
             exclusion = tuple(e.exclude)
             if exclusion not in masks:
                 masks[exclusion] = len(self._masks)
-                self._masks.append(re.compile("|".join(f"(?:{p})" for p in exclusion), re.I))
-            pattern = re.compile("|".join(f"(?:{p})" for p in e.patterns), re.I) if e.patterns else None
+                self._masks.append(re.compile("|".join(f"(?:{p})" for p in exclusion), re.I | re.A))
+            pattern = re.compile("|".join(f"(?:{p})" for p in e.patterns), re.I | re.A) if e.patterns else None
             literal_sets = [anchors(p) for p in e.patterns]
             needles = None if not e.patterns or None in literal_sets else frozenset(
                 n for literals in literal_sets if literals is not None for n in literals)
@@ -282,13 +286,18 @@ class Classifier:
         status = "draft" if scores.get(("status", "draft"), 0) > scores.get(("status", "final"), 0) else "final"
         rules = [rule_id for _, rule_id in sorted(fired, key=lambda f: -f[0])]
         category = best("category", "", s.category_min)
-        if category:  # rules decided: as sure as the winner's margin over the runner-up
-            ranked = sorted((v for v in category_scores.values() if v > 0), reverse=True)
-            confidence = ranked[0] / (ranked[0] + (ranked[1] if len(ranked) > 1 else 0.0))
+        if category_scores.get(s.where_category, 0.0) >= s.where_min:
+            category = s.where_category
+        if category:  # rules decided: as sure as the winner's share of it and the strongest other category
+            won = category_scores[category]
+            runner_up = max((v for c, v in category_scores.items() if c != category and v > 0), default=0.0)
+            confidence = won / (won + runner_up)
+            if category == s.where_category:  # where decides; the acts only say how sure
+                confidence = max(confidence, min(1.0, won / (2 * s.where_min)))
         else:  # no rule speaks to the category: ask the model, else the default (never sure)
             category, confidence = s.default_category, 0.0
-            if self.model is not None:
-                guess = self.model.predict(title)
+            if self.model is not None:  # never a category the rules ruled out (a Chinese body is not foreign)
+                guess = self.model.predict(title, exclude={c for c, v in category_scores.items() if v < 0})
                 if guess.probability >= s.model_min:
                     category, confidence = guess.category, guess.probability
                     rules.append(f"model:{guess.category} {guess.probability:.2f} "

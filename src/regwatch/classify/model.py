@@ -48,7 +48,8 @@ class FallbackModel:
         self.bias: list[float] = data["bias"]
         self.weights: dict[str, list[float]] = data["weights"]
 
-    def predict(self, title: str) -> Prediction:
+    def predict(self, title: str, exclude: set[str] | frozenset[str] = frozenset()) -> Prediction:
+        """The likeliest category but those in `exclude`, with its probability among all categories."""
         present = set(features(title))
         scores = list(self.bias)
         for feature in present:
@@ -57,7 +58,8 @@ class FallbackModel:
                 scores = [s + w for s, w in zip(scores, row, strict=True)]
         top = max(scores)
         exps = [math.exp(s - top) for s in scores]
-        best = max(range(len(scores)), key=scores.__getitem__)
+        allowed = [i for i, c in enumerate(self.classes) if c not in exclude] or list(range(len(scores)))
+        best = max(allowed, key=scores.__getitem__)
         strongest = sorted((f for f in present if f in self.weights), key=lambda f: (-self.weights[f][best], f))[:5]
         return Prediction(self.classes[best], exps[best] / sum(exps), strongest)
 
