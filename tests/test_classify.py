@@ -85,8 +85,18 @@ def test_classify_json_stream_survives_bad_lines() -> None:
     assert out[0]["tags"] == ["personal-information", "apps"]  # labels.md: app-rights circulars are about PI
     assert [o.get("line") for o in out[1:5]] == [2, 3, 4, 5] and all("error" in o for o in out[1:5])
     assert out[5] == {"title": "2026年上半年金融统计数据报告", "category": "News Reports", "tags": [],
-                      "doc_type": "news", "status": "final", "rules": out[5]["rules"], "confidence": 1.0,
-                      "review": False}  # the news column's prior alone names the category
+                      "topics": [], "doc_type": "news", "status": "final", "rules": out[5]["rules"],
+                      "confidence": 1.0, "review": False}  # the news column's prior alone names the category
+
+
+def test_tags_keep_to_the_bulletin_vocabulary_and_other_subjects_are_topics() -> None:
+    """labels.md: payments, antitrust, food and product quality get no bulletin tag; they are topics."""
+    lines = ["中国人民银行关于规范跨境支付业务的通知", "市场监管总局对某公司经营者集中案作出处罚",
+             "个人信息出境认证办法"]
+    proc = run_cli("classify", "--json", stdin="\n".join(lines).encode())
+    out = [json.loads(line) for line in proc.stdout.decode().splitlines()]
+    assert [(o["tags"], o["topics"]) for o in out] == [
+        ([], ["payments"]), ([], ["antitrust"]), (["personal-information", "cross-border-data"], [])]
 
 
 def test_every_stored_notice_is_classified_and_reclassify_moves_exactly_the_changed(

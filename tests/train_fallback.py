@@ -62,18 +62,25 @@ def held_out_columns(rows: list[tuple[str, str, str]]) -> set[str]:
     return {g for g in groups if int(hashlib.sha256(g.encode()).hexdigest()[:8], 16) % 4 == 0}
 
 
-def main() -> None:
-    rows = examples()
-    test_groups = held_out_columns(rows)
-    train = [r for r in rows if r[2] not in test_groups]
-    test = [r for r in rows if r[2] in test_groups]
+def dates() -> dict[str, str]:
+    """The date of each shared title (YYYY-MM-DD, or absent), for the split by date."""
+    if not SHARED_TITLES.exists():
+        return {}
+    lines = SHARED_TITLES.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split("\t")
+    records = (dict(zip(header, line.split("\t"), strict=False)) for line in lines[1:])
+    return {r["title"]: r["date"] for r in records if r.get("date")}
+
+
+def report(title: str, train: list[tuple[str, str, str]], test: list[tuple[str, str, str]]) -> None:
+    """Train on one part, test on the other: the model alone, the rules alone, the rules with the model."""
     vectorizer, model = fit(train)
     fallback = FallbackModel(export(vectorizer, model))
     rules_only, with_model = Classifier(), Classifier()
     rules_only.model = None
     with_model.model = fallback
     counts = Counter(c for _, c, _ in test)
-    print(f"held-out columns: {len(test_groups)} of {len({g for _, _, g in rows})}, {len(test)} titles {dict(counts)}")
+    print(f"{title}: {len(test)} titles {dict(counts)}")
     for name, score in (("model alone", lambda t: fallback.predict(t).category),
                         ("rules alone", lambda t: rules_only.classify(t).category),
                         ("rules + model", lambda t: with_model.classify(t).category)):
@@ -85,6 +92,16 @@ def main() -> None:
         groups = Counter(key(t, g) for t, _, g in test)
         right = Counter(key(t, g) for t, c, g in test if with_model.classify(t).category == c)
         print(f"rules + model, {label}: " + "  ".join(f"{k} {right[k] / n:.2f} ({n})" for k, n in groups.most_common()))
+
+
+def main() -> None:
+    rows = examples()
+    test_groups = held_out_columns(rows)
+    report(f"held-out columns ({len(test_groups)} of {len({g for _, _, g in rows})})",
+           [r for r in rows if r[2] not in test_groups], [r for r in rows if r[2] in test_groups])
+    dated = dates()
+    report("held out by date (trained on titles before 2024 and undated ones, tested on 2024 and later)",
+           [r for r in rows if dated.get(r[0], "") < "2024"], [r for r in rows if dated.get(r[0], "") >= "2024"])
     if "--write" in sys.argv:
         vectorizer, model = fit(rows)
         data = export(vectorizer, model)

@@ -20,7 +20,7 @@ import click
 from . import __version__, clock
 from ._schema import ConfigError, did_you_mean, dump_toml, to_plain
 from .app import App, UnknownSource
-from .classify import Classifier
+from .classify import Classifier, split_tags
 from .clock import shown
 
 if TYPE_CHECKING:
@@ -138,6 +138,12 @@ def _date_option(name: str, value: str | None, times: bool = False) -> str | Non
                     f" got {value!r}")
 
 
+def _tags_and_topics(stored: list[str]) -> dict[str, list[str]]:
+    """`tags` in the bulletin's vocabulary (labels.md) and `topics` for the other subjects, as JSON shows them."""
+    tags, topics = split_tags(stored)
+    return {"tags": tags, "topics": topics}
+
+
 def _known(name: str, value: str | None, choices: Any, fold: bool = False) -> None:
     """An option naming a category, tag, source or agency must name one that exists (not an empty result)."""
     if value is None:
@@ -236,7 +242,7 @@ def notices(ctx: click.Context, since: str | None, agency: str | None, source_id
             "id": r["id"], "source": r["source_id"], "agency": r["agency"], "title": r["title"],
             "url": r["url"], "published": r["published"], "published_at": r["published_at"],
             "first_seen": r["first_seen"], "version": r["version"], "baseline": bool(r["baseline"]),
-            "category": r["category"], "tags": json.loads(r["tags"]), "doc_type": r["doc_type"],
+            "category": r["category"], **_tags_and_topics(json.loads(r["tags"])), "doc_type": r["doc_type"],
             "status": r["status"], "issuer": r["issuer"], "doc_number": r["doc_number"],
             "deadline": r["deadline"], "detail_state": r["detail_state"],
             "confidence": r["confidence"], "review": bool(r["review"]),
@@ -364,7 +370,10 @@ def classify(ctx: click.Context, text: str | None, body_file: Path | None, sourc
     verdict = classifier.classify(text, body, source_id, agency)
     click.echo(f"category: {verdict.category} (confidence {verdict.confidence:.2f}"
                + (", to check by a person)" if verdict.review else ")"))
-    click.echo(f"tags:     {', '.join(verdict.tags) or '(none)'}")
+    tags, topics = split_tags(verdict.tags)
+    click.echo(f"tags:     {', '.join(tags) or '(none)'}")
+    if topics:
+        click.echo(f"topics:   {', '.join(topics)}")
     click.echo(f"type:     {verdict.doc_type} ({verdict.status})")
     if explain:
         click.echo(f"rules {verdict.version} ({classifier.path}):")
@@ -389,7 +398,7 @@ def _classify_stream(classifier: Classifier, source_id: str) -> None:
             source = str(record.get("source") or source_id)
             verdict = classifier.classify(record["title"], str(record.get("body") or ""), source,
                                           source.split("-")[0].upper())
-            result = {"title": record["title"], "category": verdict.category, "tags": verdict.tags,
+            result = {"title": record["title"], "category": verdict.category, **_tags_and_topics(verdict.tags),
                       "doc_type": verdict.doc_type, "status": verdict.status, "rules": verdict.rules,
                       "confidence": verdict.confidence, "review": verdict.review}
         except (UnicodeDecodeError, ValueError) as exc:

@@ -22,12 +22,21 @@ from .._schema import ConfigError, build, read_toml, valid_regex
 from .model import FallbackModel, shipped_model
 
 CATEGORIES = ("Legislation", "Law Enforcement", "Court Rulings", "News Reports", "Foreign Trends")
-TAGS = (
+# The bulletin editor's topic tags (shared/reference/labels.md): what `tags` holds in every output.
+BULLETIN_TAGS = (
     "personal-information", "data-security", "cybersecurity", "critical-information-infrastructure", "apps",
-    "cryptography", "facial-recognition", "blockchain", "financial-consumer-protection", "payments", "telecom",
-    "algorithms", "ai", "minors", "cross-border-data", "online-content", "e-commerce", "antitrust",
-    "product-safety", "food-safety",
+    "cryptography", "facial-recognition", "blockchain", "financial-consumer-protection", "telecom",
+    "algorithms", "ai", "minors", "cross-border-data",
 )
+# Subjects the bulletins leave untagged (payments, competition, food and product quality) that regwatch
+# still files so a subscription can follow them: shown as `topics`, beside the tags.
+TOPICS = ("payments", "online-content", "e-commerce", "antitrust", "product-safety", "food-safety")
+TAGS = BULLETIN_TAGS + TOPICS  # every value a tag rule can set and a filter can name
+
+
+def split_tags(tags: list[str] | tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """(the bulletin's tags, the other topics) of a stored tag list."""
+    return [t for t in tags if t in BULLETIN_TAGS], [t for t in tags if t not in BULLETIN_TAGS]
 DOC_TYPES = (
     "law", "administrative regulation", "departmental rule", "normative document", "national standard",
     "draft for comment", "circular", "penalty decision", "announcement", "interpretation", "news",

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..classify import split_tags
 from ..config import SubscriptionConfig
 
 # Bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069), marks, zero-width
@@ -62,7 +63,8 @@ class AlertItem:
     def as_json(self) -> dict[str, Any]:
         """The item in the generic webhook body (schema "regwatch/1", documented in the README)."""
         return {"event": self.kind, "id": self.notice_id, "title": self.title, "url": self.url,
-                "agency": self.agency, "source": self.source, "category": self.category, "tags": list(self.tags),
+                "agency": self.agency, "source": self.source, "category": self.category,
+                "tags": split_tags(self.tags)[0], "topics": split_tags(self.tags)[1],
                 "doc_type": self.doc_type, "status": self.status, "published": self.published,
                 "published_at": self.published_at, "doc_number": self.doc_number, "deadline": self.deadline,
                 "issuer": self.issuer, "summary": self.summary, "review": self.review}
