@@ -57,8 +57,8 @@ class App:
             if unknown:
                 raise ConfigError(self.config_file, "sources",
                                   f"unknown source id {unknown[0]!r}{did_you_mean(unknown[0], sources)}")
-            sources = {k: v for k, v in sources.items() if k in self.config.sources}
-        return sources
+            return {k: v for k, v in sources.items() if k in self.config.sources}  # named: whatever their set
+        return {k: v for k, v in sources.items() if v.set in self.config.watch.sets}
 
     @cached_property
     def classifier(self) -> Classifier:

@@ -279,7 +279,7 @@ def sources(ctx: click.Context, as_json: bool) -> None:
     for s in app.sources.values():
         st, lp = state.get(s.id, {}), last_polls.get(s.id)
         out.append({
-            "id": s.id, "agency": s.agency, "name_en": s.name_en, "name_zh": s.name_zh,
+            "id": s.id, "agency": s.agency, "set": s.set, "name_en": s.name_en, "name_zh": s.name_zh,
             "url": s.url, "page_url": s.page_url,
             "state": st.get("state") or "never-polled", "state_since": st.get("state_since"),
             "last_error": st.get("last_error"), "next_poll_at": st.get("next_poll_at"),
@@ -297,7 +297,7 @@ def sources(ctx: click.Context, as_json: bool) -> None:
     zone = app.config.display.zone
     for entry in out:
         when = shown(entry["last_poll"]["finished_at"] if entry["last_poll"] else None, zone)
-        click.echo(f"{entry['id']:<24} {entry['agency']:<5} {entry['state']:<15} last poll {when}"
+        click.echo(f"{entry['id']:<24} {entry['agency']:<5} {entry['set']:<9} {entry['state']:<15} last poll {when}"
                    f"  {entry['notices']} notices")
         if entry["state"] not in ("ok", "ok-no-new", "never-polled") and entry["last_error"]:
             click.echo(f"{'':24} since {shown(entry['state_since'], zone)}: {entry['last_error']}")

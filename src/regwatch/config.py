@@ -187,11 +187,27 @@ class DisplayConfig:
         return ZoneInfo(self.timezone)
 
 
+def _valid_sets(values: list[str]) -> str | None:
+    from .watchlist import SETS
+
+    wrong = [v for v in values if v not in SETS]
+    return f"unknown set {wrong[0]!r}: expected some of {', '.join(SETS)}" if wrong else None
+
+
+@dataclass(frozen=True)
+class WatchConfig:
+    # Which sets of sources to watch: core (CAC, MIIT, PBC, SAMR), national (NPC, State Council, MOJ,
+    # TC260 …), courts (SPC, SPP), provinces (PBC branches …), foreign (EDPB, ICO, FTC …).
+    sets: list[str] = field(default_factory=lambda: ["core", "national", "courts", "foreign"],
+                            metadata={"check": _valid_sets})
+
+
 @dataclass(frozen=True)
 class Config:
     database: str = ""  # empty: <data dir>/regwatch.sqlite
     watchlists: str = ""  # empty: the watchlists shipped with regwatch
-    sources: list[str] = field(default_factory=list)  # empty: every source in the watchlists
+    sources: list[str] = field(default_factory=list)  # empty: every source of the watched sets
+    watch: WatchConfig = field(default_factory=WatchConfig)
     log_level: str = checked("info", lambda v: None if v in {"debug", "info", "warning", "error"}
                              else "expected one of 'debug', 'info', 'warning', 'error'")
     fetch: FetchConfig = field(default_factory=FetchConfig)

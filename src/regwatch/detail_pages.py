@@ -51,7 +51,7 @@ async def _one(config: Config, fetcher: Fetcher, conn: sqlite3.Connection, sourc
         skip_detail(conn, item.notice_id, "detail page on another host")
         report.skipped += 1
         return
-    result = await fetcher.get(item.url, headers={"Referer": source.page_url})
+    result = await fetcher.get(item.url, headers={**dict(source.headers), "Referer": source.page_url})
     verdict = assess_response(result)
     error = verdict[1] if verdict else None
     if error is None:

@@ -234,8 +234,10 @@ async def _read_pages(
 
 async def _fetch(fetcher: Fetcher, source: Source, request: Request, etag: str | None = None,
                  last_modified: str | None = None) -> FetchResult:
-    result = await fetcher.get(request.url, method=request.method, data=request.data, headers=request.headers,
-                               etag=etag, last_modified=last_modified, redirect_hosts=source.redirect_hosts)
+    headers = {**dict(source.headers), **(request.headers or {})}  # the source's own (User-Agent …), then the parser's
+    result = await fetcher.get(request.url, method=request.method, data=request.content or request.data,
+                               headers=headers, etag=etag, last_modified=last_modified,
+                               redirect_hosts=source.redirect_hosts)
     if result.decode_errors:
         log.warning("source %s: %s has %d byte(s) invalid in its declared charset %s (shown as U+FFFD)",
                     source.id, result.url, result.decode_errors, result.encoding)

@@ -19,6 +19,13 @@ from .parse import ListParser, make_parser
 from .parse.detail import DetailOptions
 
 _ID = re.compile(r"[a-z0-9][a-z0-9-]*")
+# The sets a source belongs to; a new install watches DEFAULT_SETS (`[watch] sets` changes that).
+SETS = ("core", "national", "courts", "provinces", "foreign")
+DEFAULT_SETS = ("core", "national", "courts", "foreign")
+
+
+def _valid_set(value: str) -> str | None:
+    return None if not value or value in SETS else f"expected one of {', '.join(SETS)}"
 
 
 def _valid_id(value: str) -> str | None:
@@ -45,6 +52,10 @@ class SourceEntry:
     backfill_pages: int | None = checked(None, positive)
     quiet_hours: str = checked("", _valid_quiet_hours)  # no polls then (Beijing time), e.g. "00:30-06:00"
     redirect_hosts: list[str] = field(default_factory=list)  # other sites a redirect may lead to
+    set: str = checked("", _valid_set)  # the set it belongs to (default: the file's)
+    # Request headers of this source only, e.g. the User-Agent naming an organisation and a contact that
+    # the SEC requires; they replace regwatch's own for this source's requests.
+    headers: dict[str, str] = field(default_factory=dict)
     enabled: bool = True
     parser: dict[str, Any] = field(default_factory=dict)
     detail: DetailOptions = field(default_factory=DetailOptions)
@@ -55,6 +66,7 @@ class WatchlistFile:
     agency: str = checked("", lambda v: None if v else "expected the agency's short name, e.g. 'PBC'")
     agency_en: str = ""
     agency_zh: str = ""
+    set: str = checked("national", _valid_set)  # the set of every source in the file that names none
     source: list[SourceEntry] = field(default_factory=list)
 
 
@@ -78,6 +90,8 @@ class Source:
     detail: DetailOptions
     file: str
     waf: tuple[WafDetector, ...] = ()  # block pages to recognise (the watchlist dir's _blockpages.toml)
+    set: str = "national"
+    headers: tuple[tuple[str, str], ...] = ()  # sent with every request of this source
 
 
 def in_quiet_hours(source: Source, now: datetime) -> bool:
@@ -111,6 +125,7 @@ def load_watchlist_file(path: Path) -> list[Source]:
             backfill_pages=entry.backfill_pages, quiet_hours=entry.quiet_hours,
             redirect_hosts=tuple(entry.redirect_hosts),
             parser=make_parser(entry.parser, path, f"{key}.parser"), detail=entry.detail, file=str(path),
+            set=entry.set or data.set, headers=tuple(entry.headers.items()),
         ))
     return sources
 

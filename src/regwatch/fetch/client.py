@@ -205,7 +205,7 @@ class Fetcher:
         last_modified: str | None = None,
         headers: Mapping[str, str] | None = None,
         method: str = "GET",
-        data: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | bytes | None = None,
         redirect_hosts: Collection[str] = (),
     ) -> FetchResult:
         """Fetch `url`; never raises for network trouble, never sleeps long.
@@ -240,7 +240,7 @@ class Fetcher:
                            error=f"not requested: {host} asked (Retry-After) to be left alone for {seconds:.0f} s more")
 
     async def _request(
-        self, gate: _HostGate, url: str, method: str, headers: dict[str, str], data: Mapping[str, str] | None,
+        self, gate: _HostGate, url: str, method: str, headers: dict[str, str], data: Mapping[str, str] | bytes | None,
         redirect_hosts: Collection[str],
     ) -> FetchResult:
         # Wait for the host's turn holding only the host's slot: a host that asked us to slow down
@@ -261,13 +261,14 @@ class Fetcher:
 
     async def _send(
         self, client: httpx.AsyncClient, url: str, method: str, headers: dict[str, str],
-        data: Mapping[str, str] | None, redirect_hosts: Collection[str],
+        data: Mapping[str, str] | bytes | None, redirect_hosts: Collection[str],
     ) -> FetchResult:
         result = FetchResult(url=url)
         try:
             current, hops = url, 0
             while True:
-                async with client.stream(method, self.wire_url(current), headers=headers, data=data) as response:
+                body = {"content": data} if isinstance(data, bytes) else {"data": data}  # a raw body or a form
+                async with client.stream(method, self.wire_url(current), headers=headers, **body) as response:
                     location = response.headers.get("location")
                     if response.status_code in _REDIRECTS and location:
                         hops += 1

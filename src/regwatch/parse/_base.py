@@ -48,8 +48,9 @@ class Request:
 
     url: str
     method: str = "GET"
-    data: dict[str, str] | None = None
+    data: dict[str, str] | None = None  # a form body
     headers: dict[str, str] | None = None
+    content: bytes | None = None  # a raw body (a JSON API's query), sent as is
 
 
 class SourceBroken(Exception):
