@@ -121,5 +121,6 @@ def site_install(tmp_path: Path) -> Install:
         inst.watchlists.mkdir()
         for path in SHIPPED_WATCHLISTS.glob("*.toml"):
             shutil.copy(path, inst.watchlists / path.name)
-        inst.write_config("[detail]\nmax_per_poll = 1000", fetch_extra="per_host_concurrency = 4")
+        inst.write_config('[watch]\nsets = ["core", "national", "courts", "provinces", "foreign"]\n'
+                          "[detail]\nmax_per_poll = 1000", fetch_extra="per_host_concurrency = 4")
         yield inst

@@ -34,7 +34,8 @@ def list_fixture(source_id: str) -> str:
         for i, line in enumerate(lines):
             if line == f'id = "{source_id}"':
                 url = next(x.split('"')[1] for x in lines[i:] if x.startswith("url = "))
-                return str(SITE / urlsplit(url).netloc / urlsplit(url).path.lstrip("/"))
+                path = urlsplit(url).path.lstrip("/")
+                return str(SITE / urlsplit(url).netloc / (path + "index.html" if path.endswith("/") else path))
     raise KeyError(source_id)
 
 

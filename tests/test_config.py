@@ -67,9 +67,11 @@ def test_no_config_file_runs_on_defaults_with_shipped_watchlists(tmp_path: Path)
                cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "built-in defaults" in proc.stdout
-    shipped = sum(len(tomllib.loads(p.read_text(encoding="utf-8")).get("source", []))
-                  for p in SHIPPED_WATCHLISTS.glob("*.toml"))
-    assert f"({shipped} sources)" in proc.stdout
+    files = [tomllib.loads(p.read_text(encoding="utf-8")) for p in SHIPPED_WATCHLISTS.glob("*.toml")]
+    enabled = [(s.get("set", f.get("set", "national"))) for f in files for s in f.get("source", [])
+               if s.get("enabled", True)]
+    watched = sum(1 for s in enabled if s != "provinces")  # a new install watches all sets but provinces
+    assert f"({watched} sources watched of {len(enabled)}; sets core, national, courts, foreign)" in proc.stdout
     assert str(tmp_path / "regwatch" / "regwatch.sqlite") in proc.stdout
 
 

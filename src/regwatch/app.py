@@ -43,10 +43,18 @@ class App:
         return Path(self.config.watchlists).expanduser() if self.config.watchlists else shipped_watchlists()
 
     @cached_property
+    def all_sources(self) -> dict[str, Source]:
+        """Every enabled source of the watchlists, whatever its set (a command may name any of them)."""
+        from .watchlist import load_watchlists
+
+        return load_watchlists(self.watchlist_dir)
+
+    @cached_property
     def sources(self) -> dict[str, Source]:
+        """The watched sources: those of the `[watch] sets`, or exactly the ones `sources` names."""
         from .watchlist import load_watchlists, shipped_watchlists
 
-        sources = load_watchlists(self.watchlist_dir)
+        sources = self.all_sources
         agencies = {s.agency for s in sources.values()}
         if self.config.watchlists and any(a.upper() not in agencies for s in self.config.subscription
                                           for a in s.agencies):
@@ -87,11 +95,11 @@ class App:
         return open_db(":memory:")
 
     def pick_sources(self, ids: tuple[str, ...]) -> list[Source]:
-        """The named sources (all of them for none); UnknownSource for an id no watchlist has."""
-        unknown = [i for i in ids if i not in self.sources]
+        """The named sources, watched or not (all watched ones for none); UnknownSource for an id no watchlist has."""
+        unknown = [i for i in ids if i not in self.all_sources]
         if unknown:
-            raise UnknownSource(f"unknown source id {unknown[0]!r}{did_you_mean(unknown[0], self.sources)}")
-        return [self.sources[i] for i in ids] if ids else list(self.sources.values())
+            raise UnknownSource(f"unknown source id {unknown[0]!r}{did_you_mean(unknown[0], self.all_sources)}")
+        return [self.all_sources[i] for i in ids] if ids else list(self.sources.values())
 
     def loaded(self) -> Loaded:
         """Everything the service runs on, checked (what `regwatch run` starts with and SIGHUP reloads)."""

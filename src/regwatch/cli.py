@@ -711,7 +711,8 @@ def check_config(ctx: click.Context) -> None:
     config, sources = app.config, app.sources
     where = app.config_file or "built-in defaults (no config file found)"
     click.echo(f"# config: {where}")
-    click.echo(f"# watchlists: {app.watchlist_dir} ({len(sources)} sources)")
+    click.echo(f"# watchlists: {app.watchlist_dir} ({len(sources)} sources watched of {len(app.all_sources)}; "
+               f"sets {', '.join(config.watch.sets)})")
     click.echo(f"# database: {config.database_path}")
     click.echo(dump_toml(to_plain(config)))
 

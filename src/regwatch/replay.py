@@ -4,7 +4,7 @@ Pages live at `<root>/<host>/<path>` (e.g. `www.pbc.gov.cn/goutongjiaoliu/113456
 which is exactly where `fetch.rewrite_to = "http://127.0.0.1:PORT"` sends regwatch's requests.
 APIs that answer one path differently by parameter (JPaaS `pageId`, CAC's JsonList form) are
 listed in `<root>/_routes.toml` as `[[route]]` tables of `path`, `params` (the exact query or form
-parameters), `file` and optional `content_type`.
+parameters, or a JSON body's top-level fields), `file` and optional `content_type`.
 Between polls a test (or a person, through the `/_replay/…` control endpoints) can add rows to a
 list page, change text, or queue chosen answers: a status, a delay, a challenge page, headers.
 Every page gets an ETag and Last-Modified and conditional requests get 304 until it changes.
@@ -243,6 +243,18 @@ class _QuietServer(ThreadingHTTPServer):
 _Params = tuple[tuple[str, str], ...]
 
 
+def _json_fields(text: str) -> list[tuple[str, str]]:
+    """A JSON POST body's top-level fields as route parameters (non-strings in compact JSON)."""
+    try:
+        body = json.loads(text)
+    except json.JSONDecodeError:
+        return []
+    if not isinstance(body, dict):
+        return []
+    return [(k, v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, separators=(",", ":")))
+            for k, v in body.items()]
+
+
 def _params_key(params: dict[str, str]) -> _Params:
     return tuple(sorted(params.items()))
 
@@ -308,6 +320,8 @@ def _make_handler(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
                 return
             self.form_text = raw.decode("utf-8", "replace")
             form = parse_qsl(self.form_text, keep_blank_values=True) if raw else []
+            if "json" in (self.headers.get("Content-Type") or "") and raw:
+                form = _json_fields(self.form_text)
             self._serve(form=form)
 
         def _serve(self, head: bool = False, form: list[tuple[str, str]] | None = None) -> None:

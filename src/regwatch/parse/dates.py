@@ -1,7 +1,7 @@
 """Dates as the regulators write them → ISO dates and times in Asia/Shanghai.
 
 List pages give `YYYY-MM-DD`; detail pages and APIs add `YYYY年MM月DD日 HH:MM`, `YYYY/MM/DD`,
-epoch milliseconds and RFC 822 (feeds). Everything is read as Beijing time.
+epoch milliseconds, gov.cn's `YYYY-MM-DD-HH:MM:SS` and RFC 822 (feeds). Everything is read as Beijing time.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from ..clock import SHANGHAI
 
 _DATE = re.compile(
     r"(?P<y>(?:19|20)\d\d)\s*(?:[-/.年])\s*(?P<m>\d{1,2})\s*(?:[-/.月])\s*(?P<d>\d{1,2})\s*日?"
-    r"(?:\s*(?P<H>\d{1,2})\s*[:：时]\s*(?P<M>\d{1,2})(?:\s*[:：分]\s*(?P<S>\d{1,2}))?)?"
+    r"(?:(?:\s*|-|T)(?P<H>\d{1,2})\s*[:：时]\s*(?P<M>\d{1,2})(?:\s*[:：分]\s*(?P<S>\d{1,2}))?)?"
 )
 _COMPACT = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d\d)(?P<m>[01]\d)(?P<d>[0-3]\d)(?!\d)")
 
