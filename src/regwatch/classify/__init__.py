@@ -132,10 +132,14 @@ def _split_alternatives(pattern: str) -> list[str] | None:
 
 
 def _group_end(pattern: str) -> int:
+    """The index of the `)` closing the group that opens at 0 (brackets inside classes do not count)."""
     depth, i = 0, 0
     while i < len(pattern):
         if pattern[i] == "\\":
             i += 2
+            continue
+        if pattern[i] == "[":
+            i = _class_end(pattern, i) + 1
             continue
         depth += pattern[i] == "("
         depth -= pattern[i] == ")"
@@ -145,43 +149,118 @@ def _group_end(pattern: str) -> int:
     return -1
 
 
+def _class_end(pattern: str, start: int) -> int:
+    """The index of the `]` closing the character class that opens at `start`."""
+    i = start + 1
+    if i < len(pattern) and pattern[i] == "^":
+        i += 1
+    if i < len(pattern) and pattern[i] == "]":
+        i += 1
+    while i < len(pattern) and pattern[i] != "]":
+        i += 2 if pattern[i] == "\\" else 1
+    return i
+
+
+def _quantifier_end(pattern: str, i: int) -> tuple[bool, int]:
+    """(whether the atom before `i` may match nothing, the index after its quantifier)."""
+    if i >= len(pattern):
+        return False, i
+    c = pattern[i]
+    optional, end = False, i
+    if c in "?*":
+        optional, end = True, i + 1
+    elif c == "+":
+        end = i + 1
+    elif c == "{" and (close := pattern.find("}", i)) > 0 and re.fullmatch(r"\d*(,\d*)?", pattern[i + 1:close]):
+        optional, end = pattern[i + 1:close].split(",")[0] in ("", "0"), close + 1
+    if end < len(pattern) and pattern[end] in "?+" and end > i:  # lazy or possessive
+        end += 1
+    return optional, end
+
+
+def _required(alternative: str) -> set[str] | None:
+    """The best set of literals one of which every match of this (alternation-free) sequence contains."""
+    candidates: list[set[str]] = []
+    run, i = "", 0
+
+    def close_run() -> None:
+        nonlocal run
+        if run:
+            candidates.append({run.lower()})
+        run = ""
+
+    while i < len(alternative):
+        c = alternative[i]
+        if c == "(":
+            end = _group_end(alternative[i:]) + i
+            if end < i:
+                return None
+            inner = alternative[i + 1:end]
+            optional, after = _quantifier_end(alternative, end + 1)
+            if _LOOKAROUND.match(alternative[i:]):  # zero-width: the literal run goes on across it
+                i = after
+                continue
+            close_run()
+            if inner.startswith("?:"):
+                inner = inner[2:]
+            if not optional and not inner.startswith("?") and (sub := anchors(inner)):
+                candidates.append(sub)
+            i = after
+            continue
+        if c == "[":
+            end = _class_end(alternative, i)
+            close_run()
+            members = alternative[i + 1:end]
+            optional, i = _quantifier_end(alternative, end + 1)
+            if not optional and members and not any(m in members for m in "^-\\"):  # [$€£]: one of these
+                candidates.append({m.lower() for m in members})
+            continue
+        if c == "\\" and i + 1 < len(alternative):
+            escaped = alternative[i + 1]
+            literal = None if escaped.isalnum() else escaped  # \d \s \b \w \u… are not literals
+            if escaped == "u":
+                i += 6
+                close_run()
+                continue
+            atom_end = i + 2
+        elif c in "^$":
+            close_run()
+            i += 1
+            continue
+        elif c == ".":
+            literal, atom_end = None, i + 1
+        else:
+            literal, atom_end = c, i + 1
+        optional, after = _quantifier_end(alternative, atom_end)
+        if literal is None or optional:
+            close_run()
+        else:
+            run += literal
+            if after != atom_end:  # a repeated character: the run cannot go on past it
+                close_run()
+        i = after
+    close_run()
+    if not candidates:
+        return None
+    return max(candidates, key=lambda found: (min(len(s) for s in found), -len(found)))
+
+
 def anchors(pattern: str) -> set[str] | None:
     """Literal strings of which every match must contain one (lower-cased), or None if none can be derived.
 
-    A cheap `in` test on these skips most regular-expression searches: a title rarely holds the
-    words of more than a handful of rules.
+    A cheap lookup of these (one Aho-Corasick pass over the text) skips most regular-expression
+    searches: a title rarely holds the words of more than a handful of rules. Each alternative
+    gives its best required literal, wherever it stands (`^[^，。]{2,80}(条例|办法)` needs 条例 or 办法).
     """
     alternatives = _split_alternatives(pattern)
     if alternatives is None:
         return None
     found: set[str] = set()
     for alt in alternatives:
-        while True:  # a leading \b or look-around only narrows a match: skip it
-            if alt.startswith("\\b"):
-                alt = alt[2:]
-            elif _LOOKAROUND.match(alt) and (end := _group_end(alt)) > 0:
-                alt = alt[end + 1:]
-            else:
-                break
-        if alt.startswith("(") and (end := _group_end(alt)) > 0 and alt[end + 1:end + 2] not in ("?", "*", "{"):
-            inner = alt[3:end] if alt.startswith("(?:") else alt[1:end]
-            sub = None if inner.startswith("?") else anchors(inner)
-            if not sub:
-                return None
-            found |= sub
-            continue
-        literal = ""
-        for i, c in enumerate(alt):
-            if c in _META:
-                if c in "?*{" and literal:
-                    literal = literal[:-1]  # the last character is optional
-                break
-            literal += c
-            if i + 1 == len(alt):
-                break
-        if not literal:
+        required = _required(alt)
+        if not required:
             return None
-        found.add(literal.lower())
+        found |= required
     return found
 
 
