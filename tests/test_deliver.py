@@ -82,11 +82,13 @@ def test_a_new_notice_arrives_correctly_formatted_and_signed(pbc_install: Instal
     assert "https://www.pbc.gov.cn" + item["href"] in text
     assert "中国人民银行" in text and ("立法动态" in text or "Legislation" in text)
     assert "2026-01-15" in text and "14:59" in text  # the detail page's exact time
+    assert "People's Bank of China Announcement" in text and "2026" in text  # the English gloss under the title
     assert [r["state"] for r in outbox(pbc_install)] == ["sent"]
     if platform == "webhook":
         assert message.headers["webhook-id"].startswith("rw_")
         notice = message.payload["data"]["notices"][0]
         assert message.payload["type"] == "notice.created" and notice["doc_number"] == "中国人民银行公告〔2026〕第21号"
+        assert notice["title_en"] == "People's Bank of China Announcement [2026] No. 21"
 
 
 TRANSIENT = {

@@ -24,6 +24,23 @@ def test_canonical_url_keeps_meaningful_query() -> None:
     assert a == b != c
 
 
+def test_the_fast_path_for_plain_links_agrees_with_the_full_normalisation(monkeypatch) -> None:
+    """Every link of the fixture site, and variants of them, get the same key with or without the fast path."""
+    import json
+    import re
+
+    from regwatch.store import identity
+
+    from .conftest import FIXTURES
+
+    links = [e["url"] for e in json.loads((FIXTURES / "built" / "expected.json").read_text(encoding="utf-8"))]
+    variants = [v for u in links for v in (u, u.replace("https://", "http://", 1), u.upper(), u + "#top",
+                                            u + "?spm=1", u.replace(".gov.cn/", ".gov.cn:443/", 1), " " + u)]
+    fast = [canonical_url(v) for v in variants]
+    monkeypatch.setattr(identity, "_PLAIN", re.compile(r"(?!)"))  # never matches: always the full path
+    assert fast == [canonical_url(v) for v in variants]
+
+
 def test_rows_without_links_get_a_stable_hash() -> None:
     one = notice_identity("src", None, "关于开展专项行动的公告", "2026-09-01")
     assert one == notice_identity("src", None, "关于开展专项行动的公告", "2026-09-01")

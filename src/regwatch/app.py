@@ -34,7 +34,11 @@ class App:
 
     @cached_property
     def config(self) -> Config:
-        return load_config(self.config_file)
+        from .translate import use_glossary
+
+        config = load_config(self.config_file)
+        use_glossary(config.translate.glossary)  # the English glosses of alerts, digests and JSON read it
+        return config
 
     @cached_property
     def watchlist_dir(self) -> Path:

@@ -22,6 +22,7 @@ from ._schema import ConfigError, did_you_mean, dump_toml, to_plain
 from .app import App, UnknownSource
 from .classify import Classifier, split_tags
 from .clock import shown
+from .translate import english
 
 if TYPE_CHECKING:
     from .watchlist import Source
@@ -200,6 +201,15 @@ def poll(ctx: click.Context, source_ids: tuple[str, ...], poll_all: bool, no_del
         return
     reports, details = _run(poll_sources(app.config, app.conn, sources, app.classifier))
     delivery = _deliver(app) if app.config.subscriptions() and not no_deliver else None
+    if app.config.translate.provider:  # after the alerts went out: a slow model never holds them up
+        from .translate.summaries import translate_pending
+
+        written = _run(translate_pending(app.config, app.conn))
+        click.echo(f"English by {app.config.translate.model}: {written.written} written, "
+                   f"{written.ungrounded} not grounded (gloss kept), {written.failed} to retry"
+                   + (" — this month's token budget is spent" if written.over_budget else ""))
+        if app.config.translate.hold_minutes and not no_deliver and app.config.subscriptions():
+            delivery = _deliver(app)  # the alerts that waited for their English
     for r in sorted(reports, key=lambda r: r.source_id):
         detail = f"{r.seen} seen, {r.new} new, {r.edited} edited" + (" (baseline)" if r.baseline else "")
         line = f"{r.source_id:<24} {r.state:<15} {detail}"
@@ -240,6 +250,7 @@ def notices(ctx: click.Context, since: str | None, agency: str | None, source_id
     if as_json:
         items = [{
             "id": r["id"], "source": r["source_id"], "agency": r["agency"], "title": r["title"],
+            "title_en": r["written_title_en"] or english(r["title"]) or None, "summary_en": r["summary_en"],
             "url": r["url"], "published": r["published"], "published_at": r["published_at"],
             "first_seen": r["first_seen"], "version": r["version"], "baseline": bool(r["baseline"]),
             "category": r["category"], **_tags_and_topics(json.loads(r["tags"])), "doc_type": r["doc_type"],
@@ -405,6 +416,33 @@ def _classify_stream(classifier: Classifier, source_id: str) -> None:
             result = {"line": number, "error": f"{type(exc).__name__}: {exc}"[:300]}
         out.write(json.dumps(result, ensure_ascii=False) + "\n")
     out.flush()
+
+
+@main.command()
+@click.argument("text", required=False)
+@json_option
+@click.pass_context
+def translate(ctx: click.Context, text: str | None, as_json: bool) -> None:
+    """The English gloss of a Chinese title (or of each line on stdin), from the glossary in use.
+
+    Terms the glossary does not cover stay in Chinese, in [brackets]; `covered` is the share of the
+    title's Chinese characters it read. Extend it with `[translate] glossary = "your.toml"`.
+    """
+    from .translate import glossary as load_glossary
+
+    app: App = ctx.obj
+    words = load_glossary(app.config.translate.glossary)
+    titles = [text] if text else [line.strip() for line in sys.stdin if line.strip()]
+    if not titles:
+        raise click.UsageError("give a TEXT to translate, or titles on stdin")
+    for title in titles:
+        gloss = words.gloss(title)
+        if as_json:
+            click.echo(json.dumps({"title": title, "title_en": gloss.text, "covered": gloss.covered,
+                                   "unknown": gloss.unknown, "glossary": words.version}, ensure_ascii=False))
+        else:
+            missing = f"   (not in the glossary: {', '.join(gloss.unknown)})" if gloss.unknown else ""
+            click.echo(f"{gloss.text}{missing}")
 
 
 @main.command()

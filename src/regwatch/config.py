@@ -7,10 +7,13 @@ them, the built-in defaults. `config.example.toml` documents every key.
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from . import __version__
@@ -87,6 +90,23 @@ class HealthConfig:
 @dataclass(frozen=True)
 class ClassifyConfig:
     rules: str = ""  # a rule file of your own; empty: the rules shipped with regwatch
+
+
+@dataclass(frozen=True)
+class TranslateConfig:
+    glossary: str = ""  # a glossary of your own, read over the shipped one (its entries win); empty: shipped only
+    # A model that writes a fluent English title and a 2-3 sentence summary (optional; the gloss is the default).
+    provider: Literal["", "openai-compatible"] = ""
+    base_url: str = checked("", lambda v: valid_http_url(v) if v else None)  # e.g. http://127.0.0.1:11434/v1
+    model: str = ""
+    api_key: str = ""  # "${OPENAI_API_KEY}"; never logged
+    timeout: float = checked(30.0, positive)
+    hold_minutes: float = checked(0.0, non_negative)  # how long an alert may wait for it (0: it goes with the gloss)
+    monthly_token_budget: int = checked(300_000, non_negative)  # no more calls this month once spent
+    max_tokens: int = checked(400, positive)  # per answer
+    body_chars: int = checked(4000, positive)  # of the notice's text sent with each request
+    max_per_pass: int = checked(20, positive)  # notices written per poll pass
+    allow_private_base_url: bool = False  # a server on this machine or the intranet, on purpose
 
 
 ChannelName = Literal["slack", "teams", "dingtalk", "feishu", "wecom", "webhook", "email"]
@@ -215,6 +235,7 @@ class Config:
     detail: DetailConfig = field(default_factory=DetailConfig)
     health: HealthConfig = field(default_factory=HealthConfig)
     classify: ClassifyConfig = field(default_factory=ClassifyConfig)
+    translate: TranslateConfig = field(default_factory=TranslateConfig)
     subscription: list[SubscriptionConfig] = field(default_factory=list)
     ops: OpsConfig = field(default_factory=OpsConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
@@ -265,7 +286,25 @@ def load_config(path: Path | None) -> Config:
         # service (StateDirectory=regwatch) then read the same database.
         config = replace(config, database=str(SYSTEM_STATE_DIR / "regwatch.sqlite"))
     _check_subscriptions(config, path)
+    _check_translate(config.translate, path)
     return config
+
+
+def _check_translate(translate: TranslateConfig, path: Path) -> None:
+    """A model provider needs its server and model, and a private server only on purpose."""
+    if not translate.provider:
+        return
+    for key in ("base_url", "model"):
+        if not getattr(translate, key):
+            raise ConfigError(path, f"translate.{key}", f"required with provider = {translate.provider!r}")
+    host = (urlsplit(translate.base_url).hostname or "").lower()
+    private = host == "localhost" or host.endswith(".localhost")
+    with contextlib.suppress(ValueError):
+        address = ipaddress.ip_address(host.strip("[]"))
+        private = private or not address.is_global
+    if private and not translate.allow_private_base_url:
+        raise ConfigError(path, "translate.base_url", f"{host} is a private or loopback address: set "
+                          "allow_private_base_url = true if a model server there is meant (a local Ollama, vLLM …)")
 
 
 def _check_subscriptions(config: Config, path: Path) -> None:

@@ -25,6 +25,7 @@ TAGS = {
     "product-safety": "产品安全", "food-safety": "食品安全",
 }
 FIELDS = {
+    "title_en": ("英文", "English"),
     "agency": ("发布机关", "Agency"),
     "category": ("类别", "Category"),
     "tags": ("主题", "Topics"),
@@ -85,6 +86,9 @@ DIGEST_WORDS = {
     "deadline": ("意见截止", "comments due"),
     "doc_number": ("文号", "Doc. No."),
     "tags": ("主题", "Topics"),
+    "title_en": ("英文", "English"),
+    "gloss_note": ("英文标题依据术语表直译，方括号内为未收录的原文。",
+                   "English titles are glosses from regwatch's glossary; Chinese left in brackets is not yet in it."),
     "bad_polls": ("次失败", "failed polls"),
     "now": ("当前", "now"),
     "unsubscribe": ("退订", "Unsubscribe"),

@@ -14,7 +14,7 @@ import math
 import re
 from dataclasses import dataclass
 from functools import cache
-from itertools import pairwise
+from itertools import pairwise, repeat
 from pathlib import Path
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
@@ -47,20 +47,20 @@ class FallbackModel:
         self.classes: list[str] = data["classes"]
         self.bias: list[float] = data["bias"]
         self.weights: dict[str, list[float]] = data["weights"]
+        # One dict per class, so a title's score is one C-level sum per class (not a list per feature).
+        self._by_class = [{f: row[k] for f, row in self.weights.items()} for k in range(len(self.classes))]
 
     def predict(self, title: str, exclude: set[str] | frozenset[str] = frozenset()) -> Prediction:
         """The likeliest category but those in `exclude`, with its probability among all categories."""
         present = set(features(title))
-        scores = list(self.bias)
-        for feature in present:
-            row = self.weights.get(feature)
-            if row is not None:
-                scores = [s + w for s, w in zip(scores, row, strict=True)]
+        scores = [bias + sum(map(weights.get, present, repeat(0.0)))
+                  for bias, weights in zip(self.bias, self._by_class, strict=True)]
         top = max(scores)
         exps = [math.exp(s - top) for s in scores]
         allowed = [i for i, c in enumerate(self.classes) if c not in exclude] or list(range(len(scores)))
         best = max(allowed, key=scores.__getitem__)
-        strongest = sorted((f for f in present if f in self.weights), key=lambda f: (-self.weights[f][best], f))[:5]
+        weights = self._by_class[best]
+        strongest = sorted((f for f in present if f in weights), key=lambda f: (-weights[f], f))[:5]
         return Prediction(self.classes[best], exps[best] / sum(exps), strongest)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..classify import split_tags
 from ..config import SubscriptionConfig
+from ..translate import english
 
 # Bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069), marks, zero-width
 # characters and the BOM, plus C0/C1 controls other than line breaks and tabs.
@@ -34,6 +35,8 @@ class AlertItem:
 
     kind: str  # new | edited | health | ops
     title: str
+    title_en: str = ""  # the English of a Chinese title: the model's if one wrote it, else the glossary's gloss
+    summary_en: str = ""  # a model-written English summary, checked against the notice's text ("" without one)
     url: str | None = None
     agency: str = ""
     source: str = ""
@@ -53,7 +56,7 @@ class AlertItem:
         """Regulator text is cleaned once, here, for every channel and the digest: no bidi overrides
         or invisible characters (which can make a title read as something else), and only http(s)
         links (a `data:` or `javascript:` URL never reaches a payload)."""
-        for name in ("title", "summary", "issuer", "doc_number"):
+        for name in ("title", "title_en", "summary", "summary_en", "issuer", "doc_number"):
             value = getattr(self, name)
             if value:
                 object.__setattr__(self, name, visible_text(value))
@@ -62,7 +65,8 @@ class AlertItem:
 
     def as_json(self) -> dict[str, Any]:
         """The item in the generic webhook body (schema "regwatch/1", documented in the README)."""
-        return {"event": self.kind, "id": self.notice_id, "title": self.title, "url": self.url,
+        return {"event": self.kind, "id": self.notice_id, "title": self.title, "title_en": self.title_en or None,
+                "summary_en": self.summary_en or None, "url": self.url,
                 "agency": self.agency, "source": self.source, "category": self.category,
                 "tags": split_tags(self.tags)[0], "topics": split_tags(self.tags)[1],
                 "doc_type": self.doc_type, "status": self.status, "published": self.published,
@@ -117,12 +121,21 @@ def notice_item(row: Any, kind: str, notice_id: int, summary_chars: int = 160) -
     """The one way a stored notice (a row with the notices table's columns) becomes an item of an
     alert or a digest."""
     return AlertItem(
-        kind=kind, title=row["title"], url=row["url"], agency=row["agency"], source=row["source_id"],
+        kind=kind, title=row["title"], title_en=_column(row, "written_title_en") or english(row["title"]),
+        summary_en=_column(row, "summary_en"), url=row["url"], agency=row["agency"], source=row["source_id"],
         category=row["category"], tags=tuple(json.loads(row["tags"] or "[]")), doc_type=row["doc_type"],
         status=row["status"], published=row["published"], published_at=row["published_at"],
         doc_number=row["doc_number"], deadline=row["deadline"], issuer=row["issuer"],
         summary=summary_of(row["body"], summary_chars), notice_id=notice_id, review=bool(row["review"]),
     )
+
+
+def _column(row: Any, name: str) -> str:
+    """A joined column some queries carry (the model's English): "" where the row has none."""
+    try:
+        return row[name] or ""
+    except (IndexError, KeyError):  # sqlite3.Row says IndexError for a column it lacks
+        return ""
 
 
 def wanted(sub: SubscriptionConfig, item: AlertItem, body: str = "") -> bool:

@@ -60,7 +60,28 @@ def render(digest: Digest, kind: str, unsubscribe: str = "") -> str:
         w=lambda key, **kw: word(key, lang, **kw), agency_name=lambda code: labels.agency(code, lang),
         category_name=lambda name: labels.category(name, lang), tag_name=lambda t: labels.tag(t, lang),
         date_of=_date_of, unsubscribe=_first_web_or_mail(unsubscribe), review_label=labels.label("review", lang),
+        lines_of=lambda item: headline_and_subline(item, lang), summaries_of=lambda item: summaries(item, lang),
     )
+
+
+def summaries(item: AlertItem, language: str) -> list[str]:
+    """The summary lines an item shows: the model's English first in English-first digests, beside the
+    Chinese excerpt in bilingual ones, none of it in Chinese-only ones."""
+    if language == "en":
+        return [item.summary_en or item.summary] if (item.summary_en or item.summary) else []
+    if language == "both":
+        return [s for s in (item.summary, item.summary_en) if s]
+    return [item.summary] if item.summary else []
+
+
+def headline_and_subline(item: AlertItem, language: str) -> tuple[str, str]:
+    """An item's bold line and the line under it: English-first digests lead with the English gloss and
+    keep the Chinese title under it, as the seeds' items do; bilingual ones add the gloss under the title."""
+    if language == "en" and item.title_en:
+        return item.title_en, item.title
+    if language == "both" and item.title_en:
+        return item.title, item.title_en
+    return item.title, ""
 
 
 def render_text(digest: Digest, unsubscribe: str = "") -> str:
@@ -91,11 +112,11 @@ def render_text(digest: Digest, unsubscribe: str = "") -> str:
                 facts.append(f"{w('doc_number')} {item.doc_number}")
             if item.deadline:
                 facts.append(f"{w('deadline')} {item.deadline}")
-            lines += [f"* {item.title}", f"  {' · '.join(f for f in facts if f)}"]
+            headline, subline = headline_and_subline(item, lang)
+            lines += [f"* {headline}", *([f"  {subline}"] if subline else []), f"  {' · '.join(f for f in facts if f)}"]
             if item.tags:
                 lines.append(f"  {w('tags')}: {', '.join(labels.tag(t, lang) for t in item.tags)}")
-            if item.summary:
-                lines.append(f"  {item.summary}")
+            lines += [f"  {summary}" for summary in summaries(item, lang)]
             if item.url:
                 lines.append(f"  {item.url}")
             lines.append("")
@@ -109,6 +130,8 @@ def render_text(digest: Digest, unsubscribe: str = "") -> str:
     else:
         lines.append(w("all_healthy", n=digest.sources_total))
     lines += ["", "--", w("footer")]
+    if lang != "zh" and any(i.title_en for _, items in digest.sections for i in items):
+        lines.append(w("gloss_note"))
     if link := _first_web_or_mail(unsubscribe):
         lines.append(f"{w('unsubscribe')}: {link}")
     return "\n".join(lines) + "\n"

@@ -143,10 +143,24 @@ def absolute(base: str, href: str) -> str:
     return urljoin(base, href)
 
 
+_SIMPLE = re.compile(r"([a-z][a-z0-9]*)(?:\[([a-z-]+)\])?")
+
+
+@cache
+def _simple(selector: str) -> tuple[str, str | None] | None:
+    """(tag, required attribute) for the row selectors most lists use ("a", "span", "a[href]"), else None."""
+    match = _SIMPLE.fullmatch(selector)
+    return (match.group(1), match.group(2)) if match else None
+
+
 def _first(root: lxml.html.HtmlElement, selector: str) -> lxml.html.HtmlElement | None:
+    """The first element (the row itself included) that a row-relative selector names."""
     if selector.startswith("+"):
         match = css(selector[1:].strip())
         return next((sib for sib in root.itersiblings() if sib in match(sib)), None)
+    if (simple := _simple(selector)) is not None:  # a walk in document order, as the CSS query would return
+        tag, attribute = simple
+        return next((el for el in root.iter(tag) if attribute is None or el.get(attribute) is not None), None)
     found = css(selector)(root)
     return found[0] if found else None
 

@@ -49,6 +49,7 @@ from ..poll import poll_sources
 from ..store.db import StoreError, check_integrity, file_identity, open_db
 from ..store.diff import is_deferred
 from ..store.digests import last_sent_end, subscription_since
+from ..translate.summaries import translate_pending
 from ..watchlist import Source, in_quiet_hours
 from . import httpd, systemd
 from .status import metrics, stale_sources, status
@@ -82,6 +83,7 @@ class Daemon:
         self.running: set[asyncio.Task[Any]] = set()
         self.delivery_wanted: dict[str, bool] = {}
         self.delivery_tasks: dict[str, asyncio.Task[Any]] = {}
+        self.translating: asyncio.Task[Any] | None = None  # the translation pass running, if any
         self.scheduler = AsyncIOScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1})
         path = self.current.config.database_path
         self.started_afresh = database_was_lost
@@ -225,6 +227,16 @@ class Daemon:
                 self._store_recovered()
         if any(r.new or r.edited for r in reports) or any(r.failed for r in reports):
             self._start_deliveries()  # new alerts (or health alerts) go out now, without holding up this poll
+        if loaded.config.translate.provider and any(r.new for r in reports) and (
+                self.translating is None or self.translating.done()):  # one pass at a time: no notice twice
+            self.translating = self._track(self._translate())
+
+    async def _translate(self) -> None:
+        """Model-written English for the new notices; alerts that wait for it (hold_minutes) go out after."""
+        config = self.current.config
+        report = await translate_pending(config, self.conn)
+        if report.written and config.translate.hold_minutes:
+            self._start_deliveries()
 
     async def _deliver(self) -> None:
         self._start_deliveries()

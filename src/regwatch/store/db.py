@@ -248,8 +248,30 @@ def _v9(conn: sqlite3.Connection) -> None:
     """)
 
 
+def _v10(conn: sqlite3.Connection) -> None:
+    """English titles and summaries written by a configured model ([translate] provider), and its spending."""
+    _run_script(conn, """
+        CREATE TABLE translations (
+            notice_id INTEGER PRIMARY KEY REFERENCES notices(id),
+            state TEXT NOT NULL,            -- done | ungrounded | failed | retrying
+            title_en TEXT,                  -- the model's title (NULL: the glossary's gloss stands)
+            summary_en TEXT,                -- 2-3 sentences, every number in it found in the source text
+            model TEXT,
+            prompt_version TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            error TEXT,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE translation_usage (
+            month TEXT PRIMARY KEY,         -- YYYY-MM (UTC)
+            tokens INTEGER NOT NULL DEFAULT 0,
+            calls INTEGER NOT NULL DEFAULT 0
+        );
+    """)
+
+
 # index i migrates from version i to i+1; append, never edit
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -35,8 +35,11 @@ def notices_first_seen(conn: sqlite3.Connection, start: str, end: str,
     """Notices first stored in (start, end] — not baselines (never news to anyone) unless asked for."""
     with dict_rows(conn):
         return conn.execute(
-            "SELECT * FROM notices WHERE first_seen > ? AND first_seen <= ? AND (baseline = 0 OR ?)"
-            " ORDER BY COALESCE(published_at, published) DESC, id DESC", (start, end, include_baseline)).fetchall()
+            "SELECT n.*, t.title_en AS written_title_en, t.summary_en AS summary_en FROM notices n"
+            " LEFT JOIN translations t ON t.notice_id = n.id"
+            " WHERE n.first_seen > ? AND n.first_seen <= ? AND (n.baseline = 0 OR ?)"
+            " ORDER BY COALESCE(n.published_at, n.published) DESC, n.id DESC",
+            (start, end, include_baseline)).fetchall()
 
 
 def source_health(conn: sqlite3.Connection, start: str, end: str) -> dict[str, dict]:

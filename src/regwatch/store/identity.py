@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 _TRACKING_PARAMS = {
@@ -10,6 +11,9 @@ _TRACKING_PARAMS = {
     "mc_cid", "mc_eid", "wxshare", "scene", "source", "ref", "_t", "t", "timestamp",
 }
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# Already canonical but for the scheme: no default port, user, query, fragment, upper case in the host
+# or spaces (a non-default port stays: it is part of the address).
+_PLAIN = re.compile(r"https?://[a-z0-9.-]+[a-z0-9](:[1-9][0-9]{0,4})?(?:/[^?#\s%]*)?\Z")
 
 
 def canonical_url(url: str) -> str:
@@ -19,6 +23,9 @@ def canonical_url(url: str) -> str:
     lower-cased, default ports, fragments and tracking parameters are dropped, and the
     remaining query parameters are sorted.
     """
+    if (plain := _PLAIN.match(url)) and plain.group(1) not in (":80", ":443"):  # most list links
+        url = "https" + url[url.index(":"):] if url.startswith("http:") else url
+        return url if url.count("/") > 2 else url + "/"
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").rstrip(".")

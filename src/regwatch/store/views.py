@@ -39,8 +39,10 @@ def notices(conn: sqlite3.Connection, where: NoticeFilter, limit: int) -> tuple[
                (where.source_id, "source_id = ?"))
     clauses = ["1 = 1", *(clause for value, clause in filters if value)]
     params: list[Any] = [value for value, _ in filters if value]
-    found = rows(conn, f"SELECT * FROM notices WHERE {' AND '.join(clauses)}"
-                       " ORDER BY COALESCE(published, '') DESC, id DESC LIMIT ?", [*params, limit + 1])
+    found = rows(conn, "SELECT notices.*, t.title_en AS written_title_en, t.summary_en AS summary_en FROM notices"
+                       " LEFT JOIN translations t ON t.notice_id = notices.id"
+                       f" WHERE {' AND '.join(clauses)}"
+                       " ORDER BY COALESCE(published, '') DESC, notices.id DESC LIMIT ?", [*params, limit + 1])
     return found[:limit], len(found) > limit
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from .._schema import ConfigError, build, read_toml, valid_regex
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
-_SMALL = {"of", "on", "for", "and", "the", "in", "to", "by", "a", "an", "or", "with", "from", "at", "as"}
+_SMALL = {"of", "on", "for", "and", "the", "in", "to", "by", "a", "an", "or", "with", "from", "at", "as", "v."}
 _DIGITS = "一二三四五六七八九"
 
 
@@ -31,9 +31,12 @@ def _count(numeral: str) -> int:
     return (_DIGITS.index(tens) + 1 if tens else 1) * 10 + (_DIGITS.index(units) + 1 if units else 0)
 
 
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
 # Dates, numbers and batches, read before the dictionary (so 2026年第3批 is "Batch 3 of 2026").
 _PATTERNS: tuple[tuple[re.Pattern[str], Any], ...] = (
-    (re.compile(r"令\s*[〔［\[(（]\s*(\d{4})\s*[〕］\])）]\s*第?\s*(\d+)\s*号"), lambda m: f"Order No. {m[2]} [{m[1]}]"),
+    (re.compile(r"令\s*[〔［\[(（]\s*(\d{4})\s*[〕］\])）]\s*第?\s*(\d+)\s*号"),
+     lambda m: f"Order No. {m[2]} [{m[1]}]"),
     (re.compile(r"[〔［\[]\s*(\d{4})\s*[〕］\]]\s*第?\s*(\d+)\s*号"), lambda m: f"[{m[1]}] No. {m[2]}"),
     (re.compile(r"(\d{4})年第(\d+)批"), lambda m: f"Batch {m[2]} of {m[1]}"),
     (re.compile(r"(\d{4})年(上|下)半年"), lambda m: f"{'First' if m[2] == '上' else 'Second'} Half of {m[1]}"),
@@ -49,6 +52,14 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Any], ...] = (
     (re.compile(r"(\d{4})年第([一二三四])季度"), lambda m: f"Q{'一二三四'.index(m[2]) + 1} {m[1]}"),
     (re.compile(r"(\d{4})年(\d{1,2})月"), lambda m: f"{m[1]}-{int(m[2]):02d}"),
     (re.compile(r"(\d{4})年版"), lambda m: f"{m[1]} Edition"),
+    (re.compile(r"指导(性)?案例\s*(\d+)\s*号"), lambda m: f"Guiding Case No. {m[2]}"),
+    (re.compile(r"检例第?\s*(\d+)\s*号"), lambda m: f"Procuratorial Guiding Case No. {m[1]}"),
+    (re.compile(r"(\d{1,2})\s*[-—–~～至]\s*(\d{1,2})月份?"),
+     lambda m: f"{_MONTHS[int(m[1]) - 1]}–{_MONTHS[int(m[2]) - 1]}" if 0 < int(m[1]) <= 12 and
+     0 < int(m[2]) <= 12 else m[0]),
+    (re.compile(r"(\d{1,2})月(\d{1,2})日"), lambda m: f"{_MONTHS[int(m[1]) - 1]} {int(m[2])}"
+     if 0 < int(m[1]) <= 12 else m[0]),
+    (re.compile(r"(\d{1,2})月份?"), lambda m: _MONTHS[int(m[1]) - 1] if 0 < int(m[1]) <= 12 else m[0]),
     (re.compile(r"(\d{4})年(度)?"), lambda m: m[1]),
     (re.compile(r"第(\d+)号"), lambda m: f"No. {m[1]}"),
     (re.compile(r"第(\d+)期"), lambda m: f"Issue {m[1]}"),
@@ -59,8 +70,6 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Any], ...] = (
     (re.compile(r"([一二三四五六七八九十]{1,3})(个)?(部门|部委)"), lambda m: f"{_count(m[1])} departments"),
     (re.compile(r"[A-Za-z0-9][A-Za-z0-9 .,:/&+\-]*"), lambda m: m[0].strip()),
 )
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December")
 _PUNCTUATION = {"、": ",", "，": ",", "：": ":", "；": ";", "“": "\"", "”": "\"", "‘": "'", "’": "'", "—": "–",
                 "——": ": ", "（": "(", "）": ")", "(": "(", ")": ")", "·": " ", " ": " ", "\u3000": " ",
                 "《": "", "》": "", "「": "\"", "」": "\"", "【": "[", "】": "]"}
@@ -263,3 +272,19 @@ def _title_case(text: str) -> str:
 def glossary(extra: str = "") -> Glossary:
     """The glossary in use (the shipped one, with `[translate] glossary` over it); built once per file."""
     return Glossary(Path(extra).expanduser() if extra else None)
+
+
+_active = {"glossary": ""}
+
+
+def use_glossary(path: str) -> Glossary:
+    """Make `path` (plus the shipped glossary) the one `english` reads; the app calls this once per config."""
+    _active["glossary"] = path
+    return glossary(path)
+
+
+def english(title: str) -> str:
+    """The English gloss of a title with the glossary in use ("" when the title has no Chinese in it)."""
+    if not _CJK.search(title):
+        return ""
+    return glossary(_active["glossary"]).gloss(title).text

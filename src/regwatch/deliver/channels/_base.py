@@ -71,8 +71,9 @@ class Channel:
         category = labels.category(item.category, lang)
         if item.review:
             category += f" ({labels.label('review', lang)})"
-        pairs = [(labels.label("agency", lang), labels.agency(item.agency, lang)),
-                 (labels.label("category", lang), category)]
+        pairs = [(labels.label("title_en", lang), item.title_en)] if item.title_en and lang != "zh" else []
+        pairs += [(labels.label("agency", lang), labels.agency(item.agency, lang)),
+                  (labels.label("category", lang), category)]
         if item.tags:
             pairs.append((labels.label("tags", lang), ", ".join(labels.tag(t, lang) for t in item.tags)))
         if item.published_at or item.published:
