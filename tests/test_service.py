@@ -185,3 +185,36 @@ def test_quiet_hours_are_beijing_time_and_may_span_midnight() -> None:
     assert in_quiet_hours(night, datetime(2026, 8, 14, 16, 0, tzinfo=UTC))  # 00:00 in Beijing
     assert not in_quiet_hours(night, datetime(2026, 8, 14, 2, 0, tzinfo=UTC))  # 10:00 in Beijing
     assert not in_quiet_hours(source, datetime(2026, 8, 14, 16, 0, tzinfo=UTC))
+
+
+def test_the_service_sends_alerts_with_the_gloss_and_writes_the_english_afterwards(service_install) -> None:
+    """[translate] provider with hold_minutes = 0: the alert does not wait for the model; the model's
+    title and summary arrive in the store afterwards, from a task of their own."""
+    from .test_translate_model import DETAIL, GOOD, TITLE, ChatServer
+
+    install, receiver, _ = service_install
+    chat = ChatServer()
+    chat.answers.append(("delay", 1.5))  # a slow model
+    try:
+        install.config_path.write_text(install.config_path.read_text(encoding="utf-8") + (
+            f'\n[translate]\nprovider = "openai-compatible"\nbase_url = "{chat.base_url}"\nmodel = "m"\n'
+            'api_key = "sk-service-test"\nallow_private_base_url = true\ntimeout = 5\n'), encoding="utf-8")
+        proc = install.subprocess("run")
+        try:
+            wait_for(lambda: install.cli_json("notices")["count"] == 15)
+            href = "/goutongjiaoliu/113456/113469/6200009/index.html"
+            install.replay.set_page("www.pbc.gov.cn" + href, DETAIL, "text/html; charset=utf-8")
+            install.replay.add_items(PBC_LIST_PATH, 'td[height="22"]', [{"title": TITLE, "href": href,
+                                                                          "date": "2026-08-20"}],
+                                     date_selector="span.hui12")
+            (message,) = wait_for(lambda: receiver.messages)
+            assert message.payload["data"]["notices"][0]["title_en"] == "2025 Financial Statistics Report"
+            written = wait_for(lambda: [n for n in install.cli_json("notices")["notices"] if n["summary_en"]])
+            assert written[0]["title_en"] == GOOD["title"] and len(chat.requests) == 1
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=10) == 0
+        assert "sk-service-test" not in proc.stderr.read()
+        assert len(receiver.messages) == 1
+    finally:
+        chat.stop()
