@@ -73,7 +73,7 @@ class HtmlListOptions:
     next_page_attr: str = "href"
     same_host_only: bool = False  # skip rows linking to other sites (e.g. reposts on www.gov.cn)
     include: str = checked("", valid_regex)  # keep only rows whose title matches (case-insensitive)
-    date_in_url: bool = False  # the date is in the link (TRS /t20260102_123.shtml): read it there when the row has none
+    date_in_url: bool = False  # the date is in the link (TRS /t20260102_123.shtml): read it there first
 
 
 _URL_DATE = re.compile(r"(?<!\d)(20\d\d)[-/]?(0[1-9]|1[0-2])[-/]?(0[1-9]|[12]\d|3[01])(?!\d)")
@@ -112,10 +112,12 @@ class HtmlListParser(ListParser):
             return None  # header and spacer rows
         if opts.same_host_only and url and host_of(url) != host_of(page.url):
             return None
-        date_el = _first(row, opts.date) if opts.date else row
-        published = parse_date(date_el.text_content()) if date_el is not None else None
-        if published is None and opts.date_in_url and url and (in_url := _URL_DATE.search(urlsplit(url).path)):
-            published = "-".join(in_url.groups())
+        published = None
+        if opts.date_in_url and url and (in_url := _URL_DATE.search(urlsplit(url).path)):
+            published = "-".join(in_url.groups())  # the CMS's own date, never one a title happens to mention
+        if published is None:
+            date_el = _first(row, opts.date) if opts.date else row
+            published = parse_date(date_el.text_content()) if date_el is not None else None
         extra = {}
         if opts.deadline and (deadline_el := _first(row, opts.deadline)) is not None:
             found = [d for part in re.split(r"至|到|~|－|—", deadline_el.text_content()) if (d := parse_date(part))]

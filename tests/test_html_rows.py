@@ -1,0 +1,35 @@
+"""Generic HTML lists whose rows are known by what they link to (TC260, SPP), and dates taken from links."""
+
+from __future__ import annotations
+
+from regwatch.parse import Page, make_parser
+
+
+def parser(**options: object):  # type: ignore[no-untyped-def]
+    return make_parser({"kind": "html", **options}, "test.toml", "source[0].parser")
+
+
+PAGE = """<html><body>
+<ul class="menu"><li>栏目<ul><li><a href="/spp/sfjs/202611/t20261105_700001.shtml">（2024年8月19日）最高人民法院、
+最高人民检察院关于办理洗钱刑事案件适用法律若干问题的解释</a><span>2026-11-05</span></li></ul></li>
+<li><a href="/spp/index.shtml">首页</a></li></ul>
+<div><ul><li><a href="/spp/sfjs/202610/t20261030_700002.shtml">关于办理拒不执行判决、裁定刑事案件的解释</a>
+</li></ul></div>
+</body></html>"""
+
+
+def test_rows_are_the_items_that_hold_an_article_link_and_the_link_dates_them() -> None:
+    p = parser(item='li:has(a[href*="/t20"][href$=".shtml"]):not(:has(li))',
+               title='a[href*="/t20"][href$=".shtml"]', link='a[href*="/t20"][href$=".shtml"]', date_in_url=True)
+    result = p.parse(Page("https://www.spp.gov.cn/spp/sfjs/index.shtml", PAGE))
+    assert [(i.url, i.published) for i in result.items] == [
+        ("https://www.spp.gov.cn/spp/sfjs/202611/t20261105_700001.shtml", "2026-11-05"),  # not the title's 2024
+        ("https://www.spp.gov.cn/spp/sfjs/202610/t20261030_700002.shtml", "2026-10-30")]
+    assert result.items[0].title.startswith("（2024年8月19日）最高人民法院、最高人民检察院")  # one line, whole
+    assert result.rows == 2  # the menu's outer item and the 首页 link are not notices
+
+
+def test_without_date_in_url_the_rows_own_date_is_read() -> None:
+    p = parser(item='li:has(a[href*="/t20"]):not(:has(li))', title="a", link="a[href]", date="span")
+    (first, second) = p.parse(Page("https://www.spp.gov.cn/spp/sfjs/index.shtml", PAGE)).items
+    assert first.published == "2026-11-05" and second.published is None
