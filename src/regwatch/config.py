@@ -69,6 +69,9 @@ class FetchConfig:
 class PollConfig:
     interval_minutes: float = checked(30.0, positive)  # default for sources that do not set one
     backfill_pages: int = checked(2, positive)  # pages read on a source's first poll (baseline)
+    # A pass over many sources commits every this many sources (or every second): far fewer commits, and a
+    # crash costs at most that many polls, made again on the next pass. 1: a commit per source.
+    commit_every: int = checked(50, positive)
     max_catchup_pages: int = checked(5, positive)  # pages read when page 1 holds nothing known (a burst)
     flood_threshold: int = checked(50, non_negative)  # more new in one poll: alerts held, one summary (0: off)
 

@@ -22,6 +22,7 @@ from .detail_pages import DetailReport, fetch_details
 from .fetch import Fetcher, FetchResult
 from .health import GOOD_STATES, assess_parse, assess_response
 from .parse import Item, Page, ParseResult, Request, SourceBroken
+from .store.db import group_commit
 from .store.diff import (
     PollSummary,
     SourcePoll,
@@ -81,8 +82,9 @@ async def poll_sources(
         async with Fetcher(config.fetch) as own:
             return await poll_sources(config, conn, sources, classifier, own)
     route = routing(config)
-    reports = list(await asyncio.gather(*(_poll_source(config, fetcher, conn, s, classifier, route)
-                                          for s in sources)))
+    with group_commit(conn, config.poll.commit_every if len(sources) > 1 else 1):
+        reports = list(await asyncio.gather(*(_poll_source(config, fetcher, conn, s, classifier, route)
+                                              for s in sources)))
     details = DetailReport()
     if config.detail.enabled:
         details = await fetch_details(config, fetcher, conn, sources, classifier)
