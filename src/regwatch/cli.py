@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -220,6 +221,114 @@ def poll(ctx: click.Context, source_ids: tuple[str, ...], poll_all: bool, no_del
         _echo_delivery(delivery)
     if any(r.failed for r in reports):
         ctx.exit(1)
+
+
+@main.command()
+@click.argument("words", metavar="QUERY…", nargs=-1, required=True)
+@click.option("--since", metavar="DATE", callback=lambda ctx, param, value: _date_option("--since", value),
+              help="Published on or after DATE (YYYY-MM-DD).")
+@click.option("--agency", metavar="X", help="Only this agency (CAC, MIIT, PBC, SAMR, NPC …).")
+@click.option("--category", help="Only this category (e.g. Legislation).")
+@click.option("--limit", default=20, show_default=True, help="At most this many, best first.")
+@json_option
+@click.pass_context
+def search(ctx: click.Context, words: tuple[str, ...], since: str | None, agency: str | None,
+           category: str | None, limit: int, as_json: bool) -> None:
+    """Full-text search of stored titles and bodies, best match first (every word must appear;
+    Chinese matches where its characters stand together, "quoted phrases" as they are)."""
+    query = " ".join(words)
+    from .classify import CATEGORIES
+    from .store.search import SearchFilter
+    from .store.search import search as run_search
+
+    app = _app(ctx)
+    _known("--category", category, CATEGORIES, fold=True)
+    if limit < 1:
+        raise UserError("--limit: expected a number of 1 or more")
+    found = run_search(app.reader, query, SearchFilter(since, agency, category), limit)
+    if as_json:
+        click.echo(json.dumps({"query": query, "count": len(found), "results": [{
+            "id": r["id"], "title": r["title"], "title_en": english(r["title"]) or None, "url": r["url"],
+            "agency": r["agency"], "source": r["source_id"], "published": r["published"],
+            "category": r["category"], **_tags_and_topics(json.loads(r["tags"])), "score": r["score"],
+            "snippet": _snippet(query, r["title"], r["body"])} for r in found]}, ensure_ascii=False, indent=2))
+        return
+    if not found:
+        click.echo(f"no notice matches {query!r}")
+        return
+    for r in found:
+        click.echo(f"#{r['id']:<6} {r['published'] or '':<10} {r['agency']:<5} {r['title']}")
+        click.echo(f"        {_snippet(query, r['title'], r['body'])}")
+
+
+def _snippet(query: str, title: str, body: str, width: int = 40) -> str:
+    """Where the query's words are, «marked»: around the first one in the body, else the title."""
+    words = [w for w in re.findall(r"[\w\u3400-\u9fff]+", query) if w]
+    for text in (body, title):
+        lowered = text.lower()
+        hits = [(lowered.find(w.lower()), w) for w in words if w.lower() in lowered]
+        if not hits:
+            continue
+        first = min(at for at, _ in hits)
+        start = max(0, first - width)
+        window = text[start:first + width * 2]
+        for word in sorted({w for _, w in hits}, key=len, reverse=True):
+            window = re.sub(re.escape(word), lambda m: f"«{m.group(0)}»", window, flags=re.I)
+        return ("…" if start else "") + " ".join(window.split()) + ("…" if first + width * 2 < len(text) else "")
+    return " ".join(title.split())[:width * 2]
+
+
+@main.command()
+@click.argument("notice_id", metavar="ID", type=int)
+@json_option
+@click.pass_context
+def show(ctx: click.Context, notice_id: int, as_json: bool) -> None:
+    """One notice in full: fields, classification and why, attachments, versions, English, alerts."""
+    from .store import views
+
+    app = _app(ctx)
+    notice = views.notice_in_full(app.reader, notice_id)
+    if notice is None:
+        raise UserError(f"no notice with id {notice_id} (see `regwatch notices` or `regwatch search`)")
+    notice["title_en"] = (notice["translation"] or {}).get("title_en") or english(notice["title"]) or None
+    for key in ("tags", "rules"):
+        notice[key] = json.loads(notice[key] or "[]")
+    if as_json:
+        click.echo(json.dumps(notice, ensure_ascii=False, indent=2))
+        return
+    zone = app.config.display.zone
+    notes = app.classifier.notes()
+    tags, topics = split_tags(notice["tags"])
+    lines = [notice["title"], *([notice["title_en"]] if notice["title_en"] else []), notice["url"] or "", "",
+             f"agency:    {notice['agency']} · source {notice['source_id']}",
+             f"published: {notice['published_at'] or notice['published'] or '—'} · first seen "
+             f"{shown(notice['first_seen'], zone)}" + (" (baseline)" if notice["baseline"] else ""),
+             f"文号:      {notice['doc_number'] or '—'} · issuer {notice['issuer'] or '—'}"
+             + (f" · comments due {notice['deadline']}" if notice["deadline"] else ""),
+             f"category:  {notice['category']} (confidence {notice['confidence']}"
+             + (", to check" if notice["review"] else "") + f") · {notice['doc_type']} · {notice['status']}",
+             f"tags:      {', '.join(tags) or '(none)'}" + (f" · topics {', '.join(topics)}" if topics else ""),
+             f"rules {notice['rules_version']}:"]
+    lines += [f"  {rule}" + (f" — {notes[rule]}" if notes.get(rule) else "") for rule in notice["rules"]]
+    for verdict in notice["verdicts_replaced"]:
+        lines.append(f"  earlier ({verdict['reason']}, {shown(verdict['replaced_at'], zone)}): {verdict['category']}")
+    if notice["attachments"]:
+        lines.append("attachments:")
+        lines += [f"  {a['name']} ({a['type']}) {a['url']}" for a in notice["attachments"]]
+    if notice["versions"]:
+        lines.append(f"versions: now {notice['version']}; before:")
+        lines += [f"  v{v['version']} until {shown(v['replaced_at'], zone)}: {v['title']}" for v in notice["versions"]]
+    if notice["translation"]:
+        tr = notice["translation"]
+        lines.append(f"English ({tr['state']}, {tr['model']}, prompt {tr['prompt_version']}): "
+                     f"{tr['summary_en'] or tr['error'] or ''}")
+    lines.append("alerts:" if notice["alerts"] else "alerts: none (baseline, or no instant subscription)")
+    lines += [f"  {a['subscription']}: {a['kind']} {a['state']} after {a['attempts']} attempt(s)"
+              + (f", sent {shown(a['sent_at'], zone)}" if a["sent_at"] else "")
+              + (f", message {a['message_key']}" if a["message_key"] else "") for a in notice["alerts"]]
+    if notice["body"]:
+        lines += ["", " ".join(notice["body"].split())[:2000]]
+    click.echo("\n".join(lines))
 
 
 @main.command()

@@ -272,8 +272,18 @@ def _v10(conn: sqlite3.Connection) -> None:
     """)
 
 
+def _v11(conn: sqlite3.Connection) -> None:
+    """Full-text search over titles and bodies (store/search.py), built for the notices already stored."""
+    from .search import spaced
+
+    _run_script(conn, "CREATE VIRTUAL TABLE notice_search USING fts5(title, body, tokenize = 'unicode61');")
+    rows = conn.execute("SELECT id, title, COALESCE(body, '') FROM notices").fetchall()
+    conn.executemany("INSERT INTO notice_search (rowid, title, body) VALUES (?, ?, ?)",
+                     [(i, spaced(title), spaced(body)) for i, title, body in rows])
+
+
 # index i migrates from version i to i+1; append, never edit
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10]
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -12,6 +12,7 @@ from ..clock import iso, now_iso
 from ..parse.detail import Detail
 from .classification import write_verdict
 from .db import transaction
+from .search import index_notices
 
 _MAX_RETRY = timedelta(hours=12)
 
@@ -59,6 +60,7 @@ def record_detail(conn: sqlite3.Connection, notice_id: int, detail: Detail, verd
             [(notice_id, a.name, a.url, a.type) for a in detail.attachments],
         )
         write_verdict(conn, notice_id, verdict, "detail")
+        index_notices(conn, [notice_id])  # the body is searchable from the same commit on
 
 
 def record_detail_failure(

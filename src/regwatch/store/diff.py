@@ -19,6 +19,7 @@ from .classification import Classify, write_verdict
 from .db import transaction
 from .identity import notice_identity
 from .outbox import Routing, queue_event, queue_health, queue_ops
+from .search import index_notices
 
 _LOOKUP_CHUNK = 500  # identities per SELECT … IN (…)
 NO_ROUTING = Routing()  # no subscriptions: events are still recorded, nothing is queued
@@ -168,6 +169,7 @@ def _store_items(
             " version = version + 1, last_seen = ? WHERE id = ?",
             (item.title, item.published, item.url, now, notice_id),
         )
+        index_notices(conn, [notice_id])
         body = conn.execute("SELECT COALESCE(body, '') FROM notices WHERE id = ?", (notice_id,)).fetchone()[0]
         write_verdict(conn, notice_id, classify(item.title, body, poll.source_id, poll.agency), "edit")
         _add_event(conn, notice_id, "edited", version + 1, now, summary.poll_id, routing)
@@ -192,9 +194,10 @@ def _insert_new(conn: sqlite3.Connection, poll: SourcePoll, summary: PollSummary
         " baseline, published_at, issuer, doc_number, deadline, detail_state,"
         " category, tags, doc_type, status, rules, rules_version, confidence, review)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    ids = known_identities(conn, [identity for identity, _ in fresh])
+    index_notices(conn, [row[0] for row in ids.values()])
     if summary.baseline:
         return
-    ids = known_identities(conn, [identity for identity, _ in fresh])
     summary.held = bool(poll.flood_threshold) and len(fresh) > poll.flood_threshold
     for identity, _ in fresh:  # in page order, newest first
         notice_id = ids[identity][0]

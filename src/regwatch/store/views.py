@@ -125,3 +125,28 @@ def deliveries_by_outcome(conn: sqlite3.Connection) -> list[tuple[str, str, int]
 
 def source_health_states(conn: sqlite3.Connection) -> list[tuple[str, str | None]]:
     return conn.execute("SELECT id, state FROM sources").fetchall()
+
+
+def notice_in_full(conn: sqlite3.Connection, notice_id: int) -> dict[str, Any] | None:
+    """One notice with everything stored about it: fields, attachments, earlier versions, replaced
+    verdicts, the model's English, and each subscription's alert (state, attempts, message id, when sent)."""
+    found = rows(conn, "SELECT * FROM notices WHERE id = ?", (notice_id,))
+    if not found:
+        return None
+    notice = found[0]
+    notice["attachments"] = rows(conn, "SELECT name, url, type FROM attachments WHERE notice_id = ? ORDER BY id",
+                                 (notice_id,))
+    notice["versions"] = rows(conn, "SELECT version, title, published, replaced_at FROM notice_history"
+                                    " WHERE notice_id = ? ORDER BY version", (notice_id,))
+    notice["verdicts_replaced"] = rows(
+        conn, "SELECT category, tags, doc_type, status, rules_version, replaced_at, reason"
+              " FROM classification_history WHERE notice_id = ? ORDER BY id", (notice_id,))
+    english = rows(conn, "SELECT state, title_en, summary_en, model, prompt_version, error, updated_at"
+                         " FROM translations WHERE notice_id = ?", (notice_id,))
+    notice["translation"] = english[0] if english else None
+    notice["alerts"] = rows(
+        conn, "SELECT o.subscription, o.kind, o.state, o.attempts, o.message_key, o.created_at,"
+              " (SELECT max(d.sent_at) FROM deliveries d WHERE d.message_key = o.message_key"
+              "  AND d.outcome = 'ok') AS sent_at"
+              " FROM outbox o WHERE o.notice_id = ? ORDER BY o.id", (notice_id,))
+    return notice

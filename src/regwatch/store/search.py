@@ -1,0 +1,118 @@
+"""Full-text search over stored notices (SQLite FTS5), for Chinese and English alike.
+
+Chinese has no spaces between words and most queries are two characters (数据, 出境), shorter than
+FTS5's trigram tokenizer can match. So the index holds every pair of neighbouring Chinese characters
+as a token (个人 人信 信息 …, as Lucene's CJK analyser does) and a Chinese query becomes the phrase of its
+pairs: 个人信息 matches exactly where those four characters stand together, 出境 is one token. A
+one-character query falls back to a scan. English words are tokens as usual (case and accents folded).
+Results are ranked among the newest `RANK_WINDOW` matches (a title hit counting 4× a body hit, damped by
+length), so a common word answers as fast as a rare one; BM25 would need every match of a phrase
+counted first, which on a million notices costs more than the answer is worth. The index is updated
+explicitly, in the transaction that changes the text it indexes.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+_TERM = re.compile(r'"([^"]+)"|(\S+)')
+_WORD = re.compile(r"[\w\u3400-\u9fff]+")
+RANK_WINDOW = 1000  # matches ranked per query: the newest ones
+
+
+def _pairs(run: str) -> str:
+    return run if len(run) == 1 else " ".join(run[i:i + 2] for i in range(len(run) - 1))
+
+
+def spaced(text: str) -> str:
+    """The text as the index sees it: each run of Chinese as its overlapping character pairs."""
+    return _CJK_RUN.sub(lambda m: f" {_pairs(m.group(0))} ", text or "")
+
+
+def index_notices(conn: sqlite3.Connection, notice_ids: Iterable[int]) -> None:
+    """(Re)index these notices' title and body; call inside the transaction that changed them."""
+    ids = list(notice_ids)
+    if not ids:
+        return
+    marks = ",".join("?" * len(ids))
+    rows = conn.execute(f"SELECT id, title, COALESCE(body, '') FROM notices WHERE id IN ({marks})", ids).fetchall()
+    conn.executemany("DELETE FROM notice_search WHERE rowid = ?", [(row[0],) for row in rows])
+    conn.executemany("INSERT INTO notice_search (rowid, title, body) VALUES (?, ?, ?)",
+                     [(row[0], spaced(row[1]), spaced(row[2])) for row in rows])
+
+
+def fts_query(query: str) -> str:
+    """A user's query as an FTS5 expression: each term (or "quoted phrase") must appear; Chinese runs
+    are phrases of their characters. Operators and punctuation are never passed through."""
+    phrases = []
+    for quoted, bare in _TERM.findall(query):
+        for run in _WORD.findall(quoted or bare):
+            tokens = spaced(run).split()
+            if tokens:
+                phrases.append('"' + " ".join(t.replace('"', "") for t in tokens) + '"')
+    return " AND ".join(phrases)
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    since: str | None = None
+    agency: str | None = None
+    category: str | None = None
+
+
+def search(conn: sqlite3.Connection, query: str, where: SearchFilter, limit: int) -> list[dict[str, Any]]:
+    """Notices matching `query`, best first, among the newest RANK_WINDOW matches (see `score`)."""
+    words = [w for q, b in _TERM.findall(query) for w in _WORD.findall(q or b)]
+    single = [w for w in words if len(w) == 1 and _CJK_RUN.fullmatch(w)]
+    expression = fts_query(" ".join(w for w in words if w not in single))
+    if not expression and not single:
+        return []
+    clauses: list[str] = []
+    params: list[Any] = []
+    if expression:
+        clauses.append("notice_search MATCH ?")
+        params.append(expression)
+    for char in single:  # one Chinese character is no pair: look for it the slow way
+        clauses.append("(instr(n.title, ?) > 0 OR instr(COALESCE(n.body, ''), ?) > 0)")
+        params += [char, char]
+    if where.since:
+        clauses.append("COALESCE(n.published, substr(n.first_seen, 1, 10)) >= ?")
+        params.append(where.since)
+    if where.agency:
+        clauses.append("upper(n.agency) = upper(?)")
+        params.append(where.agency)
+    if where.category:
+        clauses.append("lower(n.category) = lower(?)")
+        params.append(where.category)
+    columns = ("SELECT n.id, n.title, n.url, n.agency, n.source_id, n.published, n.category, n.tags,"
+               " COALESCE(n.body, '') AS body")
+    if expression:  # newest matches first: FTS5 walks its doclists by rowid and stops at the window
+        sql = (f"{columns} FROM notice_search JOIN notices n ON n.id = notice_search.rowid"
+               f" WHERE {' AND '.join(clauses)} ORDER BY notice_search.rowid DESC LIMIT ?")
+    else:
+        sql = f"{columns} FROM notices n WHERE {' AND '.join(clauses)} ORDER BY n.id DESC LIMIT ?"
+    previous = conn.row_factory
+    conn.row_factory = sqlite3.Row
+    try:
+        found = [dict(row) for row in conn.execute(sql, [*params, RANK_WINDOW]).fetchall()]
+    finally:
+        conn.row_factory = previous
+    for row in found:
+        row["score"] = score(words, row["title"], row["body"])
+    found.sort(key=lambda row: (-row["score"], -row["id"]))
+    return found[:limit]
+
+
+def score(words: list[str], title: str, body: str) -> float:
+    """How well a notice answers the words: each occurrence in the title counts 4× one in the body, both
+    damped by the text's length (a word in a short title says more than one in a long report)."""
+    title_l, body_l = title.lower(), body.lower()
+    total = 0.0
+    for word in (w.lower() for w in words):
+        total += 4.0 * title_l.count(word) / (1 + len(title) / 40) + body_l.count(word) / (1 + len(body) / 400)
+    return round(total, 4)
