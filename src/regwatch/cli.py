@@ -12,6 +12,7 @@ import logging
 import re
 import sys
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -848,6 +849,51 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
     if report["last_error"]:
         e = report["last_error"]
         click.echo(f"last error: {e['source_id']} {e['state']} at {shown(e['finished_at'], zone)}: {e['error']}")
+
+
+@main.command()
+@click.option("--days", default=60, show_default=True, help="Look this many days ahead.")
+@json_option
+@click.pass_context
+def deadlines(ctx: click.Context, days: int, as_json: bool) -> None:
+    """Comment periods still open and instruments taking effect soon, soonest first."""
+    from .store import views
+
+    app = _app(ctx)
+    if days < 0:
+        raise UserError("--days: expected 0 or more")
+    today = clock.now().astimezone(clock.SHANGHAI).date()
+    found = views.dates_ahead(app.reader, today.isoformat(), (today + timedelta(days=days)).isoformat())
+    if as_json:
+        click.echo(json.dumps({"from": today.isoformat(), "days": days, "dates": [
+            {**row, "title_en": english(row["title"]) or None} for row in found]}, ensure_ascii=False, indent=2))
+        return
+    if not found:
+        click.echo(f"no comment period closes and nothing takes effect in the next {days} days")
+    for row in found:
+        what = "comments close" if row["kind"] == "comments-close" else "takes effect  "
+        click.echo(f"{row['day']}  {what}  #{row['id']:<6} {row['agency']:<5} {row['title']}")
+
+
+@main.command()
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Write the iCalendar file here.")
+@click.option("--days", default=365, show_default=True, help="Dates up to this many days ahead (and 30 back).")
+@click.pass_context
+def calendar(ctx: click.Context, output: Path, days: int) -> None:
+    """Write comment deadlines and effective dates as an iCalendar file (.ics) to subscribe to."""
+    from .ical import calendar as ical_calendar
+    from .store import views
+
+    app = _app(ctx)
+    today = clock.now().astimezone(clock.SHANGHAI).date()
+    found = views.dates_ahead(app.reader, (today - timedelta(days=30)).isoformat(),
+                              (today + timedelta(days=days)).isoformat())
+    try:
+        output.write_text(ical_calendar(found), encoding="utf-8", newline="")
+    except OSError as exc:
+        raise UserError(f"cannot write {output}: {exc.strerror}") from None
+    click.echo(f"{len(found)} dates written to {output}")
 
 
 @main.command("check-config")

@@ -74,6 +74,9 @@ class Detail:
     issuer: str | None = None
     doc_number: str | None = None
     deadline: str | None = None  # YYYY-MM-DD
+    deadline_sentence: str | None = None  # the sentence it was read from
+    effective: str | None = None  # YYYY-MM-DD it takes effect (施行, 实施, comes into force); None: not said
+    effective_sentence: str | None = None
     attachments: list[Attachment] = field(default_factory=list)
     body: str = ""
 
@@ -109,6 +112,12 @@ def find_doc_number(title: str, body: str, other_title: str = "") -> str | None:
 
 def find_deadline(body: str) -> str | None:
     """The comment deadline from sentences like 「请于2026年10月14日前反馈意见」."""
+    found = find_deadline_sentence(body)
+    return found[0] if found else None
+
+
+def find_deadline_sentence(body: str) -> tuple[str, str] | None:
+    """(the comment deadline, the sentence it was read from)."""
     for sentence in _SENTENCE.findall(body):
         if not _FEEDBACK_WORDS.search(sentence):
             continue
@@ -116,7 +125,40 @@ def find_deadline(body: str) -> str | None:
         if match:
             moment = parse_datetime(next(g for g in match.groups() if g))
             if moment is not None:
-                return moment.date().isoformat()
+                return moment.date().isoformat(), sentence.strip()
+    return None
+
+
+_EFFECTIVE = re.compile(
+    rf"(?:自|从|于|将于|定于)?\s*({_DATE_TEXT})\s*(?:起)?\s*(?:正式)?(?:施行|实施|生效)"
+    rf"|(?:施行|实施|生效)(?:日期|时间)\s*(?:为|是|：|:)?\s*({_DATE_TEXT})")
+_ON_PUBLICATION = re.compile(r"自(?:公布|发布|印发|颁布)之日起(?:施行|实施|生效)")
+_EFFECTIVE_EN = re.compile(
+    r"(?:come|comes|came|enter|enters|entered|take|takes|took)\s+(?:into\s+)?(?:force|effect)\s+(?:on|from|as of)\s+"
+    r"((?:January|February|March|April|May|June|July|August|September|October|November|December)\s+\d{1,2},?\s+"
+    r"(?:19|20)\d\d|\d{1,2}\s+(?:January|February|March|April|May|June|July|August|September|October|November|"
+    r"December)\s+(?:19|20)\d\d)", re.I)
+_MONTH_NUMBERS = {m: i for i, m in enumerate(("january", "february", "march", "april", "may", "june", "july",
+                                              "august", "september", "october", "november", "december"), 1)}
+
+
+def find_effective(body: str, published: str | None) -> tuple[str, str] | None:
+    """(the date it takes effect, the sentence that says so): 「本办法自2026年1月1日起施行」, 「施行日期：…」,
+    「自公布之日起施行」 (the publication date), "shall come into force on 1 January 2026". Sentences about
+    comments are skipped: 「…于2026年10月14日前反馈」 is a deadline, not an effective date."""
+    for sentence in _SENTENCE.findall(body):
+        if _FEEDBACK_WORDS.search(sentence) and not re.search(r"施行|生效|force|effect", sentence):
+            continue
+        if match := _EFFECTIVE.search(sentence):
+            moment = parse_datetime(next(g for g in match.groups() if g))
+            if moment is not None:
+                return moment.date().isoformat(), sentence.strip()
+        if _ON_PUBLICATION.search(sentence) and published:
+            return published[:10], sentence.strip()
+        if match := _EFFECTIVE_EN.search(sentence):
+            words = match.group(1).replace(",", " ").split()
+            day, month = (words[1], words[0]) if words[0].isalpha() else (words[0], words[1])
+            return f"{words[-1]}-{_MONTH_NUMBERS[month.lower()]:02d}-{int(day):02d}", sentence.strip()
     return None
 
 
@@ -230,5 +272,8 @@ def extract_detail(page: Page, options: DetailOptions, list_title: str = "") -> 
             seen.add(attachment.url)
             detail.attachments.append(attachment)
     detail.doc_number = find_doc_number(list_title, detail.body, detail.title or "")
-    detail.deadline = find_deadline(detail.body)
+    if deadline := find_deadline_sentence(detail.body):
+        detail.deadline, detail.deadline_sentence = deadline
+    if effective := find_effective(detail.body, detail.published_at):
+        detail.effective, detail.effective_sentence = effective
     return detail

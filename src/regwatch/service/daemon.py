@@ -45,10 +45,12 @@ from ..deliver.sender import deliver_due, delivering, ops_message, send_message
 from ..detail_pages import fetch_details
 from ..digest import email_subscriptions, register_subscriptions, send_digest
 from ..fetch import Fetcher
+from ..ical import calendar
 from ..poll import poll_sources
 from ..store.db import StoreError, check_integrity, file_identity, open_db
 from ..store.diff import is_deferred
 from ..store.digests import last_sent_end, subscription_since
+from ..store.views import dates_ahead
 from ..translate.summaries import translate_pending
 from ..watchlist import Source, in_quiet_hours
 from . import httpd, systemd
@@ -368,7 +370,8 @@ class Daemon:
             return
         host, _, port = address.rpartition(":")
         try:
-            self.server = await httpd.serve(host, int(port), {"/healthz": self._healthz, "/metrics": self._metrics})
+            self.server = await httpd.serve(host, int(port), {"/healthz": self._healthz, "/metrics": self._metrics,
+                                                              "/calendar.ics": self._calendar})
         except OSError as exc:
             raise ServiceError(f"cannot listen on {address} ([service] http): {exc.strerror}") from None
         log.info("health listener on http://%s/healthz and /metrics", address)
@@ -388,6 +391,17 @@ class Daemon:
         state = "ok" if healthy else ("stopping" if not alive else "stalled" if stalled else "stale")
         body = {"status": state, "stale_sources": stale, "outbox": report["outbox"]}
         return (200 if healthy else 503), "application/json", json.dumps(body)
+
+    def _calendar(self) -> tuple[int, str, str]:
+        """Comment deadlines and effective dates (30 days back, a year ahead), for a team to subscribe to."""
+        today = clock.now().astimezone(clock.SHANGHAI).date()
+        try:
+            dates = dates_ahead(self.conn, (today - timedelta(days=30)).isoformat(),
+                                (today + timedelta(days=365)).isoformat())
+        except sqlite3.Error as exc:
+            self._store_failed(f"{type(exc).__name__}: {exc}")
+            return 503, "text/plain; charset=utf-8", "the store cannot be read"
+        return 200, "text/calendar; charset=utf-8", calendar(dates)
 
     def _metrics(self) -> tuple[int, str, str]:
         channels = {s.name: s.channel for s in self.current.config.subscription}

@@ -282,8 +282,19 @@ def _v11(conn: sqlite3.Connection) -> None:
                      [(i, spaced(title), spaced(body)) for i, title, body in rows])
 
 
+def _v12(conn: sqlite3.Connection) -> None:
+    """Dates that matter, with the sentence each was read from: when comments close, when it takes effect."""
+    _run_script(conn, """
+        ALTER TABLE notices ADD COLUMN deadline_sentence TEXT;
+        ALTER TABLE notices ADD COLUMN effective TEXT;           -- YYYY-MM-DD
+        ALTER TABLE notices ADD COLUMN effective_sentence TEXT;
+        CREATE INDEX notices_deadline ON notices(deadline);
+        CREATE INDEX notices_effective ON notices(effective);
+    """)
+
+
 # index i migrates from version i to i+1; append, never edit
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11]
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11, _v12]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -51,9 +51,11 @@ def record_detail(conn: sqlite3.Connection, notice_id: int, detail: Detail, verd
         conn.execute(
             "UPDATE notices SET published_at = COALESCE(published_at, ?), issuer = COALESCE(issuer, ?),"
             " doc_number = COALESCE(doc_number, ?), deadline = COALESCE(deadline, ?), body = ?,"
+            " deadline_sentence = COALESCE(?, deadline_sentence), effective = ?, effective_sentence = ?,"
             " detail_state = 'done', detail_error = NULL, detail_next_at = NULL,"
             " detail_attempts = detail_attempts + 1 WHERE id = ?",
-            (detail.published_at, detail.issuer, detail.doc_number, detail.deadline, detail.body, notice_id),
+            (detail.published_at, detail.issuer, detail.doc_number, detail.deadline, detail.body,
+             detail.deadline_sentence, detail.effective, detail.effective_sentence, notice_id),
         )
         conn.executemany(
             "INSERT OR IGNORE INTO attachments (notice_id, name, url, type) VALUES (?, ?, ?, ?)",

@@ -150,3 +150,15 @@ def notice_in_full(conn: sqlite3.Connection, notice_id: int) -> dict[str, Any] |
               "  AND d.outcome = 'ok') AS sent_at"
               " FROM outbox o WHERE o.notice_id = ? ORDER BY o.id", (notice_id,))
     return notice
+
+
+def dates_ahead(conn: sqlite3.Connection, start: str, end: str) -> list[dict[str, Any]]:
+    """Comment periods closing and instruments taking effect between `start` and `end` (YYYY-MM-DD,
+    inclusive), soonest first; a draft's proposed effective date is not a date that matters yet."""
+    return rows(conn, """
+        SELECT id, 'comments-close' AS kind, deadline AS day, deadline_sentence AS sentence, title, agency,
+               source_id, url, status FROM notices WHERE deadline BETWEEN ? AND ?
+        UNION ALL
+        SELECT id, 'takes-effect', effective, effective_sentence, title, agency, source_id, url, status
+        FROM notices WHERE effective BETWEEN ? AND ? AND status != 'draft'
+        ORDER BY day, id""", (start, end, start, end))
