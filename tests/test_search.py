@@ -67,8 +67,12 @@ def test_the_index_follows_edits_and_detail_bodies(pbc_install: Install) -> None
 
 def test_a_store_from_before_search_gets_its_index_built(pbc_install: Install) -> None:
     assert pbc_install.cli("poll").exit_code == 0
-    with sqlite3.connect(pbc_install.db_path) as conn:  # back to the schema before the index existed
+    with sqlite3.connect(pbc_install.db_path) as conn:  # back to the schema before the index existed (v10)
         conn.execute("DROP TABLE notice_search")
+        for index in ("notices_deadline", "notices_effective"):
+            conn.execute(f"DROP INDEX {index}")
+        for column in ("deadline_sentence", "effective", "effective_sentence"):
+            conn.execute(f"ALTER TABLE notices DROP COLUMN {column}")
         conn.execute("PRAGMA user_version = 10")
     open_db(pbc_install.db_path).close()
     assert search(pbc_install, "互换协议")

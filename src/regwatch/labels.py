@@ -83,6 +83,7 @@ DIGEST_WORDS = {
     "nothing_new": ("本期没有新的通知。", "Nothing new in this period."),
     "period": ("统计期间", "Period"),
     "notices": ("条新通知", "new notices"),
+    "notice": ("条新通知", "new notice"),  # one
     "deadline": ("意见截止", "comments due"),
     "doc_number": ("文号", "Doc. No."),
     "tags": ("主题", "Topics"),

@@ -41,7 +41,11 @@ def subject(digest: Digest) -> str:
     counts = ", ".join(f"{labels.category(c, 'zh' if lang != 'en' else 'en')} {len(items)}"
                        for c, items in digest.sections)
     tail = f" ({counts})" if counts else ""
-    return f"{word('title', lang)} {period_text(digest)}: {digest.count} {word('notices', lang)}{tail}"
+    return f"{word('title', lang)} {period_text(digest)}: {digest.count} {_notices(digest, lang)}{tail}"
+
+
+def _notices(digest: Digest, lang: str) -> str:
+    return word("notice" if digest.count == 1 else "notices", lang)
 
 
 def _date_of(item: AlertItem) -> str:
@@ -88,7 +92,7 @@ def render_text(digest: Digest, unsubscribe: str = "") -> str:
     """The plain-text part: the same bulletin, readable in any mail client."""
     lang = digest.language
     w = lambda key, **kw: word(key, lang, **kw)  # noqa: E731
-    lines = [f"{w('title')} — {period_text(digest)}", f"{digest.count} {w('notices')}", ""]
+    lines = [f"{w('title')} — {period_text(digest)}", f"{digest.count} {_notices(digest, lang)}", ""]
     if digest.count == 0:
         lines += [w("nothing_new"), ""]
     groups = [("drafts_open", digest.drafts_open), ("new_rules", digest.new_rules), ("enforcement", digest.enforcement)]
