@@ -896,6 +896,32 @@ def calendar(ctx: click.Context, output: Path, days: int) -> None:
     click.echo(f"{len(found)} dates written to {output}")
 
 
+@main.command()
+@click.option("--subscription", "name", metavar="NAME", help="What this subscription's filters select (default: all).")
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Write the Atom feed here.")
+@click.pass_context
+def feed(ctx: click.Context, name: str | None, output: Path) -> None:
+    """Write an Atom feed of the newest notices (a subscription's, or all); the service serves the same
+    at /feeds/NAME.atom and /feeds/all.atom when [service] http is set."""
+    from .deliver.atom import SCANNED, atom
+    from .store import views
+
+    app = _app(ctx)
+    sub = None
+    if name:
+        sub = next((s for s in app.config.subscription if s.name == name), None)
+        if sub is None:
+            names = [s.name for s in app.config.subscription]
+            raise UserError(f"no subscription named {name!r}{did_you_mean(name, names)}")
+    text = atom(views.recent_notices(app.reader, SCANNED), output.resolve().as_uri(), sub)
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot write {output}: {exc.strerror}") from None
+    click.echo(f"{text.count('<entry>')} entries written to {output}")
+
+
 @main.command("check-config")
 @click.pass_context
 def check_config(ctx: click.Context) -> None:

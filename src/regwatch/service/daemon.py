@@ -40,6 +40,7 @@ from .._schema import ConfigError
 from ..classify import Classifier
 from ..config import Config
 from ..cron import cron_trigger, previous_fire
+from ..deliver.atom import SCANNED, atom
 from ..deliver.channels import channel_for
 from ..deliver.sender import deliver_due, delivering, ops_message, send_message
 from ..detail_pages import fetch_details
@@ -50,7 +51,7 @@ from ..poll import poll_sources
 from ..store.db import StoreError, check_integrity, file_identity, open_db
 from ..store.diff import is_deferred
 from ..store.digests import last_sent_end, subscription_since
-from ..store.views import dates_ahead
+from ..store.views import dates_ahead, recent_notices
 from ..translate.summaries import translate_pending
 from ..watchlist import Source, in_quiet_hours
 from . import httpd, systemd
@@ -371,7 +372,8 @@ class Daemon:
         host, _, port = address.rpartition(":")
         try:
             self.server = await httpd.serve(host, int(port), {"/healthz": self._healthz, "/metrics": self._metrics,
-                                                              "/calendar.ics": self._calendar})
+                                                              "/calendar.ics": self._calendar},
+                                            {"/feeds/": self._feed})
         except OSError as exc:
             raise ServiceError(f"cannot listen on {address} ([service] http): {exc.strerror}") from None
         log.info("health listener on http://%s/healthz and /metrics", address)
@@ -402,6 +404,21 @@ class Daemon:
             self._store_failed(f"{type(exc).__name__}: {exc}")
             return 503, "text/plain; charset=utf-8", "the store cannot be read"
         return 200, "text/calendar; charset=utf-8", calendar(dates)
+
+    def _feed(self, name: str) -> tuple[int, str, str]:
+        """/feeds/NAME.atom: what subscription NAME selects; /feeds/all.atom: everything."""
+        config = self.current.config
+        wanted_name = name.removesuffix(".atom")
+        sub = next((s for s in config.subscription if s.name == wanted_name), None)
+        if not name.endswith(".atom") or (sub is None and wanted_name != "all"):
+            return 404, "text/plain; charset=utf-8", "no such feed (all.atom, or a subscription's name)\n"
+        try:
+            rows = recent_notices(self.conn, SCANNED)
+        except sqlite3.Error as exc:
+            self._store_failed(f"{type(exc).__name__}: {exc}")
+            return 503, "text/plain; charset=utf-8", "the store cannot be read"
+        host = config.service.http
+        return 200, "application/atom+xml; charset=utf-8", atom(rows, f"http://{host}/feeds/{name}", sub)
 
     def _metrics(self) -> tuple[int, str, str]:
         channels = {s.name: s.channel for s in self.current.config.subscription}

@@ -1,4 +1,4 @@
-"""The optional health listener: GET /healthz and GET /metrics on a local address (off by default)."""
+"""The optional listener: GET /healthz, /metrics, /calendar.ics and /feeds/… on a local address (off by default)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,17 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
+from urllib.parse import unquote
 
 log = logging.getLogger(__name__)
 Handler = Callable[[], tuple[int, str, str]]  # → status, content type, body
+PathHandler = Callable[[str], tuple[int, str, str]]  # the rest of the path → status, content type, body
 
 
-async def serve(host: str, port: int, routes: dict[str, Handler]) -> asyncio.AbstractServer:
-    """A tiny HTTP/1.0 server: GET only, one response per connection."""
+async def serve(host: str, port: int, routes: dict[str, Handler],
+                prefixes: dict[str, PathHandler] | None = None) -> asyncio.AbstractServer:
+    """A tiny HTTP/1.0 server: GET only, one response per connection; `prefixes` answer whole path trees
+    (/feeds/NAME.atom) with the rest of the path."""
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -23,6 +27,8 @@ async def serve(host: str, port: int, routes: dict[str, Handler]) -> asyncio.Abs
                 status, kind, body = 405, "text/plain", "only GET\n"
             elif path in routes:
                 status, kind, body = routes[path]()
+            elif (prefix := next((p for p in prefixes or {} if path.startswith(p)), None)) is not None:
+                status, kind, body = (prefixes or {})[prefix](unquote(path[len(prefix):]))
             else:
                 status, kind, body = 404, "text/plain", "not found\n"
         except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):

@@ -162,3 +162,10 @@ def dates_ahead(conn: sqlite3.Connection, start: str, end: str) -> list[dict[str
         SELECT id, 'takes-effect', effective, effective_sentence, title, agency, source_id, url, status
         FROM notices WHERE effective BETWEEN ? AND ? AND status != 'draft'
         ORDER BY day, id""", (start, end, start, end))
+
+
+def recent_notices(conn: sqlite3.Connection, limit: int) -> list[dict[str, Any]]:
+    """The newest stored notices (not the baseline), with the model's English where there is some, for feeds."""
+    return rows(conn, "SELECT notices.*, t.title_en AS written_title_en, t.summary_en AS summary_en FROM notices"
+                      " LEFT JOIN translations t ON t.notice_id = notices.id WHERE baseline = 0"
+                      " ORDER BY notices.id DESC LIMIT ?", (limit,))
