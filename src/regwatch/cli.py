@@ -922,6 +922,84 @@ def feed(ctx: click.Context, name: str | None, output: Path) -> None:
     click.echo(f"{text.count('<entry>')} entries written to {output}")
 
 
+EXPORT_COLUMNS = ("id", "agency", "source", "title", "title_en", "url", "published", "published_at", "first_seen",
+                  "category", "tags", "topics", "doc_type", "status", "doc_number", "issuer", "deadline",
+                  "effective", "confidence", "review", "baseline")
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "xlsx"]), default="csv", show_default=True)
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Write the export here.")
+@click.option("--since", metavar="DATE", callback=lambda ctx, param, value: _date_option("--since", value),
+              help="Published on or after DATE (YYYY-MM-DD).")
+@click.option("--agency", metavar="X", help="Only this agency.")
+@click.option("--source", "source_id", metavar="ID", help="Only this source.")
+@click.option("--category", help="Only this category (e.g. Legislation).")
+@click.option("--tag", help="Only notices with this tag or topic.")
+@click.pass_context
+def export(ctx: click.Context, fmt: str, output: Path, since: str | None, agency: str | None,
+           source_id: str | None, category: str | None, tag: str | None) -> None:
+    """Every stored notice the filters select, newest first, as CSV (UTF-8 with a BOM, for Excel), JSON
+    lines or an .xlsx workbook: for audit, and for teams that keep their own register."""
+    from .classify import CATEGORIES, TAGS
+    from .store import views
+
+    app = _app(ctx)
+    _known("--category", category, CATEGORIES, fold=True)
+    _known("--tag", tag, TAGS)
+    rows, _ = views.notices(app.reader, views.NoticeFilter(since, agency, source_id, category, tag), 10_000_000)
+    records = []
+    for r in rows:
+        tags, topics = split_tags(json.loads(r["tags"]))
+        records.append({
+            "id": r["id"], "agency": r["agency"], "source": r["source_id"], "title": r["title"],
+            "title_en": r["written_title_en"] or english(r["title"]) or None, "url": r["url"],
+            "published": r["published"], "published_at": r["published_at"], "first_seen": r["first_seen"],
+            "category": r["category"], "tags": tags, "topics": topics, "doc_type": r["doc_type"],
+            "status": r["status"], "doc_number": r["doc_number"], "issuer": r["issuer"], "deadline": r["deadline"],
+            "effective": r["effective"], "confidence": r["confidence"], "review": bool(r["review"]),
+            "baseline": bool(r["baseline"])})
+    try:
+        _write_export(fmt, output, records)
+    except OSError as exc:
+        raise UserError(f"cannot write {output}: {exc.strerror}") from None
+    click.echo(f"{len(records)} notices written to {output}")
+
+
+def _cell(value: Any) -> Any:
+    """A spreadsheet cell: lists joined, and text that a spreadsheet would run as a formula (=, +, -, @ first:
+    a hostile title) kept as text."""
+    if isinstance(value, list):
+        value = "; ".join(value)
+    return f"'{value}" if isinstance(value, str) and value[:1] in "=+-@" else value
+
+
+def _write_export(fmt: str, output: Path, records: list[dict[str, Any]]) -> None:
+    flat = [{k: _cell(v) for k, v in record.items()} for record in records]
+    if fmt == "jsonl":
+        output.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    elif fmt == "csv":
+        import csv
+
+        with output.open("w", encoding="utf-8-sig", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=EXPORT_COLUMNS)
+            writer.writeheader()
+            writer.writerows(flat)
+    else:
+        try:
+            from openpyxl import Workbook
+        except ImportError:
+            raise UserError("--format xlsx needs openpyxl: pip install 'regwatch[xlsx]'") from None
+        book = Workbook()
+        sheet = book.active
+        sheet.title = "notices"
+        sheet.append(list(EXPORT_COLUMNS))
+        for r in flat:
+            sheet.append([r[c] for c in EXPORT_COLUMNS])
+        book.save(output)
+
+
 @main.command("check-config")
 @click.pass_context
 def check_config(ctx: click.Context) -> None:
