@@ -19,7 +19,7 @@ from lxml import etree
 
 from .._schema import checked
 from ._base import Page
-from .dates import _DATE, parse_datetime
+from .dates import _DATE, MONTH_NUMBERS, MONTHS, parse_datetime
 from .html_list import clean_text, css, parse_html, valid_css
 
 ATTACHMENT_TYPES = ("pdf", "doc", "docx", "wps", "xls", "xlsx", "et", "ppt", "pptx", "zip", "rar", "7z", "ofd",
@@ -133,13 +133,10 @@ _EFFECTIVE = re.compile(
     rf"(?:自|从|于|将于|定于)?\s*({_DATE_TEXT})\s*(?:起)?\s*(?:正式)?(?:施行|实施|生效)"
     rf"|(?:施行|实施|生效)(?:日期|时间)\s*(?:为|是|：|:)?\s*({_DATE_TEXT})")
 _ON_PUBLICATION = re.compile(r"自(?:公布|发布|印发|颁布)之日起(?:施行|实施|生效)")
+_MONTH = "|".join(MONTHS)
 _EFFECTIVE_EN = re.compile(
     r"(?:come|comes|came|enter|enters|entered|take|takes|took)\s+(?:into\s+)?(?:force|effect)\s+(?:on|from|as of)\s+"
-    r"((?:January|February|March|April|May|June|July|August|September|October|November|December)\s+\d{1,2},?\s+"
-    r"(?:19|20)\d\d|\d{1,2}\s+(?:January|February|March|April|May|June|July|August|September|October|November|"
-    r"December)\s+(?:19|20)\d\d)", re.I)
-_MONTH_NUMBERS = {m: i for i, m in enumerate(("january", "february", "march", "april", "may", "june", "july",
-                                              "august", "september", "october", "november", "december"), 1)}
+    rf"((?:{_MONTH})\s+\d{{1,2}},?\s+(?:19|20)\d\d|\d{{1,2}}\s+(?:{_MONTH})\s+(?:19|20)\d\d)", re.I)
 
 
 def find_effective(body: str, published: str | None) -> tuple[str, str] | None:
@@ -158,7 +155,7 @@ def find_effective(body: str, published: str | None) -> tuple[str, str] | None:
         if match := _EFFECTIVE_EN.search(sentence):
             words = match.group(1).replace(",", " ").split()
             day, month = (words[1], words[0]) if words[0].isalpha() else (words[0], words[1])
-            return f"{words[-1]}-{_MONTH_NUMBERS[month.lower()]:02d}-{int(day):02d}", sentence.strip()
+            return f"{words[-1]}-{MONTH_NUMBERS[month.lower()]:02d}-{int(day):02d}", sentence.strip()
     return None
 
 

@@ -76,8 +76,6 @@ class HtmlListOptions:
     date_in_url: bool = False  # the date is in the link (TRS /t20260102_123.shtml): read it there first
 
 
-_URL_DATE = re.compile(r"(?<!\d)(20\d\d)[-/]?(0[1-9]|1[0-2])[-/]?(0[1-9]|[12]\d|3[01])(?!\d)")
-
 
 @register
 class HtmlListParser(ListParser):
@@ -113,8 +111,8 @@ class HtmlListParser(ListParser):
         if opts.same_host_only and url and host_of(url) != host_of(page.url):
             return None
         published = None
-        if opts.date_in_url and url and (in_url := _URL_DATE.search(urlsplit(url).path)):
-            published = "-".join(in_url.groups())  # the CMS's own date, never one a title happens to mention
+        if opts.date_in_url and url:
+            published = parse_date(urlsplit(url).path)  # the CMS's own date, never one a title happens to mention
         if published is None:
             date_el = _first(row, opts.date) if opts.date else row
             published = parse_date(date_el.text_content()) if date_el is not None else None

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .._schema import ConfigError, build, read_toml, valid_regex
+from ..parse.dates import MONTHS
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _SMALL = {"of", "on", "for", "and", "the", "in", "to", "by", "a", "an", "or", "with", "from", "at", "as", "v."}
@@ -31,8 +32,6 @@ def _count(numeral: str) -> int:
     return (_DIGITS.index(tens) + 1 if tens else 1) * 10 + (_DIGITS.index(units) + 1 if units else 0)
 
 
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December")
 # Dates, numbers and batches, read before the dictionary (so 2026年第3批 is "Batch 3 of 2026").
 _PATTERNS: tuple[tuple[re.Pattern[str], Any], ...] = (
     (re.compile(r"令\s*[〔［\[(（]\s*(\d{4})\s*[〕］\])）]\s*第?\s*(\d+)\s*号"),
@@ -44,7 +43,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Any], ...] = (
     (re.compile(r"第(\d+)批"), lambda m: f"Batch {m[1]}"),
     (re.compile(r"第([一二三四五六七八九十])批"), lambda m: f"Batch {'一二三四五六七八九十'.index(m[1]) + 1}"),
     (re.compile(r"(\d{4})年(\d{1,2})\s*[-—–~～至]\s*(\d{1,2})月份?"),
-     lambda m: f"{_MONTHS[int(m[2]) - 1]}–{_MONTHS[int(m[3]) - 1]} {m[1]}" if 0 < int(m[2]) <= 12 and
+     lambda m: f"{MONTHS[int(m[2]) - 1]}–{MONTHS[int(m[3]) - 1]} {m[1]}" if 0 < int(m[2]) <= 12 and
      0 < int(m[3]) <= 12 else m[0]),
     (re.compile(r"(\d+(?:\.\d+)?)\s*亿元"), lambda m: f"RMB {float(m[1]) * 100:g} million"),
     (re.compile(r"(\d+(?:\.\d+)?)\s*万元"), lambda m: f"RMB {float(m[1]) * 10:g} thousand"),
@@ -55,11 +54,11 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Any], ...] = (
     (re.compile(r"指导(性)?案例\s*(\d+)\s*号"), lambda m: f"Guiding Case No. {m[2]}"),
     (re.compile(r"检例第?\s*(\d+)\s*号"), lambda m: f"Procuratorial Guiding Case No. {m[1]}"),
     (re.compile(r"(\d{1,2})\s*[-—–~～至]\s*(\d{1,2})月份?"),
-     lambda m: f"{_MONTHS[int(m[1]) - 1]}–{_MONTHS[int(m[2]) - 1]}" if 0 < int(m[1]) <= 12 and
+     lambda m: f"{MONTHS[int(m[1]) - 1]}–{MONTHS[int(m[2]) - 1]}" if 0 < int(m[1]) <= 12 and
      0 < int(m[2]) <= 12 else m[0]),
-    (re.compile(r"(\d{1,2})月(\d{1,2})日"), lambda m: f"{_MONTHS[int(m[1]) - 1]} {int(m[2])}"
+    (re.compile(r"(\d{1,2})月(\d{1,2})日"), lambda m: f"{MONTHS[int(m[1]) - 1]} {int(m[2])}"
      if 0 < int(m[1]) <= 12 else m[0]),
-    (re.compile(r"(\d{1,2})月份?"), lambda m: _MONTHS[int(m[1]) - 1] if 0 < int(m[1]) <= 12 else m[0]),
+    (re.compile(r"(\d{1,2})月份?"), lambda m: MONTHS[int(m[1]) - 1] if 0 < int(m[1]) <= 12 else m[0]),
     (re.compile(r"(\d{4})年(度)?"), lambda m: m[1]),
     (re.compile(r"第(\d+)号"), lambda m: f"No. {m[1]}"),
     (re.compile(r"第(\d+)期"), lambda m: f"Issue {m[1]}"),

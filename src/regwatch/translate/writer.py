@@ -15,13 +15,12 @@ from dataclasses import dataclass
 
 import httpx
 
+from ..parse.dates import MONTH_NUMBERS
 from . import Glossary
 
 PROMPT_VERSION = "2026.12.1"
 _DIGITS = re.compile(r"\d+")
-_MONTHS = {m: i for i, m in enumerate(("january", "february", "march", "april", "may", "june", "july", "august",
-                                       "september", "october", "november", "december"), start=1)}
-_MONTH_WORDS = re.compile(r"\b(" + "|".join(_MONTHS) + r")\b", re.I)
+_MONTH_WORDS = re.compile(r"\b(" + "|".join(MONTH_NUMBERS) + r")\b", re.I)
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
@@ -69,7 +68,7 @@ def ungrounded(english: str, source: str) -> list[str]:
     """The numbers (and month names, as numbers) in `english` that the source text does not hold."""
     held = {n.lstrip("0") or "0" for n in _DIGITS.findall(source.translate(_FULL_WIDTH))}
     wanted = [n for n in _DIGITS.findall(english)]
-    wanted += [str(_MONTHS[m.lower()]) for m in _MONTH_WORDS.findall(english)]
+    wanted += [str(MONTH_NUMBERS[m.lower()]) for m in _MONTH_WORDS.findall(english)]
     return [n for n in wanted if (n.lstrip("0") or "0") not in held]
 
 
