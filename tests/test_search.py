@@ -29,6 +29,9 @@ def test_chinese_two_character_words_english_words_and_filters(site_install: Ins
     assert all("个人信息" in r["title"] + r["snippet"] for r in both)
     english = search(site_install, "gdpr")  # case folded
     assert english and all("GDPR" in r["title"] for r in english)
+    assert search(site_install, "easier", "compliance")  # both words, in any order
+    assert [r["title"][:29] for r in search(site_install, '"compliance easier"')] == ["Making GDPR compliance easier"]
+    assert search(site_install, '"easier compliance"') == []  # a quoted phrase, as written
     laws = search(site_install, "法", "--category", "Legislation", "--since", "2025-01-01", "--limit", "100")
     assert laws and all(r["category"] == "Legislation" for r in laws)
     assert all(r["published"] is None or r["published"] >= "2025-01-01" for r in laws)  # undated: first seen now

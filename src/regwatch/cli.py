@@ -264,7 +264,9 @@ def search(ctx: click.Context, words: tuple[str, ...], since: str | None, agency
 
 def _snippet(query: str, title: str, body: str, width: int = 40) -> str:
     """Where the query's words are, «marked»: around the first one in the body, else the title."""
-    words = [w for w in re.findall(r"[\w\u3400-\u9fff]+", query) if w]
+    from .store.search import query_words
+
+    words = query_words(query)
     for text in (body, title):
         lowered = text.lower()
         hits = [(lowered.find(w.lower()), w) for w in words if w.lower() in lowered]

@@ -19,6 +19,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from .db import dict_rows
+
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _TERM = re.compile(r'"([^"]+)"|(\S+)')
 _WORD = re.compile(r"[\w\u3400-\u9fff]+")
@@ -46,15 +48,20 @@ def index_notices(conn: sqlite3.Connection, notice_ids: Iterable[int]) -> None:
                      [(row[0], spaced(row[1]), spaced(row[2])) for row in rows])
 
 
+def query_words(query: str) -> list[str]:
+    """The words of a query (letters, digits, Chinese), without its operators and punctuation."""
+    return [word for quoted, bare in _TERM.findall(query) for word in _WORD.findall(quoted or bare)]
+
+
 def fts_query(query: str) -> str:
-    """A user's query as an FTS5 expression: each term (or "quoted phrase") must appear; Chinese runs
-    are phrases of their characters. Operators and punctuation are never passed through."""
+    """A user's query as an FTS5 expression: each word (or "quoted phrase") must appear; a Chinese word
+    is the phrase of its character pairs. Operators and punctuation are never passed through."""
     phrases = []
     for quoted, bare in _TERM.findall(query):
-        for run in _WORD.findall(quoted or bare):
-            tokens = spaced(run).split()
+        for words in ([_WORD.findall(quoted)] if quoted else [[w] for w in _WORD.findall(bare)]):
+            tokens = spaced(" ".join(words)).split()
             if tokens:
-                phrases.append('"' + " ".join(t.replace('"', "") for t in tokens) + '"')
+                phrases.append('"' + " ".join(tokens) + '"')
     return " AND ".join(phrases)
 
 
@@ -67,9 +74,9 @@ class SearchFilter:
 
 def search(conn: sqlite3.Connection, query: str, where: SearchFilter, limit: int) -> list[dict[str, Any]]:
     """Notices matching `query`, best first, among the newest RANK_WINDOW matches (see `score`)."""
-    words = [w for q, b in _TERM.findall(query) for w in _WORD.findall(q or b)]
+    words = query_words(query)
     single = [w for w in words if len(w) == 1 and _CJK_RUN.fullmatch(w)]
-    expression = fts_query(" ".join(w for w in words if w not in single))
+    expression = fts_query(query if not single else " ".join(w for w in words if w not in single))
     if not expression and not single:
         return []
     clauses: list[str] = []
@@ -96,12 +103,8 @@ def search(conn: sqlite3.Connection, query: str, where: SearchFilter, limit: int
                f" WHERE {' AND '.join(clauses)} ORDER BY notice_search.rowid DESC LIMIT ?")
     else:
         sql = f"{columns} FROM notices n WHERE {' AND '.join(clauses)} ORDER BY n.id DESC LIMIT ?"
-    previous = conn.row_factory
-    conn.row_factory = sqlite3.Row
-    try:
+    with dict_rows(conn):
         found = [dict(row) for row in conn.execute(sql, [*params, RANK_WINDOW]).fetchall()]
-    finally:
-        conn.row_factory = previous
     for row in found:
         row["score"] = score(words, row["title"], row["body"])
     found.sort(key=lambda row: (-row["score"], -row["id"]))
