@@ -12,7 +12,6 @@ import logging
 import re
 import sys
 from collections import Counter
-from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -139,6 +138,20 @@ def _date_option(name: str, value: str | None, times: bool = False) -> str | Non
             pass
     raise UserError(f"{name}: expected a date as YYYY-MM-DD{' (or an ISO 8601 time)' if times else ''},"
                     f" got {value!r}")
+
+
+def _notice_record(r: dict[str, Any]) -> dict[str, Any]:
+    """A stored notice as `notices --json` shows it (and `export` writes it)."""
+    return {
+        "id": r["id"], "source": r["source_id"], "agency": r["agency"], "title": r["title"],
+        "title_en": r["written_title_en"] or english(r["title"]) or None, "summary_en": r["summary_en"],
+        "url": r["url"], "published": r["published"], "published_at": r["published_at"],
+        "first_seen": r["first_seen"], "version": r["version"], "baseline": bool(r["baseline"]),
+        "category": r["category"], **_tags_and_topics(json.loads(r["tags"])), "doc_type": r["doc_type"],
+        "status": r["status"], "issuer": r["issuer"], "doc_number": r["doc_number"],
+        "deadline": r["deadline"], "detail_state": r["detail_state"],
+        "confidence": r["confidence"], "review": bool(r["review"]),
+    }
 
 
 def _tags_and_topics(stored: list[str]) -> dict[str, list[str]]:
@@ -360,16 +373,7 @@ def notices(ctx: click.Context, since: str | None, agency: str | None, source_id
 
     rows, truncated = views.notices(app.reader, views.NoticeFilter(since, agency, source_id, category, tag), limit)
     if as_json:
-        items = [{
-            "id": r["id"], "source": r["source_id"], "agency": r["agency"], "title": r["title"],
-            "title_en": r["written_title_en"] or english(r["title"]) or None, "summary_en": r["summary_en"],
-            "url": r["url"], "published": r["published"], "published_at": r["published_at"],
-            "first_seen": r["first_seen"], "version": r["version"], "baseline": bool(r["baseline"]),
-            "category": r["category"], **_tags_and_topics(json.loads(r["tags"])), "doc_type": r["doc_type"],
-            "status": r["status"], "issuer": r["issuer"], "doc_number": r["doc_number"],
-            "deadline": r["deadline"], "detail_state": r["detail_state"],
-            "confidence": r["confidence"], "review": bool(r["review"]),
-        } for r in rows]
+        items = [_notice_record(r) for r in rows]
         click.echo(json.dumps({"count": len(items), "notices": items, "limit": limit, "truncated": truncated},
                               ensure_ascii=False, indent=2))
         return
@@ -859,15 +863,16 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def deadlines(ctx: click.Context, days: int, as_json: bool) -> None:
     """Comment periods still open and instruments taking effect soon, soonest first."""
+    from .ical import span
     from .store import views
 
     app = _app(ctx)
     if days < 0:
         raise UserError("--days: expected 0 or more")
-    today = clock.now().astimezone(clock.SHANGHAI).date()
-    found = views.dates_ahead(app.reader, today.isoformat(), (today + timedelta(days=days)).isoformat())
+    start, end = span(days, days_back=0)
+    found = views.dates_ahead(app.reader, start, end)
     if as_json:
-        click.echo(json.dumps({"from": today.isoformat(), "days": days, "dates": [
+        click.echo(json.dumps({"from": start, "days": days, "dates": [
             {**row, "title_en": english(row["title"]) or None} for row in found]}, ensure_ascii=False, indent=2))
         return
     if not found:
@@ -885,12 +890,11 @@ def deadlines(ctx: click.Context, days: int, as_json: bool) -> None:
 def calendar(ctx: click.Context, output: Path, days: int) -> None:
     """Write comment deadlines and effective dates as an iCalendar file (.ics) to subscribe to."""
     from .ical import calendar as ical_calendar
+    from .ical import span
     from .store import views
 
     app = _app(ctx)
-    today = clock.now().astimezone(clock.SHANGHAI).date()
-    found = views.dates_ahead(app.reader, (today - timedelta(days=30)).isoformat(),
-                              (today + timedelta(days=days)).isoformat())
+    found = views.dates_ahead(app.reader, *span(days))
     try:
         output.write_text(ical_calendar(found), encoding="utf-8", newline="")
     except OSError as exc:
@@ -953,15 +957,8 @@ def export(ctx: click.Context, fmt: str, output: Path, since: str | None, agency
     rows, _ = views.notices(app.reader, views.NoticeFilter(since, agency, source_id, category, tag), 10_000_000)
     records = []
     for r in rows:
-        tags, topics = split_tags(json.loads(r["tags"]))
-        records.append({
-            "id": r["id"], "agency": r["agency"], "source": r["source_id"], "title": r["title"],
-            "title_en": r["written_title_en"] or english(r["title"]) or None, "url": r["url"],
-            "published": r["published"], "published_at": r["published_at"], "first_seen": r["first_seen"],
-            "category": r["category"], "tags": tags, "topics": topics, "doc_type": r["doc_type"],
-            "status": r["status"], "doc_number": r["doc_number"], "issuer": r["issuer"], "deadline": r["deadline"],
-            "effective": r["effective"], "confidence": r["confidence"], "review": bool(r["review"]),
-            "baseline": bool(r["baseline"])})
+        record = {**_notice_record(r), "effective": r["effective"]}
+        records.append({column: record[column] for column in EXPORT_COLUMNS})
     try:
         _write_export(fmt, output, records)
     except OSError as exc:

@@ -10,9 +10,18 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from . import clock
 from .translate import english
 
 _KINDS = {"comments-close": ("Comments close", "意见截止"), "takes-effect": ("Takes effect", "施行")}
+DAYS_BACK = 30  # a calendar keeps the last month's dates too
+DAYS_AHEAD = 365
+
+
+def span(days_ahead: int = DAYS_AHEAD, days_back: int = DAYS_BACK) -> tuple[str, str]:
+    """(first day, last day) of a calendar around today in Beijing, as `store.views.dates_ahead` takes them."""
+    today = clock.now().astimezone(clock.SHANGHAI).date()
+    return (today - timedelta(days=days_back)).isoformat(), (today + timedelta(days=days_ahead)).isoformat()
 
 
 def _escape(text: str) -> str:

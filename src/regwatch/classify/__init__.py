@@ -110,17 +110,16 @@ _LOOKAROUND = re.compile(r"^\(\?<?[=!]")
 
 def _split_alternatives(pattern: str) -> list[str] | None:
     """Top-level alternatives of a pattern (None if its brackets do not balance)."""
-    parts, depth, start, i, in_class = [], 0, 0, 0, False
+    parts, depth, start, i = [], 0, 0, 0
     while i < len(pattern):
         c = pattern[i]
         if c == "\\":
             i += 2
             continue
-        if in_class:
-            in_class = c != "]"
-        elif c == "[":
-            in_class = True
-        elif c == "(":
+        if c == "[":
+            i = _class_end(pattern, i) + 1
+            continue
+        if c == "(":
             depth += 1
         elif c == ")":
             depth -= 1

@@ -118,24 +118,16 @@ def item_from_row(row: Any) -> AlertItem:
 
 
 def notice_item(row: Any, kind: str, notice_id: int, summary_chars: int = 160) -> AlertItem:
-    """The one way a stored notice (a row with the notices table's columns) becomes an item of an
-    alert or a digest."""
+    """The one way a stored notice (a row with the notices table's columns, and the model's English as
+    `written_title_en` and `summary_en`) becomes an item of an alert, a digest or a feed."""
     return AlertItem(
-        kind=kind, title=row["title"], title_en=_column(row, "written_title_en") or english(row["title"]),
-        summary_en=_column(row, "summary_en"), url=row["url"], agency=row["agency"], source=row["source_id"],
+        kind=kind, title=row["title"], title_en=row["written_title_en"] or english(row["title"]),
+        summary_en=row["summary_en"] or "", url=row["url"], agency=row["agency"], source=row["source_id"],
         category=row["category"], tags=tuple(json.loads(row["tags"] or "[]")), doc_type=row["doc_type"],
         status=row["status"], published=row["published"], published_at=row["published_at"],
         doc_number=row["doc_number"], deadline=row["deadline"], issuer=row["issuer"],
         summary=summary_of(row["body"], summary_chars), notice_id=notice_id, review=bool(row["review"]),
     )
-
-
-def _column(row: Any, name: str) -> str:
-    """A joined column some queries carry (the model's English): "" where the row has none."""
-    try:
-        return row[name] or ""
-    except (IndexError, KeyError):  # sqlite3.Row says IndexError for a column it lacks
-        return ""
 
 
 def wanted(sub: SubscriptionConfig, item: AlertItem, body: str = "") -> bool:

@@ -17,10 +17,6 @@ _DATE = re.compile(
     r"(?:(?:\s*|-|T)(?P<H>\d{1,2})\s*[:：时]\s*(?P<M>\d{1,2})(?:\s*[:：分]\s*(?P<S>\d{1,2}))?)?"
 )
 _COMPACT = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d\d)(?P<m>[01]\d)(?P<d>[0-3]\d)(?!\d)")
-# English month names, for English sentences and English output; MONTH_NUMBERS["march"] == 3.
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")
-MONTH_NUMBERS = {name.lower(): number for number, name in enumerate(MONTHS, start=1)}
 
 
 def parse_datetime(text: str | None) -> datetime | None:

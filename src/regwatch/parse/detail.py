@@ -18,8 +18,9 @@ import lxml.html
 from lxml import etree
 
 from .._schema import checked
+from ..clock import MONTH_NUMBERS, MONTHS
 from ._base import Page
-from .dates import _DATE, MONTH_NUMBERS, MONTHS, parse_datetime
+from .dates import _DATE, parse_datetime
 from .html_list import clean_text, css, parse_html, valid_css
 
 ATTACHMENT_TYPES = ("pdf", "doc", "docx", "wps", "xls", "xlsx", "et", "ppt", "pptx", "zip", "rar", "7z", "ofd",

@@ -46,7 +46,7 @@ from ..deliver.sender import deliver_due, delivering, ops_message, send_message
 from ..detail_pages import fetch_details
 from ..digest import email_subscriptions, register_subscriptions, send_digest
 from ..fetch import Fetcher
-from ..ical import calendar
+from ..ical import calendar, span
 from ..poll import poll_sources
 from ..store.db import StoreError, check_integrity, file_identity, open_db
 from ..store.diff import is_deferred
@@ -396,10 +396,8 @@ class Daemon:
 
     def _calendar(self) -> tuple[int, str, str]:
         """Comment deadlines and effective dates (30 days back, a year ahead), for a team to subscribe to."""
-        today = clock.now().astimezone(clock.SHANGHAI).date()
         try:
-            dates = dates_ahead(self.conn, (today - timedelta(days=30)).isoformat(),
-                                (today + timedelta(days=365)).isoformat())
+            dates = dates_ahead(self.conn, *span())
         except sqlite3.Error as exc:
             self._store_failed(f"{type(exc).__name__}: {exc}")
             return 503, "text/plain; charset=utf-8", "the store cannot be read"

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .._schema import ConfigError, build, read_toml, valid_regex
-from ..parse.dates import MONTHS
+from ..clock import MONTHS
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _SMALL = {"of", "on", "for", "and", "the", "in", "to", "by", "a", "an", "or", "with", "from", "at", "as", "v."}
@@ -276,10 +276,13 @@ def glossary(extra: str = "") -> Glossary:
 _active = {"glossary": ""}
 
 
-def use_glossary(path: str) -> Glossary:
-    """Make `path` (plus the shipped glossary) the one `english` reads; the app calls this once per config."""
+def use_glossary(path: str) -> None:
+    """Make `path` (plus the shipped glossary) the one `english` reads; the app calls this once per config.
+    A user's file is read now, so a broken one is refused with the config (and a reload keeps the old);
+    the shipped one only when first needed (~25 ms): commands that show no English never pay for it."""
+    if path:
+        glossary(path)
     _active["glossary"] = path
-    return glossary(path)
 
 
 def english(title: str) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from ..parse.dates import MONTH_NUMBERS
+from ..clock import MONTH_NUMBERS
 from . import Glossary
 
 PROMPT_VERSION = "2026.12.1"
