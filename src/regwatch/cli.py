@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -275,23 +274,11 @@ def search(ctx: click.Context, words: tuple[str, ...], since: str | None, agency
         click.echo(f"        {_snippet(query, r['title'], r['body'])}")
 
 
-def _snippet(query: str, title: str, body: str, width: int = 40) -> str:
-    """Where the query's words are, «marked»: around the first one in the body, else the title."""
-    from .store.search import query_words
+def _snippet(query: str, title: str, body: str) -> str:
+    """Where the query's words are, «marked»."""
+    from .store.search import snippet
 
-    words = query_words(query)
-    for text in (body, title):
-        lowered = text.lower()
-        hits = [(lowered.find(w.lower()), w) for w in words if w.lower() in lowered]
-        if not hits:
-            continue
-        first = min(at for at, _ in hits)
-        start = max(0, first - width)
-        window = text[start:first + width * 2]
-        for word in sorted({w for _, w in hits}, key=len, reverse=True):
-            window = re.sub(re.escape(word), lambda m: f"«{m.group(0)}»", window, flags=re.I)
-        return ("…" if start else "") + " ".join(window.split()) + ("…" if first + width * 2 < len(text) else "")
-    return " ".join(title.split())[:width * 2]
+    return "".join(f"«{text}»" if hit else text for text, hit in snippet(query, title, body))
 
 
 @main.command()
@@ -397,27 +384,10 @@ def notices(ctx: click.Context, since: str | None, agency: str | None, source_id
 @click.pass_context
 def sources(ctx: click.Context, as_json: bool) -> None:
     """Each watched source with its last poll, health state and counts."""
-    app = _app(ctx)
-    from .store import views
+    from .service.status import source_report
 
-    state, counts, last_polls = views.source_states(app.reader), views.notice_counts(app.reader), \
-        views.last_polls(app.reader)
-    out: list[dict[str, Any]] = []
-    for s in app.sources.values():
-        st, lp = state.get(s.id, {}), last_polls.get(s.id)
-        out.append({
-            "id": s.id, "agency": s.agency, "set": s.set, "name_en": s.name_en, "name_zh": s.name_zh,
-            "url": s.url, "page_url": s.page_url,
-            "state": st.get("state") or "never-polled", "state_since": st.get("state_since"),
-            "last_error": st.get("last_error"), "next_poll_at": st.get("next_poll_at"),
-            "baseline_at": st.get("baseline_at"), "deferred_until": st.get("deferred_until"),
-            "notices": counts.get(s.id, 0),
-            "last_poll": None if lp is None else {
-                "started_at": lp["started_at"], "finished_at": lp["finished_at"],
-                "http_status": lp["http_status"], "state": lp["state"], "pages": lp["pages"],
-                "items_seen": lp["items_seen"], "new": lp["new"], "edited": lp["edited"], "error": lp["error"],
-            },
-        })
+    app = _app(ctx)
+    out = source_report(app.reader, app.sources)
     if as_json:
         click.echo(json.dumps({"sources": out}, ensure_ascii=False, indent=2))
         return

@@ -183,7 +183,11 @@ def _host_port(value: str) -> str | None:
 
 @dataclass(frozen=True)
 class ServiceConfig:
-    http: str = checked("", _host_port)  # serve /healthz and /metrics here (empty: off); keep it on 127.0.0.1
+    http: str = checked("", _host_port)  # the web view, feeds, /healthz and /metrics here (empty: off)
+    # Beyond this machine the listener asks for one of these (bearer/`?token=`, or basic auth).
+    access_token: str = secret("")
+    user: str = ""
+    password: str = secret("")
     stale_factor: float = checked(3.0, positive)  # /healthz fails when a source went unpolled this × its interval
     outbox_seconds: float = checked(30.0, positive)  # how often the sender looks for due deliveries
     detail_minutes: float = checked(5.0, positive)  # how often failed detail pages are retried
@@ -290,7 +294,33 @@ def load_config(path: Path | None) -> Config:
         config = replace(config, database=str(SYSTEM_STATE_DIR / "regwatch.sqlite"))
     _check_subscriptions(config, path)
     _check_translate(config.translate, path)
+    _check_service(config.service, path)
     return config
+
+
+def is_loopback_host(host: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost: an address only this machine reaches."""
+    host = host.strip("[]")
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_service(service: ServiceConfig, path: Path) -> None:
+    """The listener answers anyone who can reach it: beyond loopback, only with credentials."""
+    if bool(service.user) != bool(service.password):
+        raise ConfigError(path, "service.password" if service.user else "service.user",
+                          "user and password go together (basic auth for the web view)")
+    host = service.http.rpartition(":")[0]
+    if service.http and not is_loopback_host(host) and not (service.access_token or service.user):
+        raise ConfigError(path, "service.http", f"{host} is reachable from other machines: set "
+                          "service.access_token or service.user and service.password (or listen on 127.0.0.1)")
+    if service.access_token and len(service.access_token) < 16:
+        raise ConfigError(path, "service.access_token", "expected at least 16 characters (e.g. `openssl rand "
+                          "-hex 16`)")
 
 
 def _check_translate(translate: TranslateConfig, path: Path) -> None:

@@ -101,3 +101,71 @@ DIGEST_WORDS = {
 def word(key: str, language: str, **values: object) -> str:
     zh, en = DIGEST_WORDS[key]
     return pick((zh.format(**values), en.format(**values)), language)
+
+
+# The web view's words: every label in both languages, English first (many readers read no Chinese).
+WEB_WORDS = {
+    "notices": ("通知", "Notices"),
+    "sources": ("信息源", "Sources"),
+    "deadlines": ("截止与生效", "Deadlines"),
+    "feed": ("订阅源", "Feed"),
+    "search": ("搜索", "Search"),
+    "query": ("关键词", "Words"),
+    "since": ("起始日期", "Since"),
+    "agency": ("发布机关", "Agency"),
+    "source": ("信息源", "Source"),
+    "category": ("类别", "Category"),
+    "tag": ("主题", "Topic"),
+    "any": ("全部", "any"),
+    "filter": ("筛选", "Filter"),
+    "older": ("更早", "Older"),
+    "newer": ("较新", "Newer"),
+    "results": ("条结果", "results"),
+    "best_first": ("按相关度排列", "best match first"),
+    "no_notices": ("没有符合条件的通知。", "No notice matches."),
+    "published": ("发布日期", "Published"),
+    "first_seen": ("首次发现", "First seen"),
+    "baseline": ("基线（首次抓取时已存在）", "baseline (there before the first poll)"),
+    "doc_number": ("文号", "Doc. No."),
+    "issuer": ("发文机关", "Issuer"),
+    "deadline": ("意见截止", "Comments due"),
+    "effective": ("施行日期", "Takes effect"),
+    "status": ("状态", "Status"),
+    "doc_type": ("文件类型", "Document type"),
+    "confidence": ("置信度", "Confidence"),
+    "review": ("类别待核对", "category to check"),
+    "rules": ("分类依据", "Why this category"),
+    "earlier_verdicts": ("此前的分类", "Earlier classifications"),
+    "tags": ("主题", "Topics"),
+    "attachments": ("附件", "Attachments"),
+    "versions": ("历史版本", "Earlier versions"),
+    "english": ("英文", "English"),
+    "summary": ("英文摘要", "English summary"),
+    "alerts": ("推送记录", "Alerts"),
+    "no_alerts": ("无（基线，或没有即时订阅）", "none (baseline, or no instant subscription)"),
+    "text": ("正文", "Text"),
+    "open_source": ("查看原文", "Open the source page"),
+    "state": ("状态", "State"),
+    "healthy_count": ("{total} 个信息源中 {n} 个正常", "{n} of {total} sources healthy"),
+    "last_poll": ("最近抓取", "Last poll"),
+    "count": ("通知数", "Notices"),
+    "error": ("错误", "Error"),
+    "comments_close": ("意见截止", "comments close"),
+    "takes_effect": ("施行", "takes effect"),
+    "no_dates": ("未来 {n} 天内没有截止或生效日期。",
+                 "No comment period closes and nothing takes effect in the next {n} days."),
+    "days_ahead": ("未来 {n} 天", "the next {n} days"),
+    "calendar": ("日历订阅", "Calendar (iCalendar)"),
+    "not_found": ("没有这条通知。", "No such notice."),
+    "bad_filter": ("筛选条件有误", "A filter is wrong"),
+    "sent": ("已发送", "sent"),
+    "message": ("消息编号", "message"),
+    "attempts": ("次尝试", "attempt(s)"),
+}
+
+
+def web_word(key: str, **values: object) -> str:
+    """A label for the web view: English, then Chinese (one of them where both are the same)."""
+    zh, en = WEB_WORDS[key]
+    zh, en = zh.format(**values), en.format(**values)
+    return en if zh == en else f"{en} · {zh}"

@@ -48,13 +48,15 @@ from ..digest import email_subscriptions, register_subscriptions, send_digest
 from ..fetch import Fetcher
 from ..ical import calendar, span
 from ..poll import poll_sources
-from ..store.db import StoreError, check_integrity, file_identity, open_db
+from ..store.db import StoreError, check_integrity, file_identity, open_db, open_reader
 from ..store.diff import is_deferred
 from ..store.digests import last_sent_end, subscription_since
 from ..store.views import dates_ahead, recent_notices
 from ..translate.summaries import translate_pending
 from ..watchlist import Source, in_quiet_hours
-from . import httpd, systemd
+from ..web.pages import WebView
+from . import access, httpd, systemd
+from .httpd import Request, Response
 from .status import metrics, stale_sources, status
 
 log = logging.getLogger(__name__)
@@ -101,6 +103,7 @@ class Daemon:
         self.last_fired = time.monotonic()  # when a scheduled job last ran (a scheduler that stops firing is ill)
         self.fetcher: Fetcher | None = None
         self.server: asyncio.AbstractServer | None = None
+        self.reader: sqlite3.Connection | None = None  # the listener's read-only connection, opened when first asked
 
     # -- lifecycle ---------------------------------------------------------------------------------
     async def run(self) -> int:
@@ -140,6 +143,7 @@ class Daemon:
             self.server.close()
         if self.fetcher is not None:
             await self.fetcher.__aexit__(None, None, None)
+        self._close_reader()
         self.conn.close()
         log.info("regwatch stopped")
 
@@ -364,64 +368,88 @@ class Daemon:
         if self.scheduler.running and not self.stopping.is_set():
             systemd.notify("WATCHDOG=1")
 
-    # -- health listener ---------------------------------------------------------------------------
+    # -- the listener: health, metrics, feeds, calendar and the web view ---------------------------
     async def _start_http(self) -> None:
         address = self.current.config.service.http
         if not address:
             return
         host, _, port = address.rpartition(":")
         try:
-            self.server = await httpd.serve(host, int(port), {"/healthz": self._healthz, "/metrics": self._metrics,
-                                                              "/calendar.ics": self._calendar},
-                                            {"/feeds/": self._feed})
+            self.server = await httpd.serve(host, int(port), self._answer)
         except OSError as exc:
             raise ServiceError(f"cannot listen on {address} ([service] http): {exc.strerror}") from None
-        log.info("health listener on http://%s/healthz and /metrics", address)
+        log.info("web view on http://%s/ (and /healthz, /metrics, /feeds/all.atom, /calendar.ics)", address)
 
-    def _healthz(self) -> tuple[int, str, str]:
+    def _answer(self, request: Request) -> Response:
+        service = self.current.config.service
+        if not access.allowed(request, service):
+            return access.refusal(service)
+        if request.path == "/healthz":
+            return self._healthz()
+        if request.path == "/metrics":
+            return self._metrics()
+        if self.store_fault is not None:
+            return Response.text(503, f"the store cannot be read: {self.store_fault}")
+        try:
+            reader = self._reader()
+            if request.path == "/calendar.ics":
+                return self._calendar(reader)
+            if request.path.startswith("/feeds/"):
+                return self._feed(reader, request.path.removeprefix("/feeds/"))
+            loaded = self.current
+            page = WebView(reader, loaded.config, loaded.sources, loaded.classifier.notes()).answer(request)
+        except sqlite3.Error as exc:
+            log.error("web view: the store cannot be read: %s", exc)
+            self._close_reader()  # opened afresh by the next request
+            return Response.text(503, "the store cannot be read just now")
+        return page or Response.text(404, "not found (try / for the notices)")
+
+    def _reader(self) -> sqlite3.Connection:
+        """The listener's own read-only connection: it sees committed notices, never a poll's transaction."""
+        if self.reader is None:
+            self.reader = open_reader(self.current.config.database_path)
+        return self.reader
+
+    def _close_reader(self) -> None:
+        if self.reader is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self.reader.close()
+            self.reader = None
+
+    def _healthz(self) -> Response:
         if self.store_fault is None:
             try:
                 report = status(self.current.config, self.conn, self.current.sources)
             except sqlite3.Error as exc:
                 self._store_failed(f"{type(exc).__name__}: {exc}")
         if self.store_fault is not None:
-            return 503, "application/json", json.dumps({"status": "store-error", "error": self.store_fault})
+            return Response(503, "application/json", json.dumps({"status": "store-error", "error": self.store_fault}))
         stale = stale_sources(report, self.current.config.service.stale_factor, self.started)
         alive = self.scheduler.running and not self.stopping.is_set()
         stalled = self._stalled()
         healthy = alive and not stale and not stalled
         state = "ok" if healthy else ("stopping" if not alive else "stalled" if stalled else "stale")
         body = {"status": state, "stale_sources": stale, "outbox": report["outbox"]}
-        return (200 if healthy else 503), "application/json", json.dumps(body)
+        return Response(200 if healthy else 503, "application/json", json.dumps(body))
 
-    def _calendar(self) -> tuple[int, str, str]:
+    def _calendar(self, reader: sqlite3.Connection) -> Response:
         """Comment deadlines and effective dates (30 days back, a year ahead), for a team to subscribe to."""
-        try:
-            dates = dates_ahead(self.conn, *span())
-        except sqlite3.Error as exc:
-            self._store_failed(f"{type(exc).__name__}: {exc}")
-            return 503, "text/plain; charset=utf-8", "the store cannot be read"
-        return 200, "text/calendar; charset=utf-8", calendar(dates)
+        return Response(200, "text/calendar; charset=utf-8", calendar(dates_ahead(reader, *span())))
 
-    def _feed(self, name: str) -> tuple[int, str, str]:
+    def _feed(self, reader: sqlite3.Connection, name: str) -> Response:
         """/feeds/NAME.atom: what subscription NAME selects; /feeds/all.atom: everything."""
         config = self.current.config
         wanted_name = name.removesuffix(".atom")
         sub = next((s for s in config.subscription if s.name == wanted_name), None)
         if not name.endswith(".atom") or (sub is None and wanted_name != "all"):
-            return 404, "text/plain; charset=utf-8", "no such feed (all.atom, or a subscription's name)\n"
-        try:
-            rows = recent_notices(self.conn, SCANNED)
-        except sqlite3.Error as exc:
-            self._store_failed(f"{type(exc).__name__}: {exc}")
-            return 503, "text/plain; charset=utf-8", "the store cannot be read"
-        host = config.service.http
-        return 200, "application/atom+xml; charset=utf-8", atom(rows, f"http://{host}/feeds/{name}", sub)
+            return Response.text(404, "no such feed (all.atom, or a subscription's name)")
+        feed = atom(recent_notices(reader, SCANNED), f"http://{config.service.http}/feeds/{name}", sub)
+        return Response(200, "application/atom+xml; charset=utf-8", feed)
 
-    def _metrics(self) -> tuple[int, str, str]:
+    def _metrics(self) -> Response:
         channels = {s.name: s.channel for s in self.current.config.subscription}
         up = self.scheduler.running and not self.stopping.is_set()
-        return 200, "text/plain; version=0.0.4", metrics(self.conn, up, channels)
+        return Response(200, "text/plain; version=0.0.4", metrics(self.conn, up, channels))
 
 
 def _interleave_agencies(sources: list[Source]) -> list[Source]:

@@ -48,6 +48,28 @@ def status(config: Config, conn: sqlite3.Connection, sources: dict[str, Source])
     }
 
 
+def source_report(conn: sqlite3.Connection, sources: Mapping[str, Source]) -> list[dict[str, Any]]:
+    """Each watched source with its health state, last poll and notice count (`regwatch sources`, the web view)."""
+    state, counts, last_polls = views.source_states(conn), views.notice_counts(conn), views.last_polls(conn)
+    out: list[dict[str, Any]] = []
+    for s in sources.values():
+        st, lp = state.get(s.id, {}), last_polls.get(s.id)
+        out.append({
+            "id": s.id, "agency": s.agency, "set": s.set, "name_en": s.name_en, "name_zh": s.name_zh,
+            "url": s.url, "page_url": s.page_url,
+            "state": st.get("state") or "never-polled", "state_since": st.get("state_since"),
+            "last_error": st.get("last_error"), "next_poll_at": st.get("next_poll_at"),
+            "baseline_at": st.get("baseline_at"), "deferred_until": st.get("deferred_until"),
+            "notices": counts.get(s.id, 0),
+            "last_poll": None if lp is None else {
+                "started_at": lp["started_at"], "finished_at": lp["finished_at"],
+                "http_status": lp["http_status"], "state": lp["state"], "pages": lp["pages"],
+                "items_seen": lp["items_seen"], "new": lp["new"], "edited": lp["edited"], "error": lp["error"],
+            },
+        })
+    return out
+
+
 def stale_sources(report: dict[str, Any], factor: float, started: datetime) -> list[str]:
     """Sources whose last poll attempt is older than `factor` × their interval (the scheduler is not polling)."""
     now = clock.now()

@@ -400,6 +400,17 @@ def open_db(path: Path | str) -> sqlite3.Connection:
     return conn
 
 
+def open_reader(path: Path) -> sqlite3.Connection:
+    """A connection that can only read (the web view): it never creates, migrates or writes the store,
+    and it sees only committed data, never the poll's transaction in progress."""
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None, timeout=5)
+        conn.execute("PRAGMA query_only=ON")
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot read the database {path}: {exc}") from None
+    return conn
+
+
 def check_integrity(conn: sqlite3.Connection) -> str | None:
     """What `PRAGMA quick_check` finds wrong with the store (None: nothing)."""
     try:

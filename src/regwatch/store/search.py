@@ -70,6 +70,8 @@ class SearchFilter:
     since: str | None = None
     agency: str | None = None
     category: str | None = None
+    source_id: str | None = None
+    tag: str | None = None
 
 
 def search(conn: sqlite3.Connection, query: str, where: SearchFilter, limit: int) -> list[dict[str, Any]]:
@@ -96,6 +98,12 @@ def search(conn: sqlite3.Connection, query: str, where: SearchFilter, limit: int
     if where.category:
         clauses.append("lower(n.category) = lower(?)")
         params.append(where.category)
+    if where.source_id:
+        clauses.append("n.source_id = ?")
+        params.append(where.source_id)
+    if where.tag:
+        clauses.append("EXISTS (SELECT 1 FROM json_each(n.tags) WHERE value = ?)")
+        params.append(where.tag)
     columns = ("SELECT n.id, n.title, n.url, n.agency, n.source_id, n.published, n.category, n.tags,"
                " COALESCE(n.body, '') AS body")
     if expression:  # newest matches first: FTS5 walks its doclists by rowid and stops at the window
@@ -119,3 +127,27 @@ def score(words: list[str], title: str, body: str) -> float:
     for word in (w.lower() for w in words):
         total += 4.0 * title_l.count(word) / (1 + len(title) / 40) + body_l.count(word) / (1 + len(body) / 400)
     return round(total, 4)
+
+
+def snippet(query: str, title: str, body: str, width: int = 40) -> list[tuple[str, bool]]:
+    """Where the query's words are, as (text, is a hit) pieces: around the first hit in the body, else in
+    the title, else the title's start. Pieces, not markup, so each caller marks hits its own way."""
+    words = sorted({w.lower() for w in query_words(query)}, key=len, reverse=True)
+    for text in (body, title):
+        lowered = text.lower()
+        hits = [lowered.find(w) for w in words if w in lowered]
+        if not hits:
+            continue
+        first = min(hits)
+        start = max(0, first - width)
+        end = first + width * 2
+        window = " ".join(text[start:end].split())
+        pattern = re.compile("|".join(re.escape(w) for w in words), re.I)
+        pieces: list[tuple[str, bool]] = [("…", False)] if start else []
+        at = 0
+        for match in pattern.finditer(window):
+            pieces += [(window[at:match.start()], False), (match.group(0), True)]
+            at = match.end()
+        pieces.append((window[at:] + ("…" if end < len(text) else ""), False))
+        return [piece for piece in pieces if piece[0]]
+    return [(" ".join(title.split())[:width * 2], False)]

@@ -30,8 +30,9 @@ class NoticeFilter:
     tag: str | None = None
 
 
-def notices(conn: sqlite3.Connection, where: NoticeFilter, limit: int) -> tuple[list[dict[str, Any]], bool]:
-    """Stored notices, newest first, at most `limit`; and whether more matched."""
+def notices(conn: sqlite3.Connection, where: NoticeFilter, limit: int,
+            offset: int = 0) -> tuple[list[dict[str, Any]], bool]:
+    """Stored notices, newest first, at most `limit` after skipping `offset`; and whether more matched."""
     filters = ((where.category, "lower(category) = lower(?)"),
                (where.tag, "EXISTS (SELECT 1 FROM json_each(notices.tags) WHERE value = ?)"),
                (where.since, "COALESCE(published, substr(first_seen, 1, 10)) >= ?"),
@@ -42,7 +43,8 @@ def notices(conn: sqlite3.Connection, where: NoticeFilter, limit: int) -> tuple[
     found = rows(conn, "SELECT notices.*, t.title_en AS written_title_en, t.summary_en AS summary_en FROM notices"
                        " LEFT JOIN translations t ON t.notice_id = notices.id"
                        f" WHERE {' AND '.join(clauses)}"
-                       " ORDER BY COALESCE(published, '') DESC, notices.id DESC LIMIT ?", [*params, limit + 1])
+                       " ORDER BY COALESCE(published, '') DESC, notices.id DESC LIMIT ? OFFSET ?",
+                 [*params, limit + 1, offset])
     return found[:limit], len(found) > limit
 
 
