@@ -55,7 +55,7 @@ def _environment() -> jinja2.Environment:
     env.filters["http_url"] = http_url
     env.globals.update(w=labels.web_word, category_name=lambda name: _both(labels.CATEGORIES.get(name)),
                        agency_name=lambda code: _both(labels.AGENCIES.get(code)) or code,
-                       tag_name=lambda name: _both((labels.TAGS.get(name, name), name)), version=__version__)
+                       tag_name=_tag_name, version=__version__)
     return env
 
 
@@ -65,6 +65,10 @@ def _both(pair: tuple[str, str] | None) -> str:
         return ""
     zh, en = pair
     return en if zh == en else f"{en} · {zh}"
+
+
+def _tag_name(name: str) -> str:
+    return _both((labels.TAGS.get(name) or name, name))
 
 
 @cache
