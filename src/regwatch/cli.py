@@ -969,6 +969,49 @@ def _write_export(fmt: str, output: Path, records: list[dict[str, Any]]) -> None
         book.save(output)
 
 
+@main.command()
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(1, 65535),
+              help="Listen on 127.0.0.1:PORT.")
+@click.option("--open", "open_browser", is_flag=True, help="Open it in the web browser.")
+@click.option("--metadata", "metadata_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Only write Datasette's metadata (descriptions, search, canned queries) to this file.")
+@click.pass_context
+def browse(ctx: click.Context, port: int, open_browser: bool, metadata_file: Path | None) -> None:
+    """The database in Datasette, read-only, with every table and column described, search set up
+    and canned queries (needs `pip install 'regwatch[browse]'`). It has no login: it listens on 127.0.0.1 only."""
+    import importlib.util
+    import subprocess
+    import tempfile
+
+    from .browse import metadata
+
+    app = _app(ctx)
+    path = app.config.database_path
+    described = json.dumps(metadata(path.stem), ensure_ascii=False, indent=2)
+    if metadata_file is not None:
+        if not metadata_file.parent.is_dir():
+            raise UserError(f"--metadata: the directory {metadata_file.parent} does not exist")
+        metadata_file.write_text(described, encoding="utf-8")
+        click.echo(f"Datasette metadata written to {metadata_file}")
+        return
+    if not path.exists():
+        raise UserError(f"no database at {path} yet: nothing has been polled with this configuration")
+    if importlib.util.find_spec("datasette") is None:
+        raise Failure("regwatch browse needs Datasette: pip install 'regwatch[browse]'")
+    with tempfile.TemporaryDirectory(prefix="regwatch-browse-") as work:
+        metadata_path = Path(work) / "metadata.json"
+        metadata_path.write_text(described, encoding="utf-8")
+        command = [sys.executable, "-m", "datasette", "serve", str(path), "--metadata", str(metadata_path),
+                   "--host", "127.0.0.1", "--port", str(port), "--setting", "sql_time_limit_ms", "3000",
+                   *(["--open"] if open_browser else [])]
+        click.echo(f"Datasette on http://127.0.0.1:{port}/{path.stem} (read-only; Ctrl-C stops it)", err=True)
+        try:
+            code = subprocess.call(command)
+        except KeyboardInterrupt:
+            code = 0
+    ctx.exit(code)
+
+
 @main.command("check-config")
 @click.pass_context
 def check_config(ctx: click.Context) -> None:
