@@ -70,8 +70,8 @@ def test_polls_keep_going_when_the_clock_jumps_and_when_it_comes_back(fault_inst
         seen["after the jump"] = await _more_polls(hostile, 3, 15)
         movable_clock.offset = timedelta(0)
         seen["after the clock came back"] = await _more_polls(hostile, 3, 15)
-        status, _, body = daemon._healthz()
-        seen["healthz ok"] = status == 200 and json.loads(body)["status"] == "ok"
+        health = daemon._healthz()
+        seen["healthz ok"] = health.status == 200 and json.loads(health.body)["status"] == "ok"
         daemon.stopping.set()
         await service
         return seen
@@ -87,13 +87,13 @@ def test_healthz_fails_when_the_scheduler_stops_firing(fault_install: FaultInsta
     async def scenario() -> tuple[int, str]:
         service = asyncio.create_task(daemon.run())
         await _more_polls(hostile, 1, 15)
-        assert daemon._healthz()[0] == 200
+        assert daemon._healthz().status == 200
         daemon.scheduler.pause()  # jobs stop firing, as a wedged scheduler's would
         await asyncio.sleep(11)
-        status, _, body = daemon._healthz()
+        health = daemon._healthz()
         daemon.stopping.set()
         await service
-        return status, json.loads(body)["status"]
+        return health.status, json.loads(health.body)["status"]
 
     assert asyncio.run(scenario()) == (503, "stalled")
 
