@@ -318,6 +318,12 @@ def show(ctx: click.Context, notice_id: int, as_json: bool) -> None:
     if notice["attachments"]:
         lines.append("attachments:")
         lines += [f"  {a['name']} ({a['type']}) {a['url']}" for a in notice["attachments"]]
+    if notice["follows"]:
+        earlier = notice["follows"]
+        lines.append(f"follows:   #{earlier['id']} {earlier['title']} ({earlier['published'] or '?'}, "
+                     f"{earlier['status']}) — `regwatch diff {notice['id']}` compares them")
+    lines += [f"followed by: #{later['id']} {later['title']} ({later['published'] or '?'}, {later['status']})"
+              for later in notice["followed_by"]]
     if notice["versions"]:
         lines.append(f"versions: now {notice['version']}; before:")
         lines += [f"  v{v['version']} until {shown(v['replaced_at'], zone)}: {v['title']}" for v in notice["versions"]]
@@ -332,6 +338,72 @@ def show(ctx: click.Context, notice_id: int, as_json: bool) -> None:
     if notice["body"]:
         lines += ["", " ".join(notice["body"].split())[:2000]]
     click.echo("\n".join(lines))
+
+
+@main.command("diff")
+@click.argument("ids", metavar="ID [ID]", nargs=-1, type=int, required=True)
+@json_option
+@click.pass_context
+def diff_command(ctx: click.Context, ids: tuple[int, ...], as_json: bool) -> None:
+    """What changed between two versions of an instrument, article by article (第X条): with one ID, between
+    the notice and the earlier version it follows (its draft); with two, from the first to the second."""
+    from .articles import compare, inline_diff
+    from .parse.instrument import relation
+    from .store.versions import texts
+
+    if len(ids) > 2:
+        raise UserError("diff: give one notice id (compared with the version it follows) or two (OLD NEW)")
+    app = _app(ctx)
+    found = texts(app.reader, list(ids))
+    for notice_id in ids:
+        if notice_id not in found:
+            raise UserError(f"no notice with id {notice_id} (see `regwatch notices` or `regwatch search`)")
+    if len(ids) == 1:
+        new = found[ids[0]]
+        if new["follows"] is None:
+            raise UserError(f"#{ids[0]} follows no earlier version that regwatch knows of; "
+                            "compare two notices with `regwatch diff OLD NEW`")
+        old = texts(app.reader, [new["follows"]])[new["follows"]]
+    else:
+        old, new = found[ids[0]], found[ids[1]]
+    for version in (old, new):
+        if not version["body"].strip():
+            raise UserError(f"#{version['id']} has no text yet (its own page has not been read): nothing to compare")
+    comparison = compare(old["body"], new["body"])
+    link = relation(old["status"], new["status"], new["title"])
+    changes = [{"kind": c.kind, "old": c.old.number if c.old else None, "new": c.new.number if c.new else None,
+                "old_text": c.old.text if c.old else None, "new_text": c.new.text if c.new else None,
+                "diff": inline_diff(c.old.text, c.new.text) if c.kind == "changed" and c.old and c.new else None}
+               for c in comparison.changes]
+    if as_json:
+        keep = ("id", "title", "agency", "url", "published", "deadline", "status")
+        click.echo(json.dumps({"old": {k: old[k] for k in keep}, "new": {k: new[k] for k in keep}, "relation": link,
+                               "by_article": comparison.by_article, "summary": comparison.summary(),
+                               "counts": {k: comparison.count(k) for k in ("changed", "added", "removed",
+                                                                             "renumbered", "unchanged")},
+                               "changes": changes}, ensure_ascii=False, indent=2))
+        return
+    from . import labels
+
+    for version in (old, new):
+        click.echo(f"#{version['id']:<6} {version['published'] or '?':<10} {version['status'] or '':<6} "
+                   f"{version['title']}")
+    click.echo(labels.version_note(link, old["published"], old["deadline"], comparison.summary(), "", "en")
+               if len(ids) == 1 or new["follows"] == old["id"] else comparison.summary())
+    unit = "" if comparison.by_article else "paragraph "
+    for change in comparison.changes:
+        if change.kind == "unchanged":
+            continue
+        if change.kind == "added" and change.new:
+            click.echo(f"\n{unit}{change.new.number} added:\n  + {change.new.text}")
+        elif change.kind == "removed" and change.old:
+            click.echo(f"\n{unit}{change.old.number} removed:\n  - {change.old.text}")
+        elif change.kind == "renumbered" and change.old and change.new:
+            click.echo(f"\n{change.old.number} → {change.new.number} renumbered, text unchanged")
+        elif change.old and change.new:
+            moved = f" → {change.new.number}" if change.renumbered else ""
+            marked = inline_diff(change.old.text, change.new.text)
+            click.echo(f"\n{unit}{change.old.number}{moved} changed:\n  {marked}")
 
 
 @main.command()

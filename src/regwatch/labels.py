@@ -35,6 +35,8 @@ FIELDS = {
     "open": ("查看原文", "Open"),
     "new": ("新通知", "New notice"),
     "edited": ("通知已更新", "Notice updated"),
+    "final": ("正式版本发布", "Final version published"),
+    "follows": ("前一版本", "Earlier version"),
     "batch": ("条新通知", "new notices"),
     "more": ("更多", "more"),
     "and_more": ("另有 {n} 条", "{n} more"),
@@ -67,6 +69,23 @@ def category(name: str | None, language: str) -> str:
 
 def tag(name: str, language: str) -> str:
     return pick((TAGS.get(name, name), name), language)
+
+
+def version_note(relation: str, published: str | None, deadline: str | None, changes: str, changes_zh: str,
+                 language: str) -> str:
+    """What a notice is to the earlier version it follows: "final version of the draft published on …,
+    comments closed …: 12 articles changed, 3 added" (and the Chinese), for alerts and digests."""
+    day, closed = published or "?", f", comments closed {deadline}" if deadline else ""
+    en = {"final": f"final version of the draft published on {day}{closed}",
+          "redraft": f"a new draft after the one published on {day}{closed}",
+          "amendment": f"amends the version published on {day}",
+          "draft-amendment": f"draft revision of the version published on {day}"}[relation]
+    zh_closed = f"，意见已于 {deadline} 截止" if deadline else ""
+    zh = {"final": f"{day} 发布的征求意见稿的正式版本{zh_closed}",
+          "redraft": f"{day} 发布的征求意见稿之后的新一稿{zh_closed}",
+          "amendment": f"修改 {day} 发布的版本",
+          "draft-amendment": f"对 {day} 发布版本的修订草案"}[relation]
+    return pick((zh + (f"：{changes_zh}" if changes_zh else ""), en + (f": {changes}" if changes else "")), language)
 
 
 # The digest's own words (headings, health notes, footer).
@@ -138,7 +157,9 @@ WEB_WORDS = {
     "earlier_verdicts": ("此前的分类", "Earlier classifications"),
     "tags": ("主题", "Topics"),
     "attachments": ("附件", "Attachments"),
-    "versions": ("历史版本", "Earlier versions"),
+    "versions": ("修改记录", "Edited in place: earlier titles"),
+    "instrument_versions": ("文件的其他版本", "Other versions of this instrument"),
+    "followed_by": ("后续版本", "Later version"),
     "english": ("英文", "English"),
     "summary": ("英文摘要", "English summary"),
     "alerts": ("推送记录", "Alerts"),

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .. import labels
+from ..articles import Comparison, compare
 from ..classify import split_tags
 from ..config import SubscriptionConfig
+from ..parse.instrument import relation
 from ..translate import english
 
 # Bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069), marks, zero-width
@@ -27,6 +30,35 @@ def http_url(url: str) -> str | None:
     text = url.strip()
     scheme, _, rest = text.partition("://")
     return text if scheme.lower() in ("http", "https") and rest and not rest.startswith("/") else None
+
+
+@dataclass(frozen=True)
+class Followed:
+    """The earlier version a notice follows (its draft, the draft before it, the instrument it amends)."""
+
+    relation: str  # final | redraft | amendment | draft-amendment (parse.instrument.relation)
+    notice_id: int
+    title: str
+    url: str | None
+    published: str | None
+    deadline: str | None  # the draft's comment deadline
+    comparison: Comparison | None  # article by article; None while either text is missing
+
+    def line(self, language: str) -> str:
+        """In one line: what the notice is to this version, what changed, and where this version is."""
+        changes = self.comparison
+        note = labels.version_note(self.relation, self.published, self.deadline,
+                                   changes.summary() if changes else "", changes.summary("zh") if changes else "",
+                                   language)
+        return note + (f" — {self.url}" if self.url else "")
+
+    def as_json(self) -> dict[str, Any]:
+        changes = self.comparison
+        return {"relation": self.relation, "id": self.notice_id, "title": self.title, "url": self.url,
+                "published": self.published, "deadline": self.deadline,
+                "changes": None if changes is None else {
+                    "summary": changes.summary(), "by_article": changes.by_article,
+                    **{kind: changes.count(kind) for kind in ("changed", "added", "removed", "renumbered")}}}
 
 
 @dataclass(frozen=True)
@@ -52,6 +84,8 @@ class AlertItem:
     summary: str = ""
     notice_id: int | None = None
     review: bool = False  # the category is uncertain: a person should check it
+    follows: Followed | None = None  # the earlier version of the same instrument, if any
+
     def __post_init__(self) -> None:
         """Regulator text is cleaned once, here, for every channel and the digest: no bidi overrides
         or invisible characters (which can make a title read as something else), and only http(s)
@@ -62,6 +96,10 @@ class AlertItem:
                 object.__setattr__(self, name, visible_text(value))
         if self.url is not None:
             object.__setattr__(self, "url", http_url(self.url))
+        if self.follows is not None:
+            object.__setattr__(self, "follows", replace(
+                self.follows, title=visible_text(self.follows.title),
+                url=http_url(self.follows.url) if self.follows.url else None))
 
     def as_json(self) -> dict[str, Any]:
         """The item in the generic webhook body (schema "regwatch/1", documented in the README)."""
@@ -71,7 +109,8 @@ class AlertItem:
                 "tags": split_tags(self.tags)[0], "topics": split_tags(self.tags)[1],
                 "doc_type": self.doc_type, "status": self.status, "published": self.published,
                 "published_at": self.published_at, "doc_number": self.doc_number, "deadline": self.deadline,
-                "issuer": self.issuer, "summary": self.summary, "review": self.review}
+                "issuer": self.issuer, "summary": self.summary, "review": self.review,
+                "follows": self.follows.as_json() if self.follows else None}
 
 
 @dataclass
@@ -127,7 +166,18 @@ def notice_item(row: Any, kind: str, notice_id: int, summary_chars: int = 160) -
         status=row["status"], published=row["published"], published_at=row["published_at"],
         doc_number=row["doc_number"], deadline=row["deadline"], issuer=row["issuer"],
         summary=summary_of(row["body"], summary_chars), notice_id=notice_id, review=bool(row["review"]),
+        follows=_followed(row),
     )
+
+
+def _followed(row: Any) -> Followed | None:
+    """The earlier version from a row carrying `store.versions.FOLLOWED_COLUMNS`, compared with this one."""
+    if row["follows_id"] is None:
+        return None
+    both = bool(row["follows_body"] and row["body"])
+    return Followed(relation(row["follows_status"], row["status"], row["title"]), row["follows_id"],
+                    row["follows_title"], row["follows_url"], row["follows_published"], row["follows_deadline"],
+                    compare(row["follows_body"], row["body"]) if both else None)
 
 
 def wanted(sub: SubscriptionConfig, item: AlertItem, body: str = "") -> bool:

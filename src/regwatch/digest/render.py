@@ -65,6 +65,7 @@ def render(digest: Digest, kind: str, unsubscribe: str = "") -> str:
         category_name=lambda name: labels.category(name, lang), tag_name=lambda t: labels.tag(t, lang),
         date_of=_date_of, unsubscribe=_first_web_or_mail(unsubscribe), review_label=labels.label("review", lang),
         lines_of=lambda item: headline_and_subline(item, lang), summaries_of=lambda item: summaries(item, lang),
+        follows_label=labels.label("follows", lang),
     )
 
 
@@ -121,6 +122,8 @@ def render_text(digest: Digest, unsubscribe: str = "") -> str:
             if item.tags:
                 lines.append(f"  {w('tags')}: {', '.join(labels.tag(t, lang) for t in item.tags)}")
             lines += [f"  {summary}" for summary in summaries(item, lang)]
+            if item.follows:
+                lines.append(f"  {labels.label('follows', lang)}: {item.follows.line(lang)}")
             if item.url:
                 lines.append(f"  {item.url}")
             lines.append("")

@@ -293,8 +293,22 @@ def _v12(conn: sqlite3.Connection) -> None:
     """)
 
 
+def _v13(conn: sqlite3.Connection) -> None:
+    """Versions of one instrument: each notice's instrument name and the earlier version it follows
+    (store/versions.py), worked out for the notices already stored."""
+    from .versions import link_versions
+
+    _run_script(conn, """
+        ALTER TABLE notices ADD COLUMN instrument TEXT;         -- the instrument's normalised name
+        ALTER TABLE notices ADD COLUMN follows INTEGER REFERENCES notices(id);  -- the earlier version
+        CREATE INDEX notices_instrument ON notices(instrument);
+        CREATE INDEX notices_follows ON notices(follows);
+    """)
+    link_versions(conn, [row[0] for row in conn.execute("SELECT id FROM notices ORDER BY id")])
+
+
 # index i migrates from version i to i+1; append, never edit
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11, _v12]
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11, _v12, _v13]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -20,6 +20,7 @@ from .db import transaction
 from .identity import notice_identity
 from .outbox import Routing, queue_event, queue_health, queue_ops
 from .search import index_notices
+from .versions import link_versions
 
 _LOOKUP_CHUNK = 500  # identities per SELECT … IN (…)
 NO_ROUTING = Routing()  # no subscriptions: events are still recorded, nothing is queued
@@ -172,6 +173,7 @@ def _store_items(
         index_notices(conn, [notice_id])
         body = conn.execute("SELECT COALESCE(body, '') FROM notices WHERE id = ?", (notice_id,)).fetchone()[0]
         write_verdict(conn, notice_id, classify(item.title, body, poll.source_id, poll.agency), "edit")
+        link_versions(conn, [notice_id])  # a new title may name another instrument, or a final one
         _add_event(conn, notice_id, "edited", version + 1, now, summary.poll_id, routing)
         summary.edited_ids.append(notice_id)
     conn.executemany("UPDATE notices SET last_seen = ? WHERE id = ?", unchanged)
@@ -196,6 +198,7 @@ def _insert_new(conn: sqlite3.Connection, poll: SourcePoll, summary: PollSummary
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     ids = known_identities(conn, [identity for identity, _ in fresh])
     index_notices(conn, [row[0] for row in ids.values()])
+    link_versions(conn, [row[0] for row in ids.values()])
     if summary.baseline:
         return
     summary.held = bool(poll.flood_threshold) and len(fresh) > poll.flood_threshold

@@ -15,6 +15,7 @@ from datetime import timedelta
 from .. import clock
 from ..clock import iso, now_iso
 from .db import dict_rows, transaction
+from .versions import FOLLOWED_COLUMNS, FOLLOWED_JOIN
 
 
 @dataclass(frozen=True)
@@ -80,8 +81,8 @@ def due_rows(conn: sqlite3.Connection, subscription: str, now: str, limit: int =
             " n.published, n.published_at, n.doc_number, n.deadline, n.issuer, n.body, n.detail_state, n.review,"
             " t.state AS translation_state, t.title_en AS written_title_en, t.summary_en AS summary_en,"
             " h.source_id AS health_source, h.kind AS health_kind, h.state AS health_state,"
-            " h.message AS health_message, h.created_at AS health_at"
-            " FROM outbox o LEFT JOIN notices n ON n.id = o.notice_id"
+            " h.message AS health_message, h.created_at AS health_at, " + FOLLOWED_COLUMNS +
+            " FROM outbox o LEFT JOIN notices n ON n.id = o.notice_id " + FOLLOWED_JOIN +
             " LEFT JOIN translations t ON t.notice_id = o.notice_id"
             " LEFT JOIN health_events h ON h.id = o.health_event_id"
             " WHERE o.subscription = ? AND o.state IN ('pending', 'retrying') AND o.next_attempt_at <= ?"

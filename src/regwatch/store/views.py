@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .db import dict_rows
+from .versions import FOLLOWED_COLUMNS, FOLLOWED_JOIN, versions_of
 
 GOOD_STATES = ("ok", "ok-no-new")
 
@@ -146,6 +147,7 @@ def notice_in_full(conn: sqlite3.Connection, notice_id: int) -> dict[str, Any] |
     english = rows(conn, "SELECT state, title_en, summary_en, model, prompt_version, error, updated_at"
                          " FROM translations WHERE notice_id = ?", (notice_id,))
     notice["translation"] = english[0] if english else None
+    notice.update(versions_of(conn, notice_id))
     notice["alerts"] = rows(
         conn, "SELECT o.subscription, o.kind, o.state, o.attempts, o.message_key, o.created_at,"
               " (SELECT max(d.sent_at) FROM deliveries d WHERE d.message_key = o.message_key"
@@ -168,6 +170,6 @@ def dates_ahead(conn: sqlite3.Connection, start: str, end: str) -> list[dict[str
 
 def recent_notices(conn: sqlite3.Connection, limit: int) -> list[dict[str, Any]]:
     """The newest stored notices (not the baseline), with the model's English where there is some, for feeds."""
-    return rows(conn, "SELECT notices.*, t.title_en AS written_title_en, t.summary_en AS summary_en FROM notices"
-                      " LEFT JOIN translations t ON t.notice_id = notices.id WHERE baseline = 0"
-                      " ORDER BY notices.id DESC LIMIT ?", (limit,))
+    return rows(conn, "SELECT n.*, t.title_en AS written_title_en, t.summary_en AS summary_en, " + FOLLOWED_COLUMNS +
+                      " FROM notices n LEFT JOIN translations t ON t.notice_id = n.id " + FOLLOWED_JOIN +
+                      " WHERE n.baseline = 0 ORDER BY n.id DESC LIMIT ?", (limit,))

@@ -20,14 +20,17 @@ from urllib.parse import urlencode, urlsplit
 import jinja2
 
 from .. import __version__, labels
+from ..articles import compare
 from ..classify import CATEGORIES, TAGS, split_tags
 from ..clock import shown
 from ..config import Config
 from ..ical import span
+from ..parse.instrument import relation
 from ..service.httpd import Request, Response
 from ..service.status import source_report
 from ..store import views
 from ..store.search import SearchFilter, search, snippet
+from ..store.versions import texts
 from ..translate import english
 from ..watchlist import Source
 
@@ -136,7 +139,19 @@ class WebView:
         rules = [(rule, self.rule_notes.get(rule, "")) for rule in json.loads(notice["rules"] or "[]")]
         title_en = (notice["translation"] or {}).get("title_en") or english(notice["title"]) or None
         return self._page("notice.html.j2", notice=notice, tags=tags, topics=topics, rules=rules, title_en=title_en,
-                          body=_paragraphs(notice["body"] or ""))
+                          body=_paragraphs(notice["body"] or ""), earlier=self._earlier(notice))
+
+    def _earlier(self, notice: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The version this notice follows, what this one is to it, and what changed (where both have text)."""
+        earlier = notice["follows"]
+        if earlier is None:
+            return None
+        old = texts(self.conn, [earlier["id"]])[earlier["id"]]
+        both = bool(old["body"].strip() and (notice["body"] or "").strip())
+        changes = compare(old["body"], notice["body"]).summary() if both else ""
+        note = labels.version_note(relation(old["status"], notice["status"], notice["title"]), old["published"],
+                                   old["deadline"], changes, "", "en")
+        return {**earlier, "note": note}
 
     def _deadlines(self, query: Mapping[str, str]) -> Response:
         days = int(query["days"]) if query.get("days", "").isdigit() and int(query["days"]) <= 3660 \

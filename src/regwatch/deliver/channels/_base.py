@@ -62,6 +62,8 @@ class Channel:
         if message.kind in ("health", "ops"):
             return labels.label("ops", self.language)
         if len(items) == 1:
+            if items[0].kind == "new" and items[0].follows and items[0].follows.relation == "final":
+                return labels.label("final", self.language)
             return labels.label(items[0].kind if items[0].kind in ("edited", "sample") else "new", self.language)
         return f"{len(items)} {labels.label('batch', self.language)}"
 
@@ -83,6 +85,8 @@ class Channel:
             pairs.append((labels.label("doc_number", lang), item.doc_number))
         if item.deadline:
             pairs.append((labels.label("deadline", lang), item.deadline))
+        if item.follows:
+            pairs.append((labels.label("follows", lang), item.follows.line(lang)))
         return pairs
 
     def short_facts(self, item: AlertItem) -> str:

@@ -1,0 +1,75 @@
+"""Versions of one instrument in the store: the earlier notice a notice follows — the draft its final
+text follows, the draft before a second draft, the instrument an amendment amends — in `notices.follows`,
+found by the instrument's name (`parse.instrument`) across columns and agencies."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from typing import Any
+
+from ..parse.instrument import instrument_key, is_amendment
+from .db import dict_rows
+
+# What an alert, a digest or a feed shows of the version a notice follows: joined as `d`.
+FOLLOWED_COLUMNS = ("d.id AS follows_id, d.title AS follows_title, d.url AS follows_url,"
+                    " d.published AS follows_published, d.deadline AS follows_deadline,"
+                    " d.status AS follows_status, d.body AS follows_body")
+FOLLOWED_JOIN = "LEFT JOIN notices d ON d.id = n.follows"
+
+
+def link_versions(conn: sqlite3.Connection, notice_ids: Iterable[int]) -> None:
+    """Set each notice's instrument name, then the earlier version it follows (in the storing transaction)."""
+    ids = sorted(set(notice_ids))
+    found: list[tuple[int, str, str | None, str, str]] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for notice_id, title, status, day in conn.execute(
+                f"SELECT id, title, status, COALESCE(published, substr(first_seen, 1, 10)) FROM notices"
+                f" WHERE id IN ({marks})", chunk).fetchall():
+            if (key := instrument_key(title)) is not None:
+                found.append((notice_id, title, status, day, key))
+    conn.executemany("UPDATE notices SET instrument = ? WHERE id = ?", [(row[4], row[0]) for row in found])
+    conn.executemany("UPDATE notices SET follows = ? WHERE id = ?",
+                     [(_earlier_version(conn, notice_id, key, title, status, day), notice_id)
+                      for notice_id, title, status, day, key in found])
+
+
+def _earlier_version(conn: sqlite3.Connection, notice_id: int, key: str, title: str, status: str | None,
+                     day: str) -> int | None:
+    """A final text follows the latest earlier draft; a draft the latest earlier draft (a redraft); an
+    amendment, or a draft with nothing before it but the instrument in force, follows that instrument.
+    The same title elsewhere is a repost in another column, not a version."""
+    earlier = conn.execute(
+        "SELECT id, status FROM notices WHERE instrument = ? AND id != ? AND title != ?"
+        " AND COALESCE(published, substr(first_seen, 1, 10)) <= ?"
+        " ORDER BY COALESCE(published, substr(first_seen, 1, 10)) DESC, id DESC LIMIT 20",
+        (key, notice_id, title, day)).fetchall()
+    drafts = [row_id for row_id, row_status in earlier if row_status == "draft"]
+    finals = [row_id for row_id, row_status in earlier if row_status != "draft"]
+    if drafts:
+        return drafts[0]
+    if finals and (status == "draft" or is_amendment(title)):
+        return finals[0]
+    return None
+
+
+def versions_of(conn: sqlite3.Connection, notice_id: int) -> dict[str, Any]:
+    """The version a notice follows and the later ones that follow it, for `show`, `diff` and the web view."""
+    with dict_rows(conn):
+        follows = conn.execute(
+            "SELECT d.id, d.title, d.url, d.published, d.deadline, d.status, d.agency FROM notices n"
+            " JOIN notices d ON d.id = n.follows WHERE n.id = ?", (notice_id,)).fetchone()
+        later = conn.execute("SELECT id, title, url, published, deadline, status, agency FROM notices"
+                             " WHERE follows = ? ORDER BY id", (notice_id,)).fetchall()
+    return {"follows": dict(follows) if follows else None, "followed_by": [dict(r) for r in later]}
+
+
+def texts(conn: sqlite3.Connection, notice_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Title, status, dates and body of these notices, for comparing two versions."""
+    marks = ",".join("?" * len(notice_ids))
+    with dict_rows(conn):
+        found = conn.execute(f"SELECT id, title, agency, url, published, deadline, status, follows,"
+                             f" COALESCE(body, '') AS body FROM notices WHERE id IN ({marks})", notice_ids)
+        return {row["id"]: dict(row) for row in found.fetchall()}
