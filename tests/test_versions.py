@@ -21,7 +21,8 @@ SAME_INSTRUMENT = [
     ("国家互联网信息办公室关于《个人信息出境认证办法（征求意见稿）》公开征求意见的通知", "个人信息出境认证办法"),
     ("关于公开征求《数据出境安全评估办法（征求意见稿）》意见的通知", "数据出境安全评估办法"),
     ("《互联网信息服务管理办法（修订草案征求意见稿）》再次公开征求意见", "互联网信息服务管理办法"),
-    ("工业和信息化部关于印发《工业和信息化领域数据安全管理办法（试行）》的通知", "工业和信息化领域数据安全管理办法（试行）"),
+    ("工业和信息化部关于印发《工业和信息化领域数据安全管理办法（试行）》的通知",
+     "工业和信息化领域数据安全管理办法（试行）"),
     ("中华人民共和国医疗保障法（草案二次审议稿）", "医疗保障法"),
     ("关于修改《中华人民共和国网络安全法》的决定", "网络安全法"),
     ("中华人民共和国网络安全法修正草案", "网络安全法"),
@@ -98,7 +99,8 @@ def test_articles_are_aligned_by_what_they_say_not_by_their_number() -> None:
 
 
 def test_texts_without_articles_are_compared_by_paragraph() -> None:
-    comparison = compare("一、总体要求\n二、主要任务\n三、保障措施", "一、总体要求\n二、主要任务和分工\n三、保障措施\n四、附则")
+    comparison = compare("一、总体要求\n二、主要任务\n三、保障措施",
+                         "一、总体要求\n二、主要任务和分工\n三、保障措施\n四、附则")
     assert not comparison.by_article and comparison.summary() == "1 paragraph changed, 1 added"
     assert split_articles("依照本法第三条的规定处理。") == []  # one article quoted in a sentence is no structure
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import os
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -119,6 +120,21 @@ def _no_dots(value: str) -> str | None:
     return None if value and "." not in value and value.strip() == value else "expected a name without dots or spaces"
 
 
+_REMINDER = re.compile(r"(comment-deadline|effective):(\d{1,2})")
+
+
+def _reminder_rules(values: list[str]) -> str | None:
+    bad = [v for v in values if not _REMINDER.fullmatch(str(v))]
+    return (f"unknown reminder {bad[0]!r} (expected \"comment-deadline:DAYS\" or \"effective:DAYS\", DAYS 0–99 "
+            "before the date, e.g. \"comment-deadline:3\")") if bad else None
+
+
+def _clock_time(value: str) -> str | None:
+    hour, _, minute = value.partition(":")
+    ok = hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60 and len(minute) == 2
+    return None if ok else "expected a time of day as HH:MM, e.g. \"09:00\""
+
+
 @dataclass(frozen=True)
 class SubscriptionConfig:
     """One `[[subscription]]`: a channel and the notices it wants. Every filter is optional."""
@@ -137,6 +153,11 @@ class SubscriptionConfig:
     language: Literal["zh", "en", "both"] = "both"
     events: list[Literal["new", "edited"]] = field(default_factory=lambda: ["new"])  # edits too: add "edited"
     batch_over: int = checked(3, positive)  # more due notices than this go out as one batched message
+    # Reminders before the dates that matter, days before: ["comment-deadline:3", "effective:0"]; sent at
+    # reminder_time in `timezone`; working_days counts the mainland's working days (holidays, make-up days).
+    reminders: list[str] = field(default_factory=list, metadata={"check": _reminder_rules})
+    reminder_time: str = checked("09:00", _clock_time)
+    working_days: bool = False
     github_signature: bool = False  # webhook only: also send X-Hub-Signature-256
     # email digests (channel = "email", mode = "digest")
     to: list[str] = field(default_factory=list)

@@ -36,6 +36,7 @@ FIELDS = {
     "new": ("新通知", "New notice"),
     "edited": ("通知已更新", "Notice updated"),
     "final": ("正式版本发布", "Final version published"),
+    "reminder": ("提醒", "Reminder"),
     "follows": ("前一版本", "Earlier version"),
     "batch": ("条新通知", "new notices"),
     "more": ("更多", "more"),

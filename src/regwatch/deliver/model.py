@@ -65,7 +65,7 @@ class Followed:
 class AlertItem:
     """One notice (or one operations note) inside a message."""
 
-    kind: str  # new | edited | health | ops
+    kind: str  # new | edited | reminder | health | ops
     title: str
     title_en: str = ""  # the English of a Chinese title: the model's if one wrote it, else the glossary's gloss
     summary_en: str = ""  # a model-written English summary, checked against the notice's text ("" without one)
@@ -85,12 +85,13 @@ class AlertItem:
     notice_id: int | None = None
     review: bool = False  # the category is uncertain: a person should check it
     follows: Followed | None = None  # the earlier version of the same instrument, if any
+    reminder: str = ""  # a reminder's sentence ("Comments close in 3 days (on …)"), for kind "reminder"
 
     def __post_init__(self) -> None:
         """Regulator text is cleaned once, here, for every channel and the digest: no bidi overrides
         or invisible characters (which can make a title read as something else), and only http(s)
         links (a `data:` or `javascript:` URL never reaches a payload)."""
-        for name in ("title", "title_en", "summary", "summary_en", "issuer", "doc_number"):
+        for name in ("title", "title_en", "summary", "summary_en", "issuer", "doc_number", "reminder"):
             value = getattr(self, name)
             if value:
                 object.__setattr__(self, name, visible_text(value))
@@ -110,7 +111,8 @@ class AlertItem:
                 "doc_type": self.doc_type, "status": self.status, "published": self.published,
                 "published_at": self.published_at, "doc_number": self.doc_number, "deadline": self.deadline,
                 "issuer": self.issuer, "summary": self.summary, "review": self.review,
-                "follows": self.follows.as_json() if self.follows else None}
+                "follows": self.follows.as_json() if self.follows else None,
+                **({"reminder": self.reminder} if self.kind == "reminder" else {})}
 
 
 @dataclass
@@ -153,6 +155,8 @@ def item_from_row(row: Any) -> AlertItem:
         return AlertItem(kind="health", title=text, source=row["health_source"] or "", published_at=row["health_at"])
     if row["kind"] == "ops":
         return AlertItem(kind="ops", title=row["ops_text"] or "")
+    if row["kind"] == "reminder":
+        return replace(notice_item(row, "reminder", row["notice_id"]), reminder=visible_text(row["ops_text"] or ""))
     return notice_item(row, row["kind"], row["notice_id"])
 
 
@@ -184,7 +188,7 @@ def wanted(sub: SubscriptionConfig, item: AlertItem, body: str = "") -> bool:
     """Whether a subscription's filters select this item (operations notes always pass)."""
     if item.kind in ("health", "ops"):
         return True
-    if item.kind not in sub.events:
+    if item.kind in ("new", "edited") and item.kind not in sub.events:
         return False
     if sub.agencies and item.agency.upper() not in {a.upper() for a in sub.agencies}:
         return False

@@ -40,6 +40,7 @@ from ..store.outbox import (
 )
 from .channels import Channel, Outcome, channel_for
 from .model import AlertItem, Message, item_from_row, wanted
+from .reminders import queue_reminders
 
 log = logging.getLogger(__name__)
 _SHORT_WAIT = 2.0  # a rate-limit wait up to this long is slept through; longer ones wait for the next pass
@@ -64,6 +65,7 @@ async def deliver_due(config: Config, conn: sqlite3.Connection, only: str | None
     """One pass over every subscription's (or just `only`'s) due outbox rows."""
     report = DeliveryReport()
     recover_interrupted(conn, timedelta(minutes=config.delivery.sending_timeout_minutes))
+    queue_reminders(conn, config, clock.now())
     subs = [s for s in delivering(config) if only is None or s.name == only]
     async with httpx.AsyncClient(timeout=config.delivery.timeout, follow_redirects=False) as client:
         await asyncio.gather(*(_deliver_subscription(config, conn, client, s, report) for s in subs))

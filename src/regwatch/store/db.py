@@ -307,8 +307,42 @@ def _v13(conn: sqlite3.Connection) -> None:
     link_versions(conn, [row[0] for row in conn.execute("SELECT id FROM notices ORDER BY id")])
 
 
+def _v14(conn: sqlite3.Connection) -> None:
+    """Reminders are outbox rows too (kind 'reminder', the wording in ops_text): the table is rebuilt,
+    as SQLite cannot change a CHECK constraint in place."""
+    _run_script(conn, """
+        CREATE TABLE outbox_new (
+            id INTEGER PRIMARY KEY,
+            subscription TEXT NOT NULL,
+            dedupe_key TEXT NOT NULL,          -- event:<id> | health:<id> | reminder:… | dead:<subscription>:<row id>
+            kind TEXT NOT NULL CHECK (kind IN ('new', 'edited', 'health', 'ops', 'reminder')),
+            notice_id INTEGER REFERENCES notices(id),
+            event_id INTEGER REFERENCES events(id),
+            health_event_id INTEGER REFERENCES health_events(id),
+            ops_text TEXT,                     -- the message of an 'ops' row, the wording of a 'reminder'
+            -- pending | sending | retrying | sent | dead | filtered | held
+            state TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT,
+            sending_since TEXT,
+            message_key TEXT,                  -- idempotency key of the message carrying this row
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            UNIQUE (subscription, dedupe_key)
+        );
+        INSERT INTO outbox_new SELECT id, subscription, dedupe_key, kind, notice_id, event_id, health_event_id,
+            ops_text, state, attempts, next_attempt_at, sending_since, message_key, last_error, created_at, sent_at
+            FROM outbox;
+        DROP TABLE outbox;
+        ALTER TABLE outbox_new RENAME TO outbox;
+        CREATE INDEX outbox_due ON outbox(subscription, state, next_attempt_at);
+        CREATE INDEX outbox_notice ON outbox(notice_id, subscription);
+    """)
+
+
 # index i migrates from version i to i+1; append, never edit
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11, _v12, _v13]
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11, _v12, _v13, _v14]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -64,7 +64,8 @@ class Channel:
         if len(items) == 1:
             if items[0].kind == "new" and items[0].follows and items[0].follows.relation == "final":
                 return labels.label("final", self.language)
-            return labels.label(items[0].kind if items[0].kind in ("edited", "sample") else "new", self.language)
+            return labels.label(items[0].kind if items[0].kind in ("edited", "sample", "reminder") else "new",
+                                self.language)
         return f"{len(items)} {labels.label('batch', self.language)}"
 
     def facts(self, item: AlertItem) -> list[tuple[str, str]]:
@@ -73,7 +74,8 @@ class Channel:
         category = labels.category(item.category, lang)
         if item.review:
             category += f" ({labels.label('review', lang)})"
-        pairs = [(labels.label("title_en", lang), item.title_en)] if item.title_en and lang != "zh" else []
+        pairs = [(labels.label("reminder", lang), item.reminder)] if item.reminder else []
+        pairs += [(labels.label("title_en", lang), item.title_en)] if item.title_en and lang != "zh" else []
         pairs += [(labels.label("agency", lang), labels.agency(item.agency, lang)),
                   (labels.label("category", lang), category)]
         if item.tags:
@@ -92,8 +94,8 @@ class Channel:
     def short_facts(self, item: AlertItem) -> str:
         """One line for a batch entry: agency · category · date [· 文号] [· deadline]."""
         lang = self.language
-        parts = [labels.agency(item.agency, lang), labels.category(item.category, lang),
-                 (item.published or "")]
+        parts = [item.reminder] if item.reminder else []
+        parts += [labels.agency(item.agency, lang), labels.category(item.category, lang), (item.published or "")]
         if item.doc_number:
             parts.append(item.doc_number)
         if item.deadline:

@@ -17,8 +17,8 @@ from typing import Any
 from ..model import Message
 from ._base import Channel, Outcome, encode, http_outcome
 
-TYPES = {"new": "notice.created", "edited": "notice.updated", "health": "source.health", "ops": "regwatch.ops",
-         "sample": "regwatch.test"}
+TYPES = {"new": "notice.created", "edited": "notice.updated", "reminder": "notice.reminder",
+         "health": "source.health", "ops": "regwatch.ops", "sample": "regwatch.test"}
 
 
 def standard_webhooks_signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
