@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import signal
+from datetime import date
 
+import icalendar
 import pytest
 
 from regwatch.parse.detail import find_deadline_sentence, find_effective
@@ -66,6 +68,13 @@ def test_deadlines_lists_open_comment_periods_and_coming_effective_dates(pbc_ins
     assert text.count("BEGIN:VEVENT") == 2 == text.count("END:VEVENT")
     assert "DTSTART;VALUE=DATE:20990915" in text and "DTSTART;VALUE=DATE:20991001" in text
     assert "UID:takes-effect-" in text and "本办法自2099年10月1日起施行" in text
+    events = icalendar.Calendar.from_ical(raw).walk("VEVENT")  # as a calendar application reads it
+    assert [e.decoded("DTSTART") for e in events] == [date(2099, 9, 15), date(2099, 10, 1)]
+    summaries = [str(e["SUMMARY"]) for e in events]
+    assert summaries[0].startswith("Comments close / 意见截止: 关于《数据安全办法")
+    assert "Draft for Comment" in summaries[0]
+    assert "支付机构客户信息保护办法" in summaries[1]
+    assert len({str(e["UID"]) for e in events}) == 2
 
 
 def test_the_service_serves_the_calendar(service_install) -> None:  # noqa: F811

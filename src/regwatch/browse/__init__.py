@@ -84,10 +84,10 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
     }),
     "outbox": ("Every alert queued for a subscription: its delivery state (the audit trail of what was sent).", {
         "id": "queue number", "subscription": "the subscription it is for", "dedupe_key": "what makes it one alert",
-        "kind": "what it is about: a new or edited notice, a source's health, an ops message",
+        "kind": "what it is about: a new or edited notice, a reminder, a source's health, an ops message",
         "notice_id": "the notice it is about",
         "event_id": "the event that queued it", "health_event_id": "the health event it is about",
-        "ops_text": "text of an operations message",
+        "ops_text": "text of an operations message, or a reminder's wording",
         "state": "pending, sending, retrying, sent, dead, held (flood guard) or filtered",
         "attempts": "delivery attempts so far", "next_attempt_at": "when it is tried next",
         "sending_since": "when the attempt in flight began", "message_key": "the message id sent to the channel",
