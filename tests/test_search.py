@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from regwatch.store.db import open_db
+from regwatch.store.db import MIGRATIONS, SCHEMA_VERSION, open_db, transaction
+from regwatch.store.search import fts_query
 
 from .conftest import REAL, Install
 from .test_deliver import add_notices
@@ -68,17 +69,34 @@ def test_the_index_follows_edits_and_detail_bodies(pbc_install: Install) -> None
     assert [r["title"] for r in search(pbc_install, "新标题")] == ["中国人民银行关于新标题的通知"]
 
 
-def test_a_store_from_before_search_gets_its_index_built(pbc_install: Install) -> None:
-    assert pbc_install.cli("poll").exit_code == 0
-    with sqlite3.connect(pbc_install.db_path) as conn:  # back to the schema before the index existed (v10)
-        conn.execute("DROP TABLE notice_search")
-        for index in ("notices_deadline", "notices_effective"):
-            conn.execute(f"DROP INDEX {index}")
-        for column in ("deadline_sentence", "effective", "effective_sentence"):
-            conn.execute(f"ALTER TABLE notices DROP COLUMN {column}")
-        conn.execute("PRAGMA user_version = 10")
-    open_db(pbc_install.db_path).close()
-    assert search(pbc_install, "互换协议")
+def test_a_store_from_before_search_gets_its_index_built(tmp_path) -> None:
+    """A real schema-10 store (before the index, versions, reminders and attachment text) with a notice,
+    an alert queued and an attachment: opened by this regwatch, it is migrated and nothing is lost."""
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for migration in MIGRATIONS[:10]:
+        with transaction(conn):
+            migration(conn)
+    conn.execute("PRAGMA user_version = 10")
+    now = "2026-06-01T00:00:00.000+00:00"
+    for number, title in ((1, "关于《数据出境安全办法（征求意见稿）》公开征求意见的通知"), (2, "数据出境安全办法")):
+        conn.execute("INSERT INTO notices (id, identity, source_id, agency, url, title, published, first_seen,"
+                     " last_seen, body, status) VALUES (?, ?, 'pbc-news', 'PBC', ?, ?, ?, ?, ?, ?, ?)",
+                     (number, f"https://www.pbc.gov.cn/{number}", f"https://www.pbc.gov.cn/{number}", title,
+                      f"2026-0{number}-01", now, now, "人民银行与境外央行签署货币互换协议",
+                      "draft" if number == 1 else "final"))
+    conn.execute("INSERT INTO outbox (subscription, dedupe_key, kind, notice_id, next_attempt_at, created_at)"
+                 " VALUES ('team', 'event:1', 'new', 2, ?, ?)", (now, now))
+    conn.execute("INSERT INTO attachments (notice_id, name, url, type) VALUES (2, '全文.pdf', 'https://www.pbc.gov.cn/a.pdf',"
+                 " 'pdf')")
+    conn.close()
+    upgraded = open_db(path)
+    assert upgraded.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert [r[0] for r in upgraded.execute("SELECT rowid FROM notice_search WHERE notice_search MATCH ?",
+                                           (fts_query("互换协议"),))] == [1, 2]
+    assert upgraded.execute("SELECT follows FROM notices WHERE id = 2").fetchone()[0] == 1  # the final follows
+    assert upgraded.execute("SELECT subscription, kind, state FROM outbox").fetchall() == [("team", "new", "pending")]
+    assert upgraded.execute("SELECT state FROM attachments").fetchall() == [("skipped",)]  # not all fetched at once
 
 
 def test_show_prints_everything_stored_about_a_notice(pbc_install: Install) -> None:

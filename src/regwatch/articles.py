@@ -60,6 +60,16 @@ def split_articles(body: str) -> list[Article]:
     return articles if len(articles) >= 2 and _mostly_rising(articles) else []
 
 
+def legal_text(body: str, attachment_text: str) -> str:
+    """The text to compare: the page body where it holds the articles, else the attachments' text where
+    they do (a draft's page often only announces the attached draft), else whichever there is."""
+    if split_articles(body):
+        return body
+    if split_articles(attachment_text):
+        return attachment_text
+    return body or attachment_text
+
+
 def _mostly_rising(articles: list[Article]) -> bool:
     rises = sum(b.order > a.order for a, b in pairwise(articles))
     return rises >= 0.8 * (len(articles) - 1)

@@ -213,7 +213,8 @@ def poll(ctx: click.Context, source_ids: tuple[str, ...], poll_all: bool, no_del
     if not sources:
         click.echo("no source is due (use --all to poll anyway)")
         return
-    reports, details = _run(poll_sources(app.config, app.conn, sources, app.classifier))
+    done = _run(poll_sources(app.config, app.conn, sources, app.classifier))
+    reports, details, files = done.sources, done.details, done.attachments
     delivery = _deliver(app) if app.config.subscriptions() and not no_deliver else None
     if app.config.translate.provider:  # after the alerts went out: a slow model never holds them up
         from .translate.summaries import translate_pending
@@ -230,6 +231,8 @@ def poll(ctx: click.Context, source_ids: tuple[str, ...], poll_all: bool, no_del
         click.echo(line + (f" — {r.error}" if r.failed else ""))
     if details.done or details.retrying or details.failed:
         click.echo(f"detail pages: {details.done} read, {details.retrying} to retry, {details.failed} given up")
+    if files.read or files.unreadable or files.retrying:
+        click.echo(f"attachments: {files.read} read, {files.unreadable} without text, {files.retrying} to retry")
     if delivery is not None:
         _echo_delivery(delivery)
     if any(r.failed for r in reports):
@@ -317,7 +320,11 @@ def show(ctx: click.Context, notice_id: int, as_json: bool) -> None:
         lines.append(f"  earlier ({verdict['reason']}, {shown(verdict['replaced_at'], zone)}): {verdict['category']}")
     if notice["attachments"]:
         lines.append("attachments:")
-        lines += [f"  {a['name']} ({a['type']}) {a['url']}" for a in notice["attachments"]]
+        for a in notice["attachments"]:
+            read = (f"{a['text_chars']} characters" + (f", {a['pages']} pages" if a["pages"] else "")
+                    if a["state"] == "done" else a["state"] + (f": {a['error']}" if a["error"] else ""))
+            size = f", {a['size'] / 1024:.0f} KB, sha256 {a['sha256'][:12]}" if a["size"] else ""
+            lines.append(f"  {a['name']} ({a['kind'] or a['type']}{size}) {a['url']}\n    text: {read}")
     if notice["follows"]:
         earlier = notice["follows"]
         lines.append(f"follows:   #{earlier['id']} {earlier['title']} ({earlier['published'] or '?'}, "
@@ -347,7 +354,7 @@ def show(ctx: click.Context, notice_id: int, as_json: bool) -> None:
 def diff_command(ctx: click.Context, ids: tuple[int, ...], as_json: bool) -> None:
     """What changed between two versions of an instrument, article by article (第X条): with one ID, between
     the notice and the earlier version it follows (its draft); with two, from the first to the second."""
-    from .articles import compare, inline_diff
+    from .articles import compare, inline_diff, legal_text
     from .parse.instrument import relation
     from .store.versions import texts
 
@@ -367,9 +374,10 @@ def diff_command(ctx: click.Context, ids: tuple[int, ...], as_json: bool) -> Non
     else:
         old, new = found[ids[0]], found[ids[1]]
     for version in (old, new):
-        if not version["body"].strip():
+        version["text"] = legal_text(version["body"], version["attachment_text"])
+        if not version["text"].strip():
             raise UserError(f"#{version['id']} has no text yet (its own page has not been read): nothing to compare")
-    comparison = compare(old["body"], new["body"])
+    comparison = compare(old["text"], new["text"])
     link = relation(old["status"], new["status"], new["title"])
     changes = [{"kind": c.kind, "old": c.old.number if c.old else None, "new": c.new.number if c.new else None,
                 "old_text": c.old.text if c.old else None, "new_text": c.new.text if c.new else None,

@@ -87,6 +87,18 @@ class DetailConfig:
 
 
 @dataclass(frozen=True)
+class AttachmentsConfig:
+    enabled: bool = True  # download new notices' attachments (from their detail pages) and read their text
+    baseline: bool = False  # also those of notices recorded by a source's first poll
+    max_file_mb: float = checked(30.0, positive)  # a bigger file is not downloaded (state too-large)
+    max_notice_mb: float = checked(60.0, positive)  # all of one notice's files together
+    max_per_poll: int = checked(20, positive)  # files downloaded per poll pass; the rest wait
+    timeout: float = checked(60.0, positive)  # seconds to read one file's text (in a child process)
+    memory_mb: int = checked(1024, positive)  # the child's memory limit: a PDF bomb stops there
+    max_chars: int = checked(200_000, positive)  # text kept per file
+
+
+@dataclass(frozen=True)
 class HealthConfig:
     alert_after: int = checked(3, positive)  # consecutive bad polls before a source raises a health alert
 
@@ -261,6 +273,7 @@ class Config:
     fetch: FetchConfig = field(default_factory=FetchConfig)
     poll: PollConfig = field(default_factory=PollConfig)
     detail: DetailConfig = field(default_factory=DetailConfig)
+    attachments: AttachmentsConfig = field(default_factory=AttachmentsConfig)
     health: HealthConfig = field(default_factory=HealthConfig)
     classify: ClassifyConfig = field(default_factory=ClassifyConfig)
     translate: TranslateConfig = field(default_factory=TranslateConfig)

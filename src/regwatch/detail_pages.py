@@ -63,8 +63,10 @@ async def _one(config: Config, fetcher: Fetcher, conn: sqlite3.Connection, sourc
         if detail is not None and not detail.found:
             error = "no body found on the detail page (selectors out of date?)"
         elif detail is not None:
+            wanted = config.attachments
             record_detail(conn, item.notice_id, detail,
-                          classifier.classify(item.title, detail.body, item.source_id, item.agency))
+                          classifier.classify(item.title, detail.body, item.source_id, item.agency),
+                          read_new=wanted.enabled, read_baseline=wanted.enabled and wanted.baseline)
             report.done += 1
             return
     state = record_detail_failure(conn, item, error or "unknown error", config.detail.max_attempts,

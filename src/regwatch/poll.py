@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from . import clock
+from .attachment_files import AttachmentReport, fetch_attachments
 from .classify import Classifier
 from .clock import iso
 from .config import Config
@@ -70,11 +71,21 @@ def routing(config: Config) -> Routing:
     return Routing(instant=instant, ops=config.ops.subscription or None)
 
 
+@dataclass
+class PassReport:
+    """What one pass did: each source's poll, then the detail pages and attachment files it read."""
+
+    sources: list[SourceReport]
+    details: DetailReport
+    attachments: AttachmentReport
+
+
 async def poll_sources(
     config: Config, conn: sqlite3.Connection, sources: list[Source], classifier: Classifier,
     fetcher: Fetcher | None = None,
-) -> tuple[list[SourceReport], DetailReport]:
-    """Poll the given sources concurrently (within the fetch limits), store, then fetch detail pages.
+) -> PassReport:
+    """Poll the given sources concurrently (within the fetch limits), store, then fetch detail pages
+    and the attachments they list.
 
     The daemon passes its long-lived `fetcher` so per-host limits hold across all its jobs.
     """
@@ -88,7 +99,8 @@ async def poll_sources(
     details = DetailReport()
     if config.detail.enabled:
         details = await fetch_details(config, fetcher, conn, sources, classifier)
-    return reports, details
+    files = await fetch_attachments(config, fetcher, conn, sources, classifier)
+    return PassReport(reports, details, files)
 
 
 async def _poll_source(

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .. import labels
-from ..articles import Comparison, compare
+from ..articles import Comparison, compare, legal_text
 from ..classify import split_tags
 from ..config import SubscriptionConfig
 from ..parse.instrument import relation
@@ -86,6 +86,16 @@ class AlertItem:
     review: bool = False  # the category is uncertain: a person should check it
     follows: Followed | None = None  # the earlier version of the same instrument, if any
     reminder: str = ""  # a reminder's sentence ("Comments close in 3 days (on …)"), for kind "reminder"
+    attachments: tuple[tuple[str, int | None], ...] = ()  # each file's kind (pdf, docx …) and pages
+
+    def attachments_line(self) -> str:
+        """"2 attachments (PDF, 12 pages; DOCX)"; "" without any."""
+        if not self.attachments:
+            return ""
+        kinds = "; ".join(kind.upper() + (f", {pages} page{'s' if pages != 1 else ''}" if pages else "")
+                          for kind, pages in self.attachments)
+        count = len(self.attachments)
+        return f"{count} attachment{'s' if count != 1 else ''} ({kinds})"
 
     def __post_init__(self) -> None:
         """Regulator text is cleaned once, here, for every channel and the digest: no bidi overrides
@@ -112,6 +122,7 @@ class AlertItem:
                 "published_at": self.published_at, "doc_number": self.doc_number, "deadline": self.deadline,
                 "issuer": self.issuer, "summary": self.summary, "review": self.review,
                 "follows": self.follows.as_json() if self.follows else None,
+                "attachments": [{"kind": kind, "pages": pages} for kind, pages in self.attachments],
                 **({"reminder": self.reminder} if self.kind == "reminder" else {})}
 
 
@@ -169,19 +180,34 @@ def notice_item(row: Any, kind: str, notice_id: int, summary_chars: int = 160) -
         category=row["category"], tags=tuple(json.loads(row["tags"] or "[]")), doc_type=row["doc_type"],
         status=row["status"], published=row["published"], published_at=row["published_at"],
         doc_number=row["doc_number"], deadline=row["deadline"], issuer=row["issuer"],
-        summary=summary_of(row["body"], summary_chars), notice_id=notice_id, review=bool(row["review"]),
-        follows=_followed(row),
+        summary=summary_of(_summary_source(row), summary_chars), notice_id=notice_id, review=bool(row["review"]),
+        follows=_followed(row), attachments=_attachments(row),
     )
 
 
+THIN_BODY = 80  # characters: a page that only says "see the attachment"; the summary comes from the files
+
+
+def _summary_source(row: Any) -> str:
+    body = row["body"] or ""
+    files = row["attachment_text"] or ""
+    return files if len(" ".join(body.split())) < THIN_BODY and files else body
+
+
+def _attachments(row: Any) -> tuple[tuple[str, int | None], ...]:
+    listed = json.loads(row["attachment_list"] or "[]")
+    return tuple((str(a["kind"] or "file"), a["pages"]) for a in listed)
+
+
 def _followed(row: Any) -> Followed | None:
-    """The earlier version from a row carrying `store.versions.FOLLOWED_COLUMNS`, compared with this one."""
+    """The earlier version from a row carrying `store.alert_rows.ALERT_COLUMNS`, compared with this one."""
     if row["follows_id"] is None:
         return None
-    both = bool(row["follows_body"] and row["body"])
+    old = legal_text(row["follows_body"] or "", row["follows_attachment_text"] or "")
+    new = legal_text(row["body"] or "", row["attachment_text"] or "")
     return Followed(relation(row["follows_status"], row["status"], row["title"]), row["follows_id"],
                     row["follows_title"], row["follows_url"], row["follows_published"], row["follows_deadline"],
-                    compare(row["follows_body"], row["body"]) if both else None)
+                    compare(old, new) if old and new else None)
 
 
 def wanted(sub: SubscriptionConfig, item: AlertItem, body: str = "") -> bool:

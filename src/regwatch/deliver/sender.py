@@ -89,8 +89,8 @@ async def _deliver_subscription(config: Config, conn: sqlite3.Connection, client
             unwanted.append(row["id"])
         elif item.kind == "new" and (same in titles_now or same in told):
             unwanted.append(row["id"])  # one notice posted in two columns: one alert
-        elif row["detail_state"] == "pending" and row["created_at"] > iso(hold_until):
-            continue  # the detail page may still add 文号 and deadline: wait for it a little
+        elif (row["detail_state"] == "pending" or row["attachments_pending"]) and row["created_at"] > iso(hold_until):
+            continue  # the detail page may still add 文号 and deadline, the files their text: wait a little
         elif (item.kind == "new" and config.translate.provider and row["translation_state"] is None
               and row["created_at"] > iso(now - timedelta(minutes=config.translate.hold_minutes))):
             continue  # the model's English may come within [translate] hold_minutes (0: never wait)

@@ -117,6 +117,8 @@ def render_text(digest: Digest, unsubscribe: str = "") -> str:
                 facts.append(f"{w('doc_number')} {item.doc_number}")
             if item.deadline:
                 facts.append(f"{w('deadline')} {item.deadline}")
+            if item.attachments:
+                facts.append(item.attachments_line())
             headline, subline = headline_and_subline(item, lang)
             lines += [f"* {headline}", *([f"  {subline}"] if subline else []), f"  {' · '.join(f for f in facts if f)}"]
             if item.tags:

@@ -15,7 +15,7 @@ import time
 import zlib
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import IO, Literal
 from urllib.parse import urljoin, urlsplit
 
 import certifi
@@ -63,6 +63,14 @@ class FetchResult:
 
 class _BodyTooLarge(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class _Body:
+    """Where a response body goes: memory (file None) or a file, and at most how many bytes."""
+
+    limit: int
+    file: IO[bytes] | None = None
 
 
 class _RedirectRefused(Exception):
@@ -207,8 +215,13 @@ class Fetcher:
         method: str = "GET",
         data: Mapping[str, str] | bytes | None = None,
         redirect_hosts: Collection[str] = (),
+        save_to: IO[bytes] | None = None,
+        max_bytes: int | None = None,
     ) -> FetchResult:
         """Fetch `url`; never raises for network trouble, never sleeps long.
+
+        With `save_to` the body is written to that file as it arrives (a download: `content` stays
+        empty and nothing is decoded), up to `max_bytes` (default fetch.max_body_bytes).
 
         A short `Retry-After` (≤ max_retry_after) is waited out and the request made once more; a
         longer one (capped at retry_after_cap) is reported in `retry_after`, and the host's other
@@ -223,12 +236,16 @@ class Fetcher:
         gate = self._gate(url)
         if (held := gate.held_for()) > self.config.max_retry_after:
             return self._deferred(url, held)
-        result = await self._request(gate, url, method, request_headers, data, redirect_hosts)
+        body = _Body(max_bytes or self.config.max_body_bytes, save_to)
+        result = await self._request(gate, url, method, request_headers, data, redirect_hosts, body)
         if result.retry_after is not None:
             result.retry_after = min(result.retry_after, self.config.retry_after_cap)
             gate.hold_until(time.monotonic() + result.retry_after)
             if result.retry_after <= self.config.max_retry_after:
-                result = await self._request(gate, url, method, request_headers, data, redirect_hosts)
+                if save_to is not None:
+                    save_to.seek(0)
+                    save_to.truncate()
+                result = await self._request(gate, url, method, request_headers, data, redirect_hosts, body)
                 if result.retry_after is not None:
                     result.retry_after = min(result.retry_after, self.config.retry_after_cap)
                     gate.hold_until(time.monotonic() + result.retry_after)
@@ -241,7 +258,7 @@ class Fetcher:
 
     async def _request(
         self, gate: _HostGate, url: str, method: str, headers: dict[str, str], data: Mapping[str, str] | bytes | None,
-        redirect_hosts: Collection[str],
+        redirect_hosts: Collection[str], body: _Body,
     ) -> FetchResult:
         # Wait for the host's turn holding only the host's slot: a host that asked us to slow down
         # must not hold one of the global slots the other hosts need.
@@ -251,7 +268,7 @@ class Fetcher:
                 client = gate.take_client()
                 try:
                     async with asyncio.timeout(self.config.deadline):
-                        return await self._send(client, url, method, headers, data, redirect_hosts)
+                        return await self._send(client, url, method, headers, data, redirect_hosts, body)
                 except TimeoutError:
                     return FetchResult(url=url, error_kind="timeout",
                                        error=f"no complete answer within {self.config.deadline:g} s "
@@ -261,7 +278,7 @@ class Fetcher:
 
     async def _send(
         self, client: httpx.AsyncClient, url: str, method: str, headers: dict[str, str],
-        data: Mapping[str, str] | bytes | None, redirect_hosts: Collection[str],
+        data: Mapping[str, str] | bytes | None, redirect_hosts: Collection[str], sink: _Body,
     ) -> FetchResult:
         result = FetchResult(url=url)
         try:
@@ -283,11 +300,12 @@ class Fetcher:
                     result.headers = response.headers
                     if response.status_code in (429, 503):
                         result.retry_after = parse_retry_after(response.headers.get("retry-after"))
-                    result.content = await self._read_capped(response)
+                    result.content = await self._read_capped(response, sink)
                     break
         except _BodyTooLarge:
             result.error_kind = "too_large"
-            result.error = f"response larger than fetch.max_body_bytes ({self.config.max_body_bytes} bytes)"
+            what = "fetch.max_body_bytes" if sink.file is None else "the size cap"
+            result.error = f"response larger than {what} ({sink.limit} bytes)"
             result.content = b""
             return result
         except _RedirectRefused as exc:
@@ -312,7 +330,7 @@ class Fetcher:
             where = " while reading the body (cut off?)" if result.status else ""
             result.error = (f"{type(exc).__name__}: {text}" if text else type(exc).__name__) + where
             return result
-        if result.content and result.status != 304:
+        if result.content and result.status != 304 and sink.file is None:
             decoded = decode_body(result.content, result.headers.get("content-type", ""))
             result.text, result.encoding, result.decode_errors = decoded.text, decoded.codec, decoded.bad_bytes
         return result
@@ -336,10 +354,10 @@ class Fetcher:
             raise _RedirectRefused(f"refused a redirect to {target[:200]}: a private or loopback address")
         return target
 
-    async def _read_capped(self, response: httpx.Response) -> bytes:
-        """The body, decompressed as it arrives, never holding more than max_body_bytes (a gzip bomb
-        stops at the cap instead of filling memory)."""
-        limit = self.config.max_body_bytes
+    async def _read_capped(self, response: httpx.Response, sink: _Body) -> bytes:
+        """The body, decompressed as it arrives, never holding more than the cap (a gzip bomb stops at
+        the cap instead of filling memory); written to `sink.file` as it comes when there is one."""
+        limit = sink.limit
         declared = response.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > limit:
             raise _BodyTooLarge
@@ -355,22 +373,28 @@ class Fetcher:
                 if size > limit:
                     raise _BodyTooLarge
                 chunks.append(raw)
-                continue
-            pending = raw
-            while pending:  # at most limit + 1 bytes out per call: a bomb never expands past the cap
-                piece = inflater.decompress(pending, limit + 1 - size)
-                size += len(piece)
-                if size > limit:
-                    raise _BodyTooLarge
-                chunks.append(piece)
-                if not piece and inflater.unconsumed_tail == pending:
-                    break
-                pending = inflater.unconsumed_tail
+            else:
+                pending = raw
+                while pending:  # at most limit + 1 bytes out per call: a bomb never expands past the cap
+                    piece = inflater.decompress(pending, limit + 1 - size)
+                    size += len(piece)
+                    if size > limit:
+                        raise _BodyTooLarge
+                    chunks.append(piece)
+                    if not piece and inflater.unconsumed_tail == pending:
+                        break
+                    pending = inflater.unconsumed_tail
+            if sink.file is not None:  # a download: to disk as it arrives, never all in memory
+                sink.file.writelines(chunks)
+                chunks.clear()
         if inflater is not None:
             tail = inflater.flush()
             if size + len(tail) > limit:
                 raise _BodyTooLarge
             chunks.append(tail)
+        if sink.file is not None:
+            sink.file.writelines(chunks)
+            return b""
         return b"".join(chunks)
 
 

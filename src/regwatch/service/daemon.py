@@ -37,6 +37,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from .. import clock
 from .._schema import ConfigError
+from ..attachment_files import fetch_attachments
 from ..classify import Classifier
 from ..config import Config
 from ..cron import cron_trigger, previous_fire
@@ -226,7 +227,7 @@ class Daemon:
         if source is None or in_quiet_hours(source, clock.now()) or is_deferred(self.conn, source_id):
             return
         assert self.fetcher is not None
-        reports, _ = await poll_sources(loaded.config, self.conn, [source], loaded.classifier, self.fetcher)
+        reports = (await poll_sources(loaded.config, self.conn, [source], loaded.classifier, self.fetcher)).sources
         for report in reports:
             if report.state == "store-error":
                 self._store_failed(report.error or "store error")
@@ -264,9 +265,12 @@ class Daemon:
 
     async def _details(self) -> None:
         loaded = self.current
-        if loaded.config.detail.enabled and self.fetcher is not None:
-            await fetch_details(loaded.config, self.fetcher, self.conn, list(loaded.sources.values()),
-                                loaded.classifier)
+        if self.fetcher is None:
+            return
+        sources = list(loaded.sources.values())
+        if loaded.config.detail.enabled:
+            await fetch_details(loaded.config, self.fetcher, self.conn, sources, loaded.classifier)
+        await fetch_attachments(loaded.config, self.fetcher, self.conn, sources, loaded.classifier)
 
     async def _digest(self, name: str) -> None:
         loaded = self.current

@@ -54,7 +54,8 @@ def reclassify_all(conn: sqlite3.Connection, classify: Classify, batch: int = 50
     last_id = 0
     while True:
         rows = conn.execute(
-            "SELECT id, title, COALESCE(body, ''), source_id, agency, category, tags, doc_type, status"
+            "SELECT id, title, COALESCE(body, '') || COALESCE(char(10) || attachment_text, ''), source_id, agency,"
+            " category, tags, doc_type, status"
             " FROM notices WHERE id > ? ORDER BY id LIMIT ?", (last_id, batch)).fetchall()
         if not rows:
             return moves

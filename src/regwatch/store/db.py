@@ -341,8 +341,29 @@ def _v14(conn: sqlite3.Connection) -> None:
     """)
 
 
+def _v15(conn: sqlite3.Connection) -> None:
+    """Attachment files: downloaded, hashed and read (attachment_files.py); their text beside the body.
+    Attachments stored before regwatch read them are left unread (skipped), not all fetched at once."""
+    _run_script(conn, """
+        ALTER TABLE attachments ADD COLUMN state TEXT NOT NULL DEFAULT 'pending';
+            -- pending | done | text-unavailable | too-large | failed | skipped
+        ALTER TABLE attachments ADD COLUMN kind TEXT;          -- what the file turned out to be (pdf, docx …)
+        ALTER TABLE attachments ADD COLUMN size INTEGER;       -- bytes
+        ALTER TABLE attachments ADD COLUMN sha256 TEXT;
+        ALTER TABLE attachments ADD COLUMN content_type TEXT;  -- as the server declared it
+        ALTER TABLE attachments ADD COLUMN pages INTEGER;      -- PDF/OFD pages, XLSX sheets read
+        ALTER TABLE attachments ADD COLUMN text TEXT;
+        ALTER TABLE attachments ADD COLUMN error TEXT;         -- why there is no text
+        ALTER TABLE attachments ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE attachments ADD COLUMN next_at TEXT;
+        ALTER TABLE notices ADD COLUMN attachment_text TEXT;   -- the attachments' text, for search and classifying
+        UPDATE attachments SET state = 'skipped', error = 'stored before regwatch read attachments';
+        CREATE INDEX attachments_pending ON attachments(state, next_at);
+    """)
+
+
 # index i migrates from version i to i+1; append, never edit
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11, _v12, _v13, _v14]
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11, _v12, _v13, _v14, _v15]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

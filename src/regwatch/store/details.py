@@ -42,10 +42,12 @@ def pending_details(conn: sqlite3.Connection, source_ids: list[str], limit: int)
     return [PendingDetail(*row) for row in rows]
 
 
-def record_detail(conn: sqlite3.Connection, notice_id: int, detail: Detail, verdict: Verdict) -> None:
+def record_detail(conn: sqlite3.Connection, notice_id: int, detail: Detail, verdict: Verdict,
+                  read_new: bool = True, read_baseline: bool = False) -> None:
     """Store what a detail page said, and the verdict title and body now give.
 
-    Values the list already gave (e.g. an API's 文号) are kept.
+    Values the list already gave (e.g. an API's 文号) are kept. Its attachments are to be read
+    (`pending`) when `read_new` (for a new notice) or `read_baseline` (for a baseline one) says so.
     """
     with transaction(conn):
         conn.execute(
@@ -58,8 +60,12 @@ def record_detail(conn: sqlite3.Connection, notice_id: int, detail: Detail, verd
              detail.deadline_sentence, detail.effective, detail.effective_sentence, notice_id),
         )
         conn.executemany(
-            "INSERT OR IGNORE INTO attachments (notice_id, name, url, type) VALUES (?, ?, ?, ?)",
-            [(notice_id, a.name, a.url, a.type) for a in detail.attachments],
+            "INSERT OR IGNORE INTO attachments (notice_id, name, url, type, state, error)"
+            " SELECT ?, ?, ?, ?, CASE WHEN (baseline = 0 AND ?) OR (baseline = 1 AND ?) THEN 'pending'"
+            " ELSE 'skipped' END, CASE WHEN (baseline = 0 AND ?) OR (baseline = 1 AND ?) THEN NULL"
+            " ELSE 'not read: [attachments] enabled / baseline' END FROM notices WHERE id = ?",
+            [(notice_id, a.name, a.url, a.type, read_new, read_baseline, read_new, read_baseline, notice_id)
+             for a in detail.attachments],
         )
         write_verdict(conn, notice_id, verdict, "detail")
         index_notices(conn, [notice_id])  # the body is searchable from the same commit on

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 
 from ..clock import now_iso
+from .alert_rows import ALERT_COLUMNS, ALERT_JOINS
 from .db import dict_rows, transaction
-from .versions import FOLLOWED_COLUMNS, FOLLOWED_JOIN
 
 
 def last_sent_end(conn: sqlite3.Connection, subscription: str) -> str | None:
@@ -36,8 +36,8 @@ def notices_first_seen(conn: sqlite3.Connection, start: str, end: str,
     """Notices first stored in (start, end] — not baselines (never news to anyone) unless asked for."""
     with dict_rows(conn):
         return conn.execute(
-            "SELECT n.*, t.title_en AS written_title_en, t.summary_en AS summary_en, " + FOLLOWED_COLUMNS +
-            " FROM notices n LEFT JOIN translations t ON t.notice_id = n.id " + FOLLOWED_JOIN +
+            "SELECT n.*, t.title_en AS written_title_en, t.summary_en AS summary_en, " + ALERT_COLUMNS +
+            " FROM notices n LEFT JOIN translations t ON t.notice_id = n.id " + ALERT_JOINS +
             " WHERE n.first_seen > ? AND n.first_seen <= ? AND (n.baseline = 0 OR ?)"
             " ORDER BY COALESCE(n.published_at, n.published) DESC, n.id DESC",
             (start, end, include_baseline)).fetchall()

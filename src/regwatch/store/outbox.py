@@ -14,8 +14,8 @@ from datetime import timedelta
 
 from .. import clock
 from ..clock import iso, now_iso
+from .alert_rows import ALERT_COLUMNS, ALERT_JOINS
 from .db import dict_rows, transaction
-from .versions import FOLLOWED_COLUMNS, FOLLOWED_JOIN
 
 
 @dataclass(frozen=True)
@@ -78,11 +78,12 @@ def due_rows(conn: sqlite3.Connection, subscription: str, now: str, limit: int =
     with dict_rows(conn):
         return conn.execute(
             "SELECT o.*, n.title, n.url, n.agency, n.source_id, n.category, n.tags, n.doc_type, n.status,"
-            " n.published, n.published_at, n.doc_number, n.deadline, n.issuer, n.body, n.detail_state, n.review,"
+            " n.published, n.published_at, n.doc_number, n.deadline, n.issuer, n.body, n.attachment_text,"
+            " n.detail_state, n.review,"
             " t.state AS translation_state, t.title_en AS written_title_en, t.summary_en AS summary_en,"
             " h.source_id AS health_source, h.kind AS health_kind, h.state AS health_state,"
-            " h.message AS health_message, h.created_at AS health_at, " + FOLLOWED_COLUMNS +
-            " FROM outbox o LEFT JOIN notices n ON n.id = o.notice_id " + FOLLOWED_JOIN +
+            " h.message AS health_message, h.created_at AS health_at, " + ALERT_COLUMNS +
+            " FROM outbox o LEFT JOIN notices n ON n.id = o.notice_id " + ALERT_JOINS +
             " LEFT JOIN translations t ON t.notice_id = o.notice_id"
             " LEFT JOIN health_events h ON h.id = o.health_event_id"
             " WHERE o.subscription = ? AND o.state IN ('pending', 'retrying') AND o.next_attempt_at <= ?"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from .alert_rows import ALERT_COLUMNS, ALERT_JOINS
 from .db import dict_rows, transaction
-from .versions import FOLLOWED_COLUMNS, FOLLOWED_JOIN
 
 DATE_COLUMNS = {"comment-deadline": "deadline", "effective": "effective"}
 
@@ -18,8 +18,8 @@ def notices_dated(conn: sqlite3.Connection, kind: str, start: str, end: str) -> 
     draft_rule = " AND n.status IS NOT 'draft'" if kind == "effective" else ""
     with dict_rows(conn):
         return conn.execute(
-            "SELECT n.*, t.title_en AS written_title_en, t.summary_en AS summary_en, " + FOLLOWED_COLUMNS +
-            " FROM notices n LEFT JOIN translations t ON t.notice_id = n.id " + FOLLOWED_JOIN +
+            "SELECT n.*, t.title_en AS written_title_en, t.summary_en AS summary_en, " + ALERT_COLUMNS +
+            " FROM notices n LEFT JOIN translations t ON t.notice_id = n.id " + ALERT_JOINS +
             f" WHERE n.{column} BETWEEN ? AND ?{draft_rule} ORDER BY n.{column}, n.id", (start, end)).fetchall()
 
 

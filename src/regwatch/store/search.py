@@ -25,6 +25,8 @@ _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _TERM = re.compile(r'"([^"]+)"|(\S+)')
 _WORD = re.compile(r"[\w\u3400-\u9fff]+")
 RANK_WINDOW = 1000  # matches ranked per query: the newest ones
+# A notice's searchable text: its page's body, then its attachments' text.
+TEXT = "COALESCE(body, '') || COALESCE(char(10) || attachment_text, '')"
 
 
 def _pairs(run: str) -> str:
@@ -37,12 +39,12 @@ def spaced(text: str) -> str:
 
 
 def index_notices(conn: sqlite3.Connection, notice_ids: Iterable[int]) -> None:
-    """(Re)index these notices' title and body; call inside the transaction that changed them."""
+    """(Re)index these notices' title and text (body, attachments); call in the transaction that changed them."""
     ids = list(notice_ids)
     if not ids:
         return
     marks = ",".join("?" * len(ids))
-    rows = conn.execute(f"SELECT id, title, COALESCE(body, '') FROM notices WHERE id IN ({marks})", ids).fetchall()
+    rows = conn.execute(f"SELECT id, title, {TEXT} FROM notices WHERE id IN ({marks})", ids).fetchall()
     conn.executemany("DELETE FROM notice_search WHERE rowid = ?", [(row[0],) for row in rows])
     conn.executemany("INSERT INTO notice_search (rowid, title, body) VALUES (?, ?, ?)",
                      [(row[0], spaced(row[1]), spaced(row[2])) for row in rows])
@@ -87,7 +89,8 @@ def search(conn: sqlite3.Connection, query: str, where: SearchFilter, limit: int
         clauses.append("notice_search MATCH ?")
         params.append(expression)
     for char in single:  # one Chinese character is no pair: look for it the slow way
-        clauses.append("(instr(n.title, ?) > 0 OR instr(COALESCE(n.body, ''), ?) > 0)")
+        clauses.append("(instr(n.title, ?) > 0"
+                       " OR instr(COALESCE(n.body, '') || COALESCE(n.attachment_text, ''), ?) > 0)")
         params += [char, char]
     if where.since:
         clauses.append("COALESCE(n.published, substr(n.first_seen, 1, 10)) >= ?")
@@ -105,7 +108,7 @@ def search(conn: sqlite3.Connection, query: str, where: SearchFilter, limit: int
         clauses.append("EXISTS (SELECT 1 FROM json_each(n.tags) WHERE value = ?)")
         params.append(where.tag)
     columns = ("SELECT n.id, n.title, n.url, n.agency, n.source_id, n.published, n.category, n.tags,"
-               " COALESCE(n.body, '') AS body")
+               " COALESCE(n.body, '') || COALESCE(char(10) || n.attachment_text, '') AS body")
     if expression:  # newest matches first: FTS5 walks its doclists by rowid and stops at the window
         sql = (f"{columns} FROM notice_search JOIN notices n ON n.id = notice_search.rowid"
                f" WHERE {' AND '.join(clauses)} ORDER BY notice_search.rowid DESC LIMIT ?")

@@ -11,12 +11,6 @@ from typing import Any
 from ..parse.instrument import instrument_key, is_amendment
 from .db import dict_rows
 
-# What an alert, a digest or a feed shows of the version a notice follows: joined as `d`.
-FOLLOWED_COLUMNS = ("d.id AS follows_id, d.title AS follows_title, d.url AS follows_url,"
-                    " d.published AS follows_published, d.deadline AS follows_deadline,"
-                    " d.status AS follows_status, d.body AS follows_body")
-FOLLOWED_JOIN = "LEFT JOIN notices d ON d.id = n.follows"
-
 
 def link_versions(conn: sqlite3.Connection, notice_ids: Iterable[int]) -> None:
     """Set each notice's instrument name, then the earlier version it follows (in the storing transaction)."""
@@ -71,5 +65,6 @@ def texts(conn: sqlite3.Connection, notice_ids: list[int]) -> dict[int, dict[str
     marks = ",".join("?" * len(notice_ids))
     with dict_rows(conn):
         found = conn.execute(f"SELECT id, title, agency, url, published, deadline, status, follows,"
-                             f" COALESCE(body, '') AS body FROM notices WHERE id IN ({marks})", notice_ids)
+                             f" COALESCE(body, '') AS body, COALESCE(attachment_text, '') AS attachment_text"
+                             f" FROM notices WHERE id IN ({marks})", notice_ids)
         return {row["id"]: dict(row) for row in found.fetchall()}

@@ -9,8 +9,9 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from .alert_rows import ALERT_COLUMNS, ALERT_JOINS
 from .db import dict_rows
-from .versions import FOLLOWED_COLUMNS, FOLLOWED_JOIN, versions_of
+from .versions import versions_of
 
 GOOD_STATES = ("ok", "ok-no-new")
 
@@ -137,7 +138,8 @@ def notice_in_full(conn: sqlite3.Connection, notice_id: int) -> dict[str, Any] |
     if not found:
         return None
     notice = found[0]
-    notice["attachments"] = rows(conn, "SELECT name, url, type FROM attachments WHERE notice_id = ? ORDER BY id",
+    notice["attachments"] = rows(conn, "SELECT name, url, type, state, kind, size, sha256, pages, error,"
+                                       " length(text) AS text_chars FROM attachments WHERE notice_id = ? ORDER BY id",
                                  (notice_id,))
     notice["versions"] = rows(conn, "SELECT version, title, published, replaced_at FROM notice_history"
                                     " WHERE notice_id = ? ORDER BY version", (notice_id,))
@@ -170,6 +172,6 @@ def dates_ahead(conn: sqlite3.Connection, start: str, end: str) -> list[dict[str
 
 def recent_notices(conn: sqlite3.Connection, limit: int) -> list[dict[str, Any]]:
     """The newest stored notices (not the baseline), with the model's English where there is some, for feeds."""
-    return rows(conn, "SELECT n.*, t.title_en AS written_title_en, t.summary_en AS summary_en, " + FOLLOWED_COLUMNS +
-                      " FROM notices n LEFT JOIN translations t ON t.notice_id = n.id " + FOLLOWED_JOIN +
+    return rows(conn, "SELECT n.*, t.title_en AS written_title_en, t.summary_en AS summary_en, " + ALERT_COLUMNS +
+                      " FROM notices n LEFT JOIN translations t ON t.notice_id = n.id " + ALERT_JOINS +
                       " WHERE n.baseline = 0 ORDER BY n.id DESC LIMIT ?", (limit,))

@@ -20,7 +20,7 @@ from urllib.parse import urlencode, urlsplit
 import jinja2
 
 from .. import __version__, labels
-from ..articles import compare
+from ..articles import compare, legal_text
 from ..classify import CATEGORIES, TAGS, split_tags
 from ..clock import shown
 from ..config import Config
@@ -139,7 +139,8 @@ class WebView:
         rules = [(rule, self.rule_notes.get(rule, "")) for rule in json.loads(notice["rules"] or "[]")]
         title_en = (notice["translation"] or {}).get("title_en") or english(notice["title"]) or None
         return self._page("notice.html.j2", notice=notice, tags=tags, topics=topics, rules=rules, title_en=title_en,
-                          body=_paragraphs(notice["body"] or ""), earlier=self._earlier(notice))
+                          body=_paragraphs(notice["body"] or ""), earlier=self._earlier(notice),
+                          attachment_text=_paragraphs(notice["attachment_text"] or ""))
 
     def _earlier(self, notice: Mapping[str, Any]) -> dict[str, Any] | None:
         """The version this notice follows, what this one is to it, and what changed (where both have text)."""
@@ -147,8 +148,9 @@ class WebView:
         if earlier is None:
             return None
         old = texts(self.conn, [earlier["id"]])[earlier["id"]]
-        both = bool(old["body"].strip() and (notice["body"] or "").strip())
-        changes = compare(old["body"], notice["body"]).summary() if both else ""
+        old_text = legal_text(old["body"], old["attachment_text"])
+        new_text = legal_text(notice["body"] or "", notice["attachment_text"] or "")
+        changes = compare(old_text, new_text).summary() if old_text.strip() and new_text.strip() else ""
         note = labels.version_note(relation(old["status"], notice["status"], notice["title"]), old["published"],
                                    old["deadline"], changes, "", "en")
         return {**earlier, "note": note}

@@ -89,6 +89,8 @@ class Channel:
             pairs.append((labels.label("deadline", lang), item.deadline))
         if item.follows:
             pairs.append((labels.label("follows", lang), item.follows.line(lang)))
+        if item.attachments:
+            pairs.append((labels.label("attachments", lang), item.attachments_line()))
         return pairs
 
     def short_facts(self, item: AlertItem) -> str:
