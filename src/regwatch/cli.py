@@ -1036,10 +1036,8 @@ def _write_export(fmt: str, output: Path, records: list[dict[str, Any]]) -> None
             writer.writeheader()
             writer.writerows(flat)
     else:
-        try:
-            from openpyxl import Workbook
-        except ImportError:
-            raise UserError("--format xlsx needs openpyxl: pip install 'regwatch[xlsx]'") from None
+        from openpyxl import Workbook
+
         book = Workbook()
         sheet = book.active
         sheet.title = "notices"

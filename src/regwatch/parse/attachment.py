@@ -23,6 +23,7 @@ MAX_PAGES = 1000  # pages read from one PDF
 MAX_XML_BYTES = 60_000_000  # one XML part of a DOCX/OFD, uncompressed (a zip bomb stops here)
 MAX_ROWS = 5000  # rows per sheet of an XLSX
 MAX_SHEETS = 3
+_SPACES = re.compile(r"[ \u3000\xa0\f\v]+")
 _XML = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True)
 UNREADABLE = {  # kinds no reader here handles, and why
 
@@ -79,6 +80,8 @@ def extract(data: bytes, declared: str, max_chars: int = 200_000) -> Extracted:
                                                 "(a login or anti-bot page, or a moved file)")
     if kind in UNREADABLE:
         return Extracted("text-unavailable", kind, reason=UNREADABLE[kind])
+    if kind == "pdf" and _encrypted(data):
+        return Extracted("text-unavailable", kind, reason="an encrypted PDF (it needs a password to read)")
     readers = {"pdf": _pdf, "docx": _docx, "xlsx": _xlsx, "ofd": _ofd}
     if kind not in readers:
         return Extracted("text-unavailable", kind, reason=f"an unknown file type ({kind}): not read")
@@ -98,16 +101,28 @@ def extract(data: bytes, declared: str, max_chars: int = 200_000) -> Extracted:
 
 
 def _tidy(text: str) -> str:
-    lines = (" ".join(line.split()) for line in text.splitlines())
-    return "\n".join(line for line in lines if line)
+    """Runs of spaces folded, empty lines dropped; tabs (between a sheet's cells) kept."""
+    lines = (_SPACES.sub(" ", line).strip(" ") for line in text.splitlines())
+    return "\n".join(line for line in lines if line.strip())
+
+
+def _encrypted(data: bytes) -> bool:
+    """Whether a PDF needs a password (one with only an owner password opens with the empty one)."""
+    from pypdf import PdfReader
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        return bool(reader.is_encrypted and not reader.decrypt(""))
+    except Exception:  # unreadable: the reader proper says how
+        return False
 
 
 def _pdf(data: bytes) -> tuple[str, int]:
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(data))
-    if reader.is_encrypted and not reader.decrypt(""):
-        raise ValueError("encrypted with a password")
+    if reader.is_encrypted:
+        reader.decrypt("")
     pages = len(reader.pages)
     texts = [page.extract_text() or "" for page in reader.pages[:MAX_PAGES]]
     return "\n".join(texts), pages

@@ -8,7 +8,8 @@ ALERT_COLUMNS = (
     "d.id AS follows_id, d.title AS follows_title, d.url AS follows_url, d.published AS follows_published,"
     " d.deadline AS follows_deadline, d.status AS follows_status, d.body AS follows_body,"
     " d.attachment_text AS follows_attachment_text,"
-    " (SELECT json_group_array(json_object('kind', COALESCE(a.kind, a.type), 'pages', a.pages, 'state', a.state))"
-    "  FROM attachments a WHERE a.notice_id = n.id) AS attachment_list,"
+    " (SELECT json_group_array(json_object('kind', f.kind, 'pages', f.pages, 'state', f.state)) FROM"
+    "  (SELECT COALESCE(a.kind, a.type) AS kind, a.pages, a.state FROM attachments a WHERE a.notice_id = n.id"
+    "   ORDER BY a.id) f) AS attachment_list,"
     " (SELECT count(*) FROM attachments a WHERE a.notice_id = n.id AND a.state = 'pending') AS attachments_pending")
 ALERT_JOINS = "LEFT JOIN notices d ON d.id = n.follows"
