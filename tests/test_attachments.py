@@ -212,10 +212,10 @@ def test_a_notice_s_attachments_are_read_searched_and_announced(pbc_install: Ins
     with pbc_install.db() as conn:
         notice_id, text = conn.execute("SELECT id, attachment_text FROM notices WHERE title = ?", (title,)).fetchone()
         files = {r["name"]: r for r in conn.execute("SELECT * FROM attachments WHERE notice_id = ?", (notice_id,))}
-    assert {name[:3]: f["state"] for name, f in files.items()} == {
+    assert {name.split("：")[1][:3]: f["state"] for name, f in files.items()} == {
         "征求意": "done", "起草说": "done", "机构清": "done", "对照表": "text-unavailable", "反馈表": "failed",
         "参考资": "too-large", "外链.": "skipped"}
-    draft = files["征求意见稿.pdf"]
+    draft = files["附件1：征求意见稿.pdf"]
     assert draft["kind"] == "pdf" and draft["pages"] == 2 and len(draft["sha256"]) == 64 and draft["size"] > 1000
     assert ARTICLE_2 in text and "防范跨境传输风险" in text and "某银行" in text
     assert [r["id"] for r in pbc_install.cli_json("search", "风险评估")["results"]] == [notice_id]  # only in the PDF

@@ -96,7 +96,7 @@ def test_a_reminder_goes_out_once_at_the_local_time_of_its_day(pbc_install: Inst
     assert len(reminders) == 2  # the two subscriptions are delivered side by side: in either order
     sent = [r["data"]["notices"][0] for r in reminders]
     assert all(n["id"] == notice_id and n["deadline"] == "2026-10-08" for n in sent)
-    assert sorted(n["reminder"] for n in sent) == [
+    assert sorted(n["note"] for n in sent) == [
         "Comments close in 3 working days (on 2026-10-08)",
         "意见征集3 个工作日后截止（2026-10-08） / Comments close in 3 working days (on 2026-10-08)"]
     assert pbc_install.cli("deliver").exit_code == 0 and len(

@@ -233,6 +233,9 @@ def poll(ctx: click.Context, source_ids: tuple[str, ...], poll_all: bool, no_del
         click.echo(f"detail pages: {details.done} read, {details.retrying} to retry, {details.failed} given up")
     if files.read or files.unreadable or files.retrying:
         click.echo(f"attachments: {files.read} read, {files.unreadable} without text, {files.retrying} to retry")
+    if done.withdrawals.withdrawn:
+        click.echo(f"possibly withdrawn: {done.withdrawals.withdrawn} notices left their lists and their pages "
+                   "answer 404 (reported to the instant subscriptions)")
     if delivery is not None:
         _echo_delivery(delivery)
     if any(r.failed for r in reports):

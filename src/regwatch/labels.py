@@ -37,6 +37,7 @@ FIELDS = {
     "edited": ("通知已更新", "Notice updated"),
     "final": ("正式版本发布", "Final version published"),
     "reminder": ("提醒", "Reminder"),
+    "withdrawn": ("可能已撤回", "Possibly withdrawn"),
     "follows": ("前一版本", "Earlier version"),
     "attachments": ("附件", "Attachments"),
     "batch": ("条新通知", "new notices"),

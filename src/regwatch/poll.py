@@ -36,6 +36,7 @@ from .store.identity import notice_identity
 from .store.outbox import Routing
 from .store.views import next_poll_times
 from .watchlist import Source
+from .withdrawal_checks import WithdrawalReport, check_missing
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ class PassReport:
     sources: list[SourceReport]
     details: DetailReport
     attachments: AttachmentReport
+    withdrawals: WithdrawalReport
 
 
 async def poll_sources(
@@ -100,7 +102,8 @@ async def poll_sources(
     if config.detail.enabled:
         details = await fetch_details(config, fetcher, conn, sources, classifier)
     files = await fetch_attachments(config, fetcher, conn, sources, classifier)
-    return PassReport(reports, details, files)
+    gone = await check_missing(config, fetcher, conn, sources)
+    return PassReport(reports, details, files, gone)
 
 
 async def _poll_source(

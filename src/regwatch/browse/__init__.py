@@ -66,6 +66,11 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "deadline_sentence": "the sentence the comment deadline was read from",
         "effective": "date it takes effect (YYYY-MM-DD), where stated",
         "effective_sentence": "the sentence the effective date was read from",
+        "instrument": "the instrument's normalised name (drafts, finals and amendments of it share it)",
+        "follows": "the earlier version of the same instrument this notice follows (its draft, say)",
+        "attachment_text": "the text of its attachments, in their order",
+        "missing_since": "when its list stopped showing it although newer notices stayed",
+        "withdrawn_at": "when its page then answered 404: reported as possibly withdrawn",
     }),
     "sources": ("Each watched column's health and polling state.", {
         "id": "the source's id in the watchlists", "agency": "the publishing body's code",
@@ -98,8 +103,13 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "sent_at": "when (UTC)", "outcome": "ok, or how the attempt failed", "detail": "the channel's answer",
         "items": "notices the message carried",
     }),
-    "attachments": ("Files linked from a notice's page.", {
-        "id": "number", "notice_id": "the notice", "name": "link text", "url": "file URL", "type": "file type",
+    "attachments": ("Files linked from a notice's page, downloaded and read.", {
+        "id": "number", "notice_id": "the notice", "name": "link text", "url": "file URL",
+        "type": "file type the link gives", "kind": "what the file turned out to be (pdf, docx, xlsx, ofd, doc …)",
+        "state": "pending, done, text-unavailable, too-large, failed or skipped", "size": "bytes",
+        "sha256": "SHA-256 of the file", "content_type": "as the server declared it",
+        "pages": "PDF/OFD pages, XLSX sheets read", "text": "the file's text", "error": "why there is no text",
+        "attempts": "download attempts", "next_at": "when it is tried again",
     }),
     "notice_history": ("Earlier versions of edited notices.", {
         "id": "number", "notice_id": "the notice", "version": "the version this was", "title": "its title then",

@@ -65,7 +65,7 @@ class Followed:
 class AlertItem:
     """One notice (or one operations note) inside a message."""
 
-    kind: str  # new | edited | reminder | health | ops
+    kind: str  # new | edited | reminder | withdrawn | health | ops
     title: str
     title_en: str = ""  # the English of a Chinese title: the model's if one wrote it, else the glossary's gloss
     summary_en: str = ""  # a model-written English summary, checked against the notice's text ("" without one)
@@ -85,7 +85,7 @@ class AlertItem:
     notice_id: int | None = None
     review: bool = False  # the category is uncertain: a person should check it
     follows: Followed | None = None  # the earlier version of the same instrument, if any
-    reminder: str = ""  # a reminder's sentence ("Comments close in 3 days (on …)"), for kind "reminder"
+    note: str = ""  # why a reminder or a withdrawal alert is sent ("Comments close in 3 days (on …)")
     attachments: tuple[tuple[str, int | None], ...] = ()  # each file's kind (pdf, docx …) and pages
 
     def attachments_line(self) -> str:
@@ -101,7 +101,7 @@ class AlertItem:
         """Regulator text is cleaned once, here, for every channel and the digest: no bidi overrides
         or invisible characters (which can make a title read as something else), and only http(s)
         links (a `data:` or `javascript:` URL never reaches a payload)."""
-        for name in ("title", "title_en", "summary", "summary_en", "issuer", "doc_number", "reminder"):
+        for name in ("title", "title_en", "summary", "summary_en", "issuer", "doc_number", "note"):
             value = getattr(self, name)
             if value:
                 object.__setattr__(self, name, visible_text(value))
@@ -123,7 +123,7 @@ class AlertItem:
                 "issuer": self.issuer, "summary": self.summary, "review": self.review,
                 "follows": self.follows.as_json() if self.follows else None,
                 "attachments": [{"kind": kind, "pages": pages} for kind, pages in self.attachments],
-                **({"reminder": self.reminder} if self.kind == "reminder" else {})}
+                **({"note": self.note} if self.kind in ("reminder", "withdrawn") else {})}
 
 
 @dataclass
@@ -166,8 +166,8 @@ def item_from_row(row: Any) -> AlertItem:
         return AlertItem(kind="health", title=text, source=row["health_source"] or "", published_at=row["health_at"])
     if row["kind"] == "ops":
         return AlertItem(kind="ops", title=row["ops_text"] or "")
-    if row["kind"] == "reminder":
-        return replace(notice_item(row, "reminder", row["notice_id"]), reminder=visible_text(row["ops_text"] or ""))
+    if row["kind"] in ("reminder", "withdrawn"):  # the sentence saying why was written when it was queued
+        return replace(notice_item(row, row["kind"], row["notice_id"]), note=visible_text(row["ops_text"] or ""))
     return notice_item(row, row["kind"], row["notice_id"])
 
 

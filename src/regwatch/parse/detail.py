@@ -205,7 +205,7 @@ def _attachment(page_url: str, link: lxml.html.HtmlElement) -> Attachment | None
     named = (params.get("fileName") or params.get("fText") or params.get("filename") or [""])[0]
     text = clean_text(link.text_content()) if link.tag == "a" else ""
     name = clean_text(link.get("title")) or named or text
-    name = re.sub(r"^附件\s*[0-9一二三四五六七八九十]*\s*[:：.、]\s*", "", name)  # 附件1：X.pdf → X.pdf
+    name = re.sub(r"^附件\s*[:：]\s*", "", name)
     kind = _attachment_type(named or name, url)
     is_file = kind != "unknown" or "downloadfile" in url.lower() or bool(named) or link.tag == "iframe"
     if not is_file or not name:

@@ -56,6 +56,7 @@ from ..store.views import dates_ahead, recent_notices
 from ..translate.summaries import translate_pending
 from ..watchlist import Source, in_quiet_hours
 from ..web.pages import WebView
+from ..withdrawal_checks import check_missing
 from . import access, httpd, systemd
 from .httpd import Request, Response
 from .status import metrics, stale_sources, status
@@ -271,6 +272,7 @@ class Daemon:
         if loaded.config.detail.enabled:
             await fetch_details(loaded.config, self.fetcher, self.conn, sources, loaded.classifier)
         await fetch_attachments(loaded.config, self.fetcher, self.conn, sources, loaded.classifier)
+        await check_missing(loaded.config, self.fetcher, self.conn, sources)
 
     async def _digest(self, name: str) -> None:
         loaded = self.current

@@ -315,7 +315,7 @@ def _v14(conn: sqlite3.Connection) -> None:
             id INTEGER PRIMARY KEY,
             subscription TEXT NOT NULL,
             dedupe_key TEXT NOT NULL,          -- event:<id> | health:<id> | reminder:… | dead:<subscription>:<row id>
-            kind TEXT NOT NULL CHECK (kind IN ('new', 'edited', 'health', 'ops', 'reminder')),
+            kind TEXT NOT NULL CHECK (kind IN ('new', 'edited', 'withdrawn', 'health', 'ops', 'reminder')),
             notice_id INTEGER REFERENCES notices(id),
             event_id INTEGER REFERENCES events(id),
             health_event_id INTEGER REFERENCES health_events(id),
@@ -362,8 +362,19 @@ def _v15(conn: sqlite3.Connection) -> None:
     """)
 
 
+def _v16(conn: sqlite3.Connection) -> None:
+    """Withdrawn notices: when one went missing from its list's window, and when its page then answered
+    404 (reported once, as an outbox row of kind 'withdrawn' per subscription)."""
+    _run_script(conn, """
+        ALTER TABLE notices ADD COLUMN missing_since TEXT;  -- gone from its list within the list's window
+        ALTER TABLE notices ADD COLUMN withdrawn_at TEXT;   -- and its own page answered 404/410
+        CREATE INDEX notices_missing ON notices(missing_since);
+    """)
+
+
 # index i migrates from version i to i+1; append, never edit
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11, _v12, _v13, _v14, _v15]
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11, _v12, _v13, _v14, _v15,
+                               _v16]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from ..clock import now_iso
 from ..parse import Item
@@ -21,6 +22,7 @@ from .identity import notice_identity
 from .outbox import Routing, queue_event, queue_health, queue_ops
 from .search import index_notices
 from .versions import link_versions
+from .withdrawals import mark_missing
 
 _LOOKUP_CHUNK = 500  # identities per SELECT … IN (…)
 NO_ROUTING = Routing()  # no subscriptions: events are still recorded, nothing is queued
@@ -177,6 +179,23 @@ def _store_items(
         _add_event(conn, notice_id, "edited", version + 1, now, summary.poll_id, routing)
         summary.edited_ids.append(notice_id)
     conn.executemany("UPDATE notices SET last_seen = ? WHERE id = ?", unchanged)
+    window = _window_start(poll, now)
+    if window is not None and not summary.baseline:
+        listed = [row[0] for row in known_identities(conn, list(by_identity)).values()]
+        mark_missing(conn, poll.source_id, listed, window, now)
+
+
+MISSING_WINDOW_DAYS = 60  # a notice older than this that leaves its list has aged out, not been withdrawn
+
+
+def _window_start(poll: SourcePoll, now: str) -> str | None:
+    """The oldest date the list still shows (a notice dated since then that is gone from it is missing);
+    None when the poll is not good or most rows have no date to tell."""
+    dates = [item.published for item in poll.items if item.published]
+    if poll.state != "ok" or not dates or len(dates) * 2 < len(poll.items):
+        return None
+    floor = (date.fromisoformat(now[:10]) - timedelta(days=MISSING_WINDOW_DAYS)).isoformat()
+    return max(min(dates)[:10], floor)
 
 
 def _insert_new(conn: sqlite3.Connection, poll: SourcePoll, summary: PollSummary, now: str, classify: Classify,

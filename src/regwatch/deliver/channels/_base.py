@@ -64,8 +64,8 @@ class Channel:
         if len(items) == 1:
             if items[0].kind == "new" and items[0].follows and items[0].follows.relation == "final":
                 return labels.label("final", self.language)
-            return labels.label(items[0].kind if items[0].kind in ("edited", "sample", "reminder") else "new",
-                                self.language)
+            own = ("edited", "sample", "reminder", "withdrawn")  # the kinds with a heading of their own
+            return labels.label(items[0].kind if items[0].kind in own else "new", self.language)
         return f"{len(items)} {labels.label('batch', self.language)}"
 
     def facts(self, item: AlertItem) -> list[tuple[str, str]]:
@@ -74,7 +74,7 @@ class Channel:
         category = labels.category(item.category, lang)
         if item.review:
             category += f" ({labels.label('review', lang)})"
-        pairs = [(labels.label("reminder", lang), item.reminder)] if item.reminder else []
+        pairs = [(labels.label(item.kind, lang), item.note)] if item.note else []
         pairs += [(labels.label("title_en", lang), item.title_en)] if item.title_en and lang != "zh" else []
         pairs += [(labels.label("agency", lang), labels.agency(item.agency, lang)),
                   (labels.label("category", lang), category)]
@@ -96,7 +96,7 @@ class Channel:
     def short_facts(self, item: AlertItem) -> str:
         """One line for a batch entry: agency · category · date [· 文号] [· deadline]."""
         lang = self.language
-        parts = [item.reminder] if item.reminder else []
+        parts = [item.note] if item.note else []
         parts += [labels.agency(item.agency, lang), labels.category(item.category, lang), (item.published or "")]
         if item.doc_number:
             parts.append(item.doc_number)

@@ -1,9 +1,9 @@
 """Generic JSON webhooks signed per Standard Webhooks v1 (webhook-id / -timestamp / -signature).
 
-Body (schema "regwatch/1"): {"type": "notice.created" | "notice.updated" | "source.health" |
-"regwatch.ops" | "regwatch.test", "timestamp": RFC 3339 of the event, "schema": "regwatch/1",
-"data": {"notices": [...]}} — see the README. `webhook-id` is the message key: the same on every
-retry of the same message, so receivers can drop repeats.
+Body (schema "regwatch/1"): {"type": "notice.created" | "notice.updated" | "notice.reminder" |
+"notice.withdrawn" | "source.health" | "regwatch.ops" | "regwatch.test", "timestamp": RFC 3339 of the
+event, "schema": "regwatch/1", "data": {"notices": [...]}} — see the README. `webhook-id` is the message
+key: the same on every retry of the same message, so receivers can drop repeats.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from ..model import Message
 from ._base import Channel, Outcome, encode, http_outcome
 
 TYPES = {"new": "notice.created", "edited": "notice.updated", "reminder": "notice.reminder",
-         "health": "source.health", "ops": "regwatch.ops", "sample": "regwatch.test"}
+         "withdrawn": "notice.withdrawn", "health": "source.health", "ops": "regwatch.ops", "sample": "regwatch.test"}
 
 
 def standard_webhooks_signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:

@@ -1,0 +1,63 @@
+"""Notices that left their list: marked missing when a good poll's window no longer holds them, then
+withdrawn (reported once per subscription) when their own page answers 404, or cleared when it or the
+list shows them again."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .db import transaction
+
+
+def mark_missing(conn: sqlite3.Connection, source_id: str, listed_ids: Iterable[int], window_start: str,
+                 now: str) -> int:
+    """Inside a poll's transaction: this source's notices dated after `window_start` (the oldest date the
+    list shows) that it no longer shows are missing from now on; those it shows again are not. Returns how
+    many went missing."""
+    listed = sorted(set(listed_ids))
+    marks = ",".join("?" * len(listed)) or "NULL"
+    conn.execute(f"UPDATE notices SET missing_since = NULL WHERE id IN ({marks}) AND missing_since IS NOT NULL",
+                 listed)
+    return conn.execute(
+        f"UPDATE notices SET missing_since = ? WHERE source_id = ? AND published > ? AND id NOT IN ({marks})"
+        " AND missing_since IS NULL AND withdrawn_at IS NULL", [now, source_id, window_start, *listed]).rowcount
+
+
+@dataclass(frozen=True)
+class Missing:
+    notice_id: int
+    source_id: str
+    url: str
+    title: str
+    published: str | None
+    missing_since: str
+
+
+def missing_notices(conn: sqlite3.Connection, source_ids: list[str], limit: int) -> list[Missing]:
+    """Notices of these sources gone from their lists and not yet settled, the longest-missing first."""
+    if not source_ids:
+        return []
+    marks = ",".join("?" * len(source_ids))
+    rows = conn.execute(
+        f"SELECT id, source_id, url, title, published, missing_since FROM notices WHERE missing_since IS NOT NULL"
+        f" AND withdrawn_at IS NULL AND url IS NOT NULL AND source_id IN ({marks}) ORDER BY missing_since, id"
+        f" LIMIT ?", [*source_ids, limit]).fetchall()
+    return [Missing(*row) for row in rows]
+
+
+def clear_missing(conn: sqlite3.Connection, notice_id: int) -> None:
+    """Not missing after all (its page still answers: it only moved off the list), or no longer asked."""
+    with transaction(conn):
+        conn.execute("UPDATE notices SET missing_since = NULL WHERE id = ?", (notice_id,))
+
+
+def mark_withdrawn(conn: sqlite3.Connection, notice_id: int, subscriptions: list[str], text: str, now: str) -> None:
+    """Withdrawn: recorded, and one outbox row per subscription (never a second: the key is the notice's)."""
+    with transaction(conn):
+        conn.execute("UPDATE notices SET withdrawn_at = ? WHERE id = ?", (now, notice_id))
+        conn.executemany(
+            "INSERT OR IGNORE INTO outbox (subscription, dedupe_key, kind, notice_id, ops_text, next_attempt_at,"
+            " created_at) VALUES (?, ?, 'withdrawn', ?, ?, ?, ?)",
+            [(name, f"withdrawn:{notice_id}", notice_id, text, now, now) for name in subscriptions])
