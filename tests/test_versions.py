@@ -11,7 +11,7 @@ from regwatch.articles import chinese_number, compare, inline_diff, split_articl
 from regwatch.parse.instrument import instrument_key, is_amendment, relation
 from regwatch.store.versions import link_versions
 
-from .conftest import Install
+from .conftest import PBC_LIST_PATH, Install
 from .test_deliver import add_notices, configure, receivers  # noqa: F401  (the fixture is used by name)
 
 # (title, the key it must have): drafts, finals, amendments, editions, across the bodies' title frames.
@@ -159,3 +159,24 @@ def test_the_final_text_alert_names_its_draft_and_what_changed(pbc_install: Inst
         link_versions(conn, [r[0] for r in conn.execute("SELECT id FROM notices")])
         again = dict(conn.execute("SELECT id, follows FROM notices WHERE follows IS NOT NULL").fetchall())
     assert again == {final_row["id"]: draft_row["id"]}
+
+
+def test_an_edit_in_place_says_what_changed(pbc_install: Install, receivers) -> None:  # noqa: F811
+    hook = receivers("webhook")
+    configure(pbc_install, [("team", hook, {"events": ["new", "edited"]})])
+    assert pbc_install.cli("poll").exit_code == 0
+    old_title, new_title = "关于金融数据安全管理的通知", "关于加强金融数据安全管理的通知"
+    item = add_notices(pbc_install, [old_title], day="2026-11-20")[0]
+    page = "www.pbc.gov.cn" + item["href"]
+    pbc_install.replay.set_page(page, _page(old_title, DRAFT), "text/html; charset=utf-8")
+    assert pbc_install.cli("poll", "--all").exit_code == 0
+    pbc_install.replay.replace_text(PBC_LIST_PATH, old_title, new_title)  # the site corrects its title …
+    pbc_install.replay.set_page(page, _page(new_title, FINAL), "text/html; charset=utf-8")  # … and its text
+    assert pbc_install.cli("poll", "--all").exit_code == 0
+    edited = [m.payload for m in hook.messages if m.payload["type"] == "notice.updated"]
+    assert len(edited) == 1
+    notice = edited[0]["data"]["notices"][0]
+    assert notice["title"] == new_title and notice["changes"] == (
+        f"title was «{old_title}»; text: 3 articles changed, 1 added, 1 removed, 1 renumbered")
+    printed = pbc_install.cli("diff", str(notice["id"])).output
+    assert "edited in place: 3 articles changed" in printed and "before its last edit" in printed

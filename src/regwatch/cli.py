@@ -356,10 +356,11 @@ def show(ctx: click.Context, notice_id: int, as_json: bool) -> None:
 @click.pass_context
 def diff_command(ctx: click.Context, ids: tuple[int, ...], as_json: bool) -> None:
     """What changed between two versions of an instrument, article by article (第X条): with one ID, between
-    the notice and the earlier version it follows (its draft); with two, from the first to the second."""
+    the notice and the earlier version it follows (its draft), or what it was before its last edit; with
+    two, from the first to the second."""
     from .articles import compare, inline_diff, legal_text
     from .parse.instrument import relation
-    from .store.versions import texts
+    from .store.versions import before_last_edit, texts
 
     if len(ids) > 2:
         raise UserError("diff: give one notice id (compared with the version it follows) or two (OLD NEW)")
@@ -370,10 +371,14 @@ def diff_command(ctx: click.Context, ids: tuple[int, ...], as_json: bool) -> Non
             raise UserError(f"no notice with id {notice_id} (see `regwatch notices` or `regwatch search`)")
     if len(ids) == 1:
         new = found[ids[0]]
-        if new["follows"] is None:
-            raise UserError(f"#{ids[0]} follows no earlier version that regwatch knows of; "
+        if new["follows"] is not None:
+            old = texts(app.reader, [new["follows"]])[new["follows"]]
+        elif (edited := before_last_edit(app.reader, ids[0])) is not None:  # the same notice before its edit
+            old = {**new, **edited, "attachment_text": new["attachment_text"], "follows": None,
+                   "title": f"{edited['title']} (v{edited['version']}, before its last edit)"}
+        else:
+            raise UserError(f"#{ids[0]} follows no earlier version and was never edited; "
                             "compare two notices with `regwatch diff OLD NEW`")
-        old = texts(app.reader, [new["follows"]])[new["follows"]]
     else:
         old, new = found[ids[0]], found[ids[1]]
     for version in (old, new):
@@ -381,7 +386,7 @@ def diff_command(ctx: click.Context, ids: tuple[int, ...], as_json: bool) -> Non
         if not version["text"].strip():
             raise UserError(f"#{version['id']} has no text yet (its own page has not been read): nothing to compare")
     comparison = compare(old["text"], new["text"])
-    link = relation(old["status"], new["status"], new["title"])
+    link = "edit" if old["id"] == new["id"] else relation(old["status"], new["status"], new["title"])
     changes = [{"kind": c.kind, "old": c.old.number if c.old else None, "new": c.new.number if c.new else None,
                 "old_text": c.old.text if c.old else None, "new_text": c.new.text if c.new else None,
                 "diff": inline_diff(c.old.text, c.new.text) if c.kind == "changed" and c.old and c.new else None}
@@ -399,8 +404,11 @@ def diff_command(ctx: click.Context, ids: tuple[int, ...], as_json: bool) -> Non
     for version in (old, new):
         click.echo(f"#{version['id']:<6} {version['published'] or '?':<10} {version['status'] or '':<6} "
                    f"{version['title']}")
-    click.echo(labels.version_note(link, old["published"], old["deadline"], comparison.summary(), "", "en")
-               if len(ids) == 1 or new["follows"] == old["id"] else comparison.summary())
+    if link == "edit":
+        click.echo(f"edited in place: {comparison.summary()}")
+    else:
+        click.echo(labels.version_note(link, old["published"], old["deadline"], comparison.summary(), "", "en")
+                   if len(ids) == 1 or new["follows"] == old["id"] else comparison.summary())
     unit = "" if comparison.by_article else "paragraph "
     for change in comparison.changes:
         if change.kind == "unchanged":

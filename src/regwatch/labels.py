@@ -38,6 +38,7 @@ FIELDS = {
     "final": ("正式版本发布", "Final version published"),
     "reminder": ("提醒", "Reminder"),
     "withdrawn": ("可能已撤回", "Possibly withdrawn"),
+    "changes": ("改动", "What changed"),
     "follows": ("前一版本", "Earlier version"),
     "attachments": ("附件", "Attachments"),
     "batch": ("条新通知", "new notices"),

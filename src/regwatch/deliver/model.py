@@ -86,6 +86,7 @@ class AlertItem:
     review: bool = False  # the category is uncertain: a person should check it
     follows: Followed | None = None  # the earlier version of the same instrument, if any
     note: str = ""  # why a reminder or a withdrawal alert is sent ("Comments close in 3 days (on …)")
+    changes: str = ""  # an edited notice: what it was before ("title was …; text: 2 paragraphs changed")
     attachments: tuple[tuple[str, int | None], ...] = ()  # each file's kind (pdf, docx …) and pages
 
     def attachments_line(self) -> str:
@@ -101,7 +102,7 @@ class AlertItem:
         """Regulator text is cleaned once, here, for every channel and the digest: no bidi overrides
         or invisible characters (which can make a title read as something else), and only http(s)
         links (a `data:` or `javascript:` URL never reaches a payload)."""
-        for name in ("title", "title_en", "summary", "summary_en", "issuer", "doc_number", "note"):
+        for name in ("title", "title_en", "summary", "summary_en", "issuer", "doc_number", "note", "changes"):
             value = getattr(self, name)
             if value:
                 object.__setattr__(self, name, visible_text(value))
@@ -123,7 +124,8 @@ class AlertItem:
                 "issuer": self.issuer, "summary": self.summary, "review": self.review,
                 "follows": self.follows.as_json() if self.follows else None,
                 "attachments": [{"kind": kind, "pages": pages} for kind, pages in self.attachments],
-                **({"note": self.note} if self.kind in ("reminder", "withdrawn") else {})}
+                **({"note": self.note} if self.kind in ("reminder", "withdrawn") else {}),
+                **({"changes": self.changes} if self.kind == "edited" else {})}
 
 
 @dataclass
@@ -182,7 +184,23 @@ def notice_item(row: Any, kind: str, notice_id: int, summary_chars: int = 160) -
         doc_number=row["doc_number"], deadline=row["deadline"], issuer=row["issuer"],
         summary=summary_of(_summary_source(row), summary_chars), notice_id=notice_id, review=bool(row["review"]),
         follows=_followed(row), attachments=_attachments(row),
+        changes=_changes(row) if kind == "edited" else "",
     )
+
+
+def _changes(row: Any) -> str:
+    """What an edited notice was before its last edit: title, date, and how its text changed."""
+    if row["previous_title"] is None:
+        return ""
+    parts = []
+    if row["previous_title"] != row["title"]:
+        parts.append(f"title was «{row['previous_title']}»")
+    if row["previous_published"] and row["previous_published"] != row["published"]:
+        parts.append(f"date was {row['previous_published']}")
+    before, now = row["previous_body"] or "", row["body"] or ""
+    if before and now and before != now:
+        parts.append(f"text: {compare(before, now).summary()}")
+    return "; ".join(parts)
 
 
 THIN_BODY = 80  # characters: a page that only says "see the attachment"; the summary comes from the files

@@ -364,11 +364,13 @@ def _v15(conn: sqlite3.Connection) -> None:
 
 def _v16(conn: sqlite3.Connection) -> None:
     """Withdrawn notices: when one went missing from its list's window, and when its page then answered
-    404 (reported once, as an outbox row of kind 'withdrawn' per subscription)."""
+    404 (reported once, as an outbox row of kind 'withdrawn' per subscription); and the body an edited
+    notice had before, so its alert can say what changed."""
     _run_script(conn, """
         ALTER TABLE notices ADD COLUMN missing_since TEXT;  -- gone from its list within the list's window
         ALTER TABLE notices ADD COLUMN withdrawn_at TEXT;   -- and its own page answered 404/410
         CREATE INDEX notices_missing ON notices(missing_since);
+        ALTER TABLE notice_history ADD COLUMN body TEXT;    -- the text before an edit, to say what changed
     """)
 
 

@@ -163,14 +163,17 @@ def _store_items(
             unchanged.append((now, notice_id))
             continue
         conn.execute(
-            "INSERT INTO notice_history (notice_id, version, title, published, replaced_at, poll_id)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (notice_id, version, title, published, now, summary.poll_id),
+            "INSERT INTO notice_history (notice_id, version, title, published, replaced_at, poll_id, body)"
+            " SELECT ?, ?, ?, ?, ?, ?, body FROM notices WHERE id = ?",
+            (notice_id, version, title, published, now, summary.poll_id, notice_id),
         )
+        # An edited notice's page is read again (its text may have changed too): its alert waits for it.
         conn.execute(
             "UPDATE notices SET title = ?, published = COALESCE(?, published), url = COALESCE(?, url),"
-            " version = version + 1, last_seen = ? WHERE id = ?",
-            (item.title, item.published, item.url, now, notice_id),
+            " version = version + 1, last_seen = ?, detail_attempts = 0, detail_next_at = NULL,"
+            " detail_state = CASE WHEN detail_state = 'done' AND ? THEN 'pending' ELSE detail_state END"
+            " WHERE id = ?",
+            (item.title, item.published, item.url, now, poll.fetch_details, notice_id),
         )
         index_notices(conn, [notice_id])
         body = conn.execute("SELECT COALESCE(body, '') FROM notices WHERE id = ?", (notice_id,)).fetchone()[0]

@@ -68,3 +68,12 @@ def texts(conn: sqlite3.Connection, notice_ids: list[int]) -> dict[int, dict[str
                              f" COALESCE(body, '') AS body, COALESCE(attachment_text, '') AS attachment_text"
                              f" FROM notices WHERE id IN ({marks})", notice_ids)
         return {row["id"]: dict(row) for row in found.fetchall()}
+
+
+def before_last_edit(conn: sqlite3.Connection, notice_id: int) -> dict[str, Any] | None:
+    """What a notice was before its last edit in place (title, date, text), if it was edited."""
+    with dict_rows(conn):
+        row = conn.execute("SELECT notice_id AS id, version, title, published, COALESCE(body, '') AS body"
+                           " FROM notice_history WHERE notice_id = ? ORDER BY version DESC LIMIT 1",
+                           (notice_id,)).fetchone()
+    return dict(row) if row else None

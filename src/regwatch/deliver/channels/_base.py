@@ -87,6 +87,8 @@ class Channel:
             pairs.append((labels.label("doc_number", lang), item.doc_number))
         if item.deadline:
             pairs.append((labels.label("deadline", lang), item.deadline))
+        if item.changes:
+            pairs.append((labels.label("changes", lang), item.changes))
         if item.follows:
             pairs.append((labels.label("follows", lang), item.follows.line(lang)))
         if item.attachments:
