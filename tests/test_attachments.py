@@ -198,7 +198,8 @@ def test_a_notice_s_attachments_are_read_searched_and_announced(pbc_install: Ins
     site = pbc_install.replay
     site.set_page("www.pbc.gov.cn" + item["href"], DETAIL.encode(), "text/html; charset=utf-8")
     site.set_page("www.pbc.gov.cn/files/draft.pdf", make_pdf([ARTICLE_1, ARTICLE_2]), "application/pdf")
-    site.set_page("www.pbc.gov.cn/files/notes.docx", make_docx(["起草说明：防范跨境传输风险。"], []),
+    site.set_page("www.pbc.gov.cn/files/notes.docx", make_docx(["起草说明：防范跨境传输风险。",
+                                                                "请于2026年12月20日前将意见反馈至我行。"], []),
                   "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
     site.set_page("www.pbc.gov.cn/files/list.xlsx", make_xlsx([["机构", "类型"], ["某银行", "全国性"]]),
                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -210,7 +211,8 @@ def test_a_notice_s_attachments_are_read_searched_and_announced(pbc_install: Ins
     assert "attachments: 3 read, 4 without text" in result.output
 
     with pbc_install.db() as conn:
-        notice_id, text = conn.execute("SELECT id, attachment_text FROM notices WHERE title = ?", (title,)).fetchone()
+        notice_id, text, deadline, said = conn.execute(
+            "SELECT id, attachment_text, deadline, deadline_sentence FROM notices WHERE title = ?", (title,)).fetchone()
         files = {r["name"]: r for r in conn.execute("SELECT * FROM attachments WHERE notice_id = ?", (notice_id,))}
     assert {name.split("：")[1][:3]: f["state"] for name, f in files.items()} == {
         "征求意": "done", "起草说": "done", "机构清": "done", "对照表": "text-unavailable", "反馈表": "failed",
@@ -218,6 +220,7 @@ def test_a_notice_s_attachments_are_read_searched_and_announced(pbc_install: Ins
     draft = files["附件1：征求意见稿.pdf"]
     assert draft["kind"] == "pdf" and draft["pages"] == 2 and len(draft["sha256"]) == 64 and draft["size"] > 1000
     assert ARTICLE_2 in text and "防范跨境传输风险" in text and "某银行" in text
+    assert deadline == "2026-12-20" and "2026年12月20日前" in said  # the page gave none: the file did
     assert [r["id"] for r in pbc_install.cli_json("search", "风险评估")["results"]] == [notice_id]  # only in the PDF
     sent = hook.messages[-1].payload["data"]["notices"][0]
     assert sent["id"] == notice_id

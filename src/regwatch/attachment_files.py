@@ -27,6 +27,7 @@ from .config import AttachmentsConfig, Config
 from .fetch import Fetcher
 from .health import assess_response
 from .parse.attachment import UNREADABLE, sniff
+from .parse.detail import find_deadline_sentence, find_effective
 from .parse.html_list import host_of
 from .store.attachments import (
     PendingAttachment,
@@ -65,8 +66,11 @@ async def fetch_attachments(config: Config, fetcher: Fetcher, conn: sqlite3.Conn
                            for item in todo))
     for notice_id in sorted({item.notice_id for item in todo}):
         if unsettled(conn, notice_id) == 0:
-            title, body, text, source_id, agency = notice_texts(conn, notice_id)
-            settle_notice(conn, notice_id, text, classifier.classify(title, f"{body}\n{text}", source_id, agency))
+            notice = notice_texts(conn, notice_id)
+            files = notice.attachment_text
+            verdict = classifier.classify(notice.title, f"{notice.body}\n{files}", notice.source_id, notice.agency)
+            settle_notice(conn, notice_id, files, verdict, find_deadline_sentence(files) if files else None,
+                          find_effective(files, notice.published) if files else None)
     return report
 
 

@@ -72,19 +72,38 @@ def unsettled(conn: sqlite3.Connection, notice_id: int) -> int:
                         (notice_id,)).fetchone()[0]
 
 
-def notice_texts(conn: sqlite3.Connection, notice_id: int) -> tuple[str, str, str, str, str]:
-    """Title, body, the attachments' text (in their order), source and agency of one notice."""
-    title, body, source_id, agency = conn.execute(
-        "SELECT title, COALESCE(body, ''), source_id, agency FROM notices WHERE id = ?", (notice_id,)).fetchone()
+@dataclass(frozen=True)
+class NoticeText:
+    title: str
+    body: str
+    attachment_text: str  # the files' text, each under its name, in their order
+    source_id: str
+    agency: str
+    published: str | None
+
+
+def notice_texts(conn: sqlite3.Connection, notice_id: int) -> NoticeText:
+    """A notice's title, body and attachments' text, with what classifying and dating it needs."""
+    title, body, source_id, agency, published = conn.execute(
+        "SELECT title, COALESCE(body, ''), source_id, agency, published FROM notices WHERE id = ?",
+        (notice_id,)).fetchone()
     parts = [f"{name}\n{text}" for name, text in conn.execute(
         "SELECT name, text FROM attachments WHERE notice_id = ? AND state = 'done' AND text != '' ORDER BY id",
         (notice_id,)).fetchall()]
-    return title, body, "\n\n".join(parts), source_id, agency
+    return NoticeText(title, body, "\n\n".join(parts), source_id, agency, published)
 
 
-def settle_notice(conn: sqlite3.Connection, notice_id: int, attachment_text: str, verdict: Verdict) -> None:
-    """All of a notice's files are settled: keep their text beside the body, index it, classify again."""
+def settle_notice(conn: sqlite3.Connection, notice_id: int, attachment_text: str, verdict: Verdict,
+                  deadline: tuple[str, str] | None, effective: tuple[str, str] | None) -> None:
+    """All of a notice's files are settled: keep their text beside the body, index it, classify again, and
+    take the comment deadline and effective date from the files where the page gave none."""
     with transaction(conn):
         conn.execute("UPDATE notices SET attachment_text = ? WHERE id = ?", (attachment_text or None, notice_id))
+        if deadline:
+            conn.execute("UPDATE notices SET deadline = ?, deadline_sentence = ? WHERE id = ? AND deadline IS NULL",
+                         (*deadline, notice_id))
+        if effective:
+            conn.execute("UPDATE notices SET effective = ?, effective_sentence = ? WHERE id = ?"
+                         " AND effective IS NULL", (*effective, notice_id))
         write_verdict(conn, notice_id, verdict, "attachments")
         index_notices(conn, [notice_id])
