@@ -94,7 +94,7 @@ class AttachmentsConfig:
     max_notice_mb: float = checked(60.0, positive)  # all of one notice's files together
     max_per_poll: int = checked(20, positive)  # files downloaded per poll pass; the rest wait
     timeout: float = checked(60.0, positive)  # seconds to read one file's text (in a child process)
-    memory_mb: int = checked(1024, positive)  # the child's memory limit: a PDF bomb stops there
+    memory_mb: int = checked(384, positive)  # the child's memory limit: a PDF bomb stops there
     max_chars: int = checked(200_000, positive)  # text kept per file
 
 
