@@ -114,6 +114,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
     "notice_history": ("Earlier versions of edited notices.", {
         "id": "number", "notice_id": "the notice", "version": "the version this was", "title": "its title then",
         "published": "its date then", "replaced_at": "when the edit was seen", "poll_id": "the poll that saw it",
+        "body": "its text then",
     }),
     "classification_history": ("Earlier verdicts, kept when new rules reclassified a notice.", {
         "id": "number", "notice_id": "the notice", "category": "the earlier category", "tags": "earlier tags",
