@@ -27,6 +27,7 @@ _SUFFIX = re.compile(r"(?:(?:再次|第二次|第三次)?(?:向社会)?(?:公开
                      r"|全文|正式发布|发布|公布|施行|出台)")
 _FORMS = ("法", "条例", "规定", "办法", "细则", "规则", "指引", "指南", "标准", "规范", "目录", "清单", "要求",
           "解释", "决定", "意见", "方案", "制度", "准则", "指标")
+_ANY_FORM = re.compile("|".join(_FORMS))
 _COUNTRY = "中华人民共和国"
 _SPACE = re.compile(r"[\s\u3000]+")
 
@@ -48,6 +49,8 @@ def instrument_key(title: str) -> str | None:
     《X（征求意见稿）》公开征求意见); a title that implements, applies or reports on it (山东省实施《X》办法,
     关于适用《X》若干问题的解释, 日本《X》修订案) is an instrument of its own, keyed by its whole name.
     """
+    if "《" not in title and not _ANY_FORM.search(title):
+        return None  # most titles: no quoted name and no instrument form anywhere
     title = _SPACE.sub("", title)
     quoted = _QUOTED.search(title)
     if quoted and _PREFIX.fullmatch(title[:quoted.start()]) and _SUFFIX.fullmatch(title[quoted.end():]):

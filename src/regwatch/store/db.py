@@ -301,7 +301,7 @@ def _v13(conn: sqlite3.Connection) -> None:
     _run_script(conn, """
         ALTER TABLE notices ADD COLUMN instrument TEXT;         -- the instrument's normalised name
         ALTER TABLE notices ADD COLUMN follows INTEGER REFERENCES notices(id);  -- the earlier version
-        CREATE INDEX notices_instrument ON notices(instrument);
+        CREATE INDEX notices_instrument ON notices(instrument, COALESCE(published, substr(first_seen, 1, 10)), id);
         CREATE INDEX notices_follows ON notices(follows);
     """)
     link_versions(conn, [row[0] for row in conn.execute("SELECT id FROM notices ORDER BY id")])

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 
 from ..clock import now_iso
 from ..parse import Item
+from ..parse.instrument import instrument_key
 from .classification import Classify, write_verdict
 from .db import transaction
 from .identity import notice_identity
@@ -212,15 +213,15 @@ def _insert_new(conn: sqlite3.Connection, poll: SourcePoll, summary: PollSummary
                      int(summary.baseline), extra.get("published_at"), extra.get("issuer"), extra.get("doc_number"),
                      extra.get("deadline"), detail_state if item.url else "skipped", verdict.category,
                      json.dumps(verdict.tags), verdict.doc_type, verdict.status, json.dumps(verdict.rules),
-                     verdict.version, verdict.confidence, int(verdict.review)))
+                     verdict.version, verdict.confidence, int(verdict.review), instrument_key(item.title)))
     conn.executemany(
         "INSERT INTO notices (identity, source_id, agency, url, title, published, first_seen, last_seen,"
         " baseline, published_at, issuer, doc_number, deadline, detail_state,"
-        " category, tags, doc_type, status, rules, rules_version, confidence, review)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        " category, tags, doc_type, status, rules, rules_version, confidence, review, instrument)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     ids = known_identities(conn, [identity for identity, _ in fresh])
     index_notices(conn, [row[0] for row in ids.values()])
-    link_versions(conn, [row[0] for row in ids.values()])
+    link_versions(conn, [row[0] for row in ids.values()], named=True)
     if summary.baseline:
         return
     summary.held = bool(poll.flood_threshold) and len(fresh) > poll.flood_threshold

@@ -12,22 +12,27 @@ from ..parse.instrument import instrument_key, is_amendment
 from .db import dict_rows
 
 
-def link_versions(conn: sqlite3.Connection, notice_ids: Iterable[int]) -> None:
-    """Set each notice's instrument name, then the earlier version it follows (in the storing transaction)."""
+def link_versions(conn: sqlite3.Connection, notice_ids: Iterable[int], named: bool = False) -> None:
+    """Set each notice's instrument name (`named`: the insert already did), then the earlier version it
+    follows (in the storing transaction); a row is written only where either changes, so storing a page of
+    unrelated notices costs one query each for the few that name an instrument."""
     ids = sorted(set(notice_ids))
-    found: list[tuple[int, str, str | None, str, str]] = []
+    found: list[tuple[int, str | None, str, str | None, str, int | None]] = []
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         marks = ",".join("?" * len(chunk))
-        for notice_id, title, status, day in conn.execute(
-                f"SELECT id, title, status, COALESCE(published, substr(first_seen, 1, 10)) FROM notices"
-                f" WHERE id IN ({marks})", chunk).fetchall():
-            if (key := instrument_key(title)) is not None:
-                found.append((notice_id, title, status, day, key))
-    conn.executemany("UPDATE notices SET instrument = ? WHERE id = ?", [(row[4], row[0]) for row in found])
-    conn.executemany("UPDATE notices SET follows = ? WHERE id = ?",
-                     [(_earlier_version(conn, notice_id, key, title, status, day), notice_id)
-                      for notice_id, title, status, day, key in found])
+        for notice_id, title, status, day, stored_key, follows in conn.execute(
+                f"SELECT id, title, status, COALESCE(published, substr(first_seen, 1, 10)), instrument, follows"
+                f" FROM notices WHERE id IN ({marks})", chunk).fetchall():
+            key = stored_key if named else instrument_key(title)
+            if key != stored_key:
+                conn.execute("UPDATE notices SET instrument = ? WHERE id = ?", (key, notice_id))
+            if key is not None or follows is not None:
+                found.append((notice_id, key, title, status, day, follows))
+    for notice_id, key, title, status, day, follows in found:  # after every name is set: a page's own versions
+        earlier = _earlier_version(conn, notice_id, key, title, status, day) if key else None
+        if earlier != follows:
+            conn.execute("UPDATE notices SET follows = ? WHERE id = ?", (earlier, notice_id))
 
 
 def _earlier_version(conn: sqlite3.Connection, notice_id: int, key: str, title: str, status: str | None,
