@@ -301,8 +301,9 @@ def _v13(conn: sqlite3.Connection) -> None:
     _run_script(conn, """
         ALTER TABLE notices ADD COLUMN instrument TEXT;         -- the instrument's normalised name
         ALTER TABLE notices ADD COLUMN follows INTEGER REFERENCES notices(id);  -- the earlier version
-        CREATE INDEX notices_instrument ON notices(instrument, COALESCE(published, substr(first_seen, 1, 10)), id);
-        CREATE INDEX notices_follows ON notices(follows);
+        CREATE INDEX notices_instrument ON notices(instrument, COALESCE(published, substr(first_seen, 1, 10)), id)
+            WHERE instrument IS NOT NULL;  -- partial: most notices name no instrument and cost nothing here
+        CREATE INDEX notices_follows ON notices(follows) WHERE follows IS NOT NULL;
     """)
     link_versions(conn, [row[0] for row in conn.execute("SELECT id FROM notices ORDER BY id")])
 
@@ -369,7 +370,7 @@ def _v16(conn: sqlite3.Connection) -> None:
     _run_script(conn, """
         ALTER TABLE notices ADD COLUMN missing_since TEXT;  -- gone from its list within the list's window
         ALTER TABLE notices ADD COLUMN withdrawn_at TEXT;   -- and its own page answered 404/410
-        CREATE INDEX notices_missing ON notices(missing_since);
+        CREATE INDEX notices_missing ON notices(missing_since) WHERE missing_since IS NOT NULL;
         ALTER TABLE notice_history ADD COLUMN body TEXT;    -- the text before an edit, to say what changed
     """)
 
