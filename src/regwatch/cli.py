@@ -808,7 +808,8 @@ def digest_preview(ctx: click.Context, name: str | None, since: str | None, incl
 
     from .clock import SHANGHAI
     from .config import SubscriptionConfig
-    from .digest import build_digest, period_for, render
+    from .digest.build import build_digest, period_for
+    from .digest.render import render
 
     app = _app(ctx.find_root())
     if output is not None and not output.parent.is_dir():

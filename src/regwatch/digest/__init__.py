@@ -16,9 +16,10 @@ from .. import clock
 from ..config import Config, SubscriptionConfig
 from ..store.digests import record_digest, register_subscription
 from ..watchlist import Source
-from .build import Digest, build_digest, period_for
-from .mail import MailError, send_mail
-from .render import email_message, render, test_message
+
+# The bulletin's parts (build.py, render.py with Jinja2, mail.py with SMTP) are imported where a digest
+# is made, not here: `regwatch poll` registers subscriptions through this module and should not pay
+# for them at start-up.
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,10 @@ def register_subscriptions(config: Config, conn: sqlite3.Connection) -> None:
 def send_digest(config: Config, conn: sqlite3.Connection, sub: SubscriptionConfig, sources: dict[str, Source],
                 now: datetime | None = None) -> DigestResult:
     """Build, send and record one subscription's digest for the period since its last sent one."""
+    from .build import build_digest, period_for
+    from .mail import MailError, send_mail
+    from .render import email_message
+
     end = now or clock.now()
     register_subscription(conn, sub.name, clock.iso(end))  # a first run covers from now
     start, end = period_for(conn, sub, end)
@@ -72,8 +77,10 @@ def send_digest(config: Config, conn: sqlite3.Connection, sub: SubscriptionConfi
 
 def send_test_mail(config: Config, sub: SubscriptionConfig, to: list[str] | None = None) -> None:
     """A short test message to the subscription's recipients (or `to`); records no digest. Raises MailError."""
+    from .mail import send_mail
+    from .render import test_message
+
     send_mail(config.smtp, test_message(sub, config.smtp.from_, to or sub.to))
 
 
-__all__ = ["Digest", "DigestResult", "build_digest", "email_subscriptions", "period_for", "register_subscriptions",
-           "render", "send_digest", "send_test_mail"]
+__all__ = ["DigestResult", "email_subscriptions", "register_subscriptions", "send_digest", "send_test_mail"]
