@@ -58,6 +58,11 @@ def screenshot(driver, name: str, tmp_path: Path) -> None:
 def test_a_reader_searches_opens_a_notice_and_reads_it_on_a_phone(site_install: Install, browser, tmp_path) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as arrived
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def wait_for_title(prefix: str) -> None:  # a click or a submit returns before the next page is there
+        WebDriverWait(browser, 15).until(lambda driver: driver.title.startswith(prefix))
 
     site_install.write_config(ALL_SETS)
     assert site_install.cli("poll", "--all", "--no-deliver").exit_code == 0
@@ -75,6 +80,7 @@ def test_a_reader_searches_opens_a_notice_and_reads_it_on_a_phone(site_install: 
 
         box = browser.find_element(By.CSS_SELECTOR, "header input[name=q]")
         box.send_keys("个人信息", Keys.RETURN)
+        wait_for_title("Search: 个人信息")
         assert browser.find_element(By.TAG_NAME, "h1").text.startswith("Search")
         marks = [m for m in browser.find_elements(By.CSS_SELECTOR, "li.notice .snippet mark") if m.is_displayed()]
         assert marks and {m.text for m in marks} == {"个人信息"}
@@ -84,7 +90,8 @@ def test_a_reader_searches_opens_a_notice_and_reads_it_on_a_phone(site_install: 
         first = browser.find_element(By.CSS_SELECTOR, "li.notice a.title")
         wanted_title = first.text
         first.click()
-        assert "/notices/" in browser.current_url
+        WebDriverWait(browser, 15).until(arrived.url_contains("/notices/"))
+        wait_for_title(wanted_title[:10])
         assert browser.find_element(By.TAG_NAME, "h1").text == wanted_title
         headings = [h.text for h in browser.find_elements(By.TAG_NAME, "h2")]
         assert any(h.startswith("Why this category") for h in headings)
@@ -94,6 +101,7 @@ def test_a_reader_searches_opens_a_notice_and_reads_it_on_a_phone(site_install: 
         screenshot(browser, "notice.png", tmp_path)
 
         browser.find_element(By.LINK_TEXT, "Sources · 信息源").click()
+        wait_for_title("Sources")
         rows = browser.find_elements(By.CSS_SELECTOR, "table.sources tbody tr")
         assert len(rows) > 40 and "sources healthy" in browser.find_element(By.CSS_SELECTOR, "p.summary").text
 
