@@ -16,7 +16,6 @@ import hashlib
 import json
 import logging
 import os
-import resource
 import sqlite3
 import sys
 import tempfile
@@ -144,14 +143,11 @@ def _measure(path: str) -> tuple[int, str, bytes]:
 async def _read_text(path: str, declared: str, options: AttachmentsConfig) -> dict:
     """The child's reading of one file, or why there is none (killed at its limits, timed out, crashed)."""
     memory, seconds = options.memory_mb * MB, max(1, int(options.timeout))
-
-    def limits() -> None:  # in the child, before it runs: a hostile file meets these, not the service
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-        resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 1))
-
+    # The child lowers its own limits before it reads (no preexec_fn: forking a threaded process and
+    # running Python before exec can deadlock); a hostile file meets them, not the service.
     child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "regwatch.parse.attachment", path, declared, str(options.max_chars),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, preexec_fn=limits,
+        sys.executable, "-m", "regwatch.parse.attachment", path, declared, str(options.max_chars), str(memory),
+        str(seconds), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
     try:
         out, err = await asyncio.wait_for(child.communicate(), timeout=options.timeout + 5)

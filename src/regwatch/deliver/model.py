@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from .. import labels
@@ -42,7 +43,14 @@ class Followed:
     url: str | None
     published: str | None
     deadline: str | None  # the draft's comment deadline
-    comparison: Comparison | None  # article by article; None while either text is missing
+    old_text: str = field(default="", repr=False)  # the two versions' texts (legal_text), compared when asked
+    new_text: str = field(default="", repr=False)
+
+    @cached_property
+    def comparison(self) -> Comparison | None:
+        """Article by article; None while either text is missing. Worked out only where an alert or a
+        digest shows it (a feed of a hundred notices never compares a hundred laws)."""
+        return compare(self.old_text, self.new_text) if self.old_text and self.new_text else None
 
     def line(self, language: str) -> str:
         """In one line: what the notice is to this version, what changed, and where this version is."""
@@ -225,7 +233,7 @@ def _followed(row: Any) -> Followed | None:
     new = legal_text(row["body"] or "", row["attachment_text"] or "")
     return Followed(relation(row["follows_status"], row["status"], row["title"]), row["follows_id"],
                     row["follows_title"], row["follows_url"], row["follows_published"], row["follows_deadline"],
-                    compare(old, new) if old and new else None)
+                    old, new)
 
 
 def wanted(sub: SubscriptionConfig, item: AlertItem, body: str = "") -> bool:

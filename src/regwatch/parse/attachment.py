@@ -3,9 +3,9 @@
 a scanned PDF without a text layer, an encrypted PDF — `text-unavailable`, never an empty success.
 
 `extract` works on bytes and does no I/O. Run as `python -m regwatch.parse.attachment FILE TYPE
-MAX_CHARS`, it reads one downloaded file and prints the result as JSON: the daemon runs it as a child
-process with memory and CPU limits, so a 40 MB PDF or a decompression bomb costs the child, not the
-service.
+MAX_CHARS MEMORY_BYTES CPU_SECONDS`, it lowers its own memory and CPU limits, reads one downloaded file
+and prints the result as JSON: the daemon runs it as a child process, so a 40 MB PDF or a
+decompression bomb costs the child, not the service.
 """
 
 from __future__ import annotations
@@ -184,7 +184,11 @@ def _ofd(data: bytes) -> tuple[str, int]:
 
 
 def _main(argv: list[str]) -> int:
-    path, declared, max_chars = argv[0], argv[1], int(argv[2])
+    import resource
+
+    path, declared, max_chars, memory, seconds = argv[0], argv[1], int(argv[2]), int(argv[3]), int(argv[4])
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))  # a bomb ends in MemoryError here …
+    resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 1))  # … or in SIGXCPU
     with open(path, "rb") as fh:
         data = fh.read()
     try:
