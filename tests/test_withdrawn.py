@@ -44,12 +44,15 @@ def test_a_notice_gone_from_its_list_and_its_page_is_reported_once(pbc_install: 
     assert notice["title"] == gone["title"] and "its page answers HTTP 404" in notice["note"]
     assert "no longer listed at pbc-news" in notice["note"]
     with pbc_install.db() as conn:
-        states = {r["title"]: (r["missing_since"] is not None, r["withdrawn_at"] is not None)
-                  for r in conn.execute("SELECT title, missing_since, withdrawn_at FROM notices")}
-    assert states[gone["title"]] == (True, True)
-    assert states[moved["title"]] == (False, False)  # its page answered: only off the list
-    assert states[kept["title"]] == (False, False)
-    assert all(state == (False, False) for title, state in states.items() if title not in (gone["title"],))
+        states = {r["title"]: (r["missing_since"] is not None, r["missing_checked_at"] is not None,
+                               r["withdrawn_at"] is not None)
+                  for r in conn.execute("SELECT title, missing_since, missing_checked_at, withdrawn_at FROM notices")}
+    assert states[gone["title"]] == (True, False, True)
+    assert states[moved["title"]] == (True, True, False)  # its page answered: only off the list, asked once
+    assert all(state == (False, False, False) for title, state in states.items()
+               if title not in (gone["title"], moved["title"]))  # the baseline, older than the window, untouched
 
+    asked = len(site.requests("www.pbc.gov.cn" + moved["href"]))
     assert pbc_install.cli("poll", "--all").exit_code == 0
     assert len(withdrawn_messages(hook)) == 1  # once, however often it is still missing
+    assert len(site.requests("www.pbc.gov.cn" + moved["href"])) == asked  # and the moved one is not asked again

@@ -71,6 +71,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "attachment_text": "the text of its attachments, in their order",
         "missing_since": "when its list stopped showing it although newer notices stayed",
         "withdrawn_at": "when its page then answered 404: reported as possibly withdrawn",
+        "missing_checked_at": "when its page answered after it left its list (not withdrawn; not asked again)",
     }),
     "sources": ("Each watched column's health and polling state.", {
         "id": "the source's id in the watchlists", "agency": "the publishing body's code",

@@ -370,6 +370,7 @@ def _v16(conn: sqlite3.Connection) -> None:
     _run_script(conn, """
         ALTER TABLE notices ADD COLUMN missing_since TEXT;  -- gone from its list within the list's window
         ALTER TABLE notices ADD COLUMN withdrawn_at TEXT;   -- and its own page answered 404/410
+        ALTER TABLE notices ADD COLUMN missing_checked_at TEXT;  -- or answered: off the list, not gone
         CREATE INDEX notices_missing ON notices(missing_since) WHERE missing_since IS NOT NULL;
         ALTER TABLE notice_history ADD COLUMN body TEXT;    -- the text before an edit, to say what changed
     """)

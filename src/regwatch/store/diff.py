@@ -194,12 +194,13 @@ MISSING_WINDOW_DAYS = 60  # a notice older than this that leaves its list has ag
 
 def _window_start(poll: SourcePoll, now: str) -> str | None:
     """The oldest date the list still shows (a notice dated since then that is gone from it is missing);
-    None when the poll is not good or most rows have no date to tell."""
-    dates = [item.published for item in poll.items if item.published]
+    None when the poll is not good or most rows have no date to tell. The oldest tenth is left out, so a
+    pinned old item at the top does not stretch the window over months of notices that only scrolled on."""
+    dates = sorted(item.published[:10] for item in poll.items if item.published)
     if poll.state != "ok" or not dates or len(dates) * 2 < len(poll.items):
         return None
     floor = (date.fromisoformat(now[:10]) - timedelta(days=MISSING_WINDOW_DAYS)).isoformat()
-    return max(min(dates)[:10], floor)
+    return max(dates[len(dates) // 10], floor)
 
 
 def _insert_new(conn: sqlite3.Connection, poll: SourcePoll, summary: PollSummary, now: str, classify: Classify,

@@ -18,8 +18,8 @@ def mark_missing(conn: sqlite3.Connection, source_id: str, listed_ids: Iterable[
     many went missing."""
     listed = sorted(set(listed_ids))
     marks = ",".join("?" * len(listed)) or "NULL"
-    conn.execute(f"UPDATE notices SET missing_since = NULL WHERE id IN ({marks}) AND missing_since IS NOT NULL",
-                 listed)
+    conn.execute(f"UPDATE notices SET missing_since = NULL, missing_checked_at = NULL WHERE id IN ({marks})"
+                 " AND missing_since IS NOT NULL", listed)
     return conn.execute(
         f"UPDATE notices SET missing_since = ? WHERE source_id = ? AND published > ? AND id NOT IN ({marks})"
         " AND missing_since IS NULL AND withdrawn_at IS NULL", [now, source_id, window_start, *listed]).rowcount
@@ -42,15 +42,17 @@ def missing_notices(conn: sqlite3.Connection, source_ids: list[str], limit: int)
     marks = ",".join("?" * len(source_ids))
     rows = conn.execute(
         f"SELECT id, source_id, url, title, published, missing_since FROM notices WHERE missing_since IS NOT NULL"
-        f" AND withdrawn_at IS NULL AND url IS NOT NULL AND source_id IN ({marks}) ORDER BY missing_since, id"
+        f" AND withdrawn_at IS NULL AND missing_checked_at IS NULL AND url IS NOT NULL AND source_id IN ({marks})"
+        f" ORDER BY missing_since, id"
         f" LIMIT ?", [*source_ids, limit]).fetchall()
     return [Missing(*row) for row in rows]
 
 
-def clear_missing(conn: sqlite3.Connection, notice_id: int) -> None:
-    """Not missing after all (its page still answers: it only moved off the list), or no longer asked."""
+def settle_missing(conn: sqlite3.Connection, notice_id: int, now: str) -> None:
+    """Not withdrawn (its page still answers: it only moved off the list), or no longer asked: checked
+    once, not again while it stays off the list (an unsorted list would otherwise cost a request a poll)."""
     with transaction(conn):
-        conn.execute("UPDATE notices SET missing_since = NULL WHERE id = ?", (notice_id,))
+        conn.execute("UPDATE notices SET missing_checked_at = ? WHERE id = ?", (now, notice_id))
 
 
 def mark_withdrawn(conn: sqlite3.Connection, notice_id: int, subscriptions: list[str], text: str, now: str) -> None:
