@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from . import clock
 from .attachment_files import AttachmentReport, fetch_attachments
+from .baseline_classifier import Helper
 from .classify import Classifier
 from .clock import iso
 from .config import Config
@@ -31,6 +32,7 @@ from .store.diff import (
     poll_memory,
     record_poll,
     record_store_failure,
+    without_baseline,
 )
 from .store.identity import notice_identity
 from .store.outbox import Routing
@@ -95,9 +97,16 @@ async def poll_sources(
         async with Fetcher(config.fetch) as own:
             return await poll_sources(config, conn, sources, classifier, own)
     route = routing(config)
-    with group_commit(conn, config.poll.commit_every if len(sources) > 1 else 1):
-        reports = list(await asyncio.gather(*(_poll_source(config, fetcher, conn, s, classifier, route)
-                                              for s in sources)))
+    helper = await Helper.start(config, conn, without_baseline(conn, [s.id for s in sources]) if len(sources) > 1
+                                else 0)
+    try:
+        with group_commit(conn, config.poll.commit_every if len(sources) > 1 else 1):
+            reports = list(await asyncio.gather(*(_poll_source(config, fetcher, conn, s, classifier, route, helper)
+                                                  for s in sources)))
+            await helper.finish(classifier)  # every baseline notice has its verdict before the pass goes on
+    finally:
+        if helper.active and helper.child is not None and helper.child.returncode is None:
+            helper.child.kill()
     details = DetailReport()
     if config.detail.enabled:
         details = await fetch_details(config, fetcher, conn, sources, classifier)
@@ -108,12 +117,13 @@ async def poll_sources(
 
 async def _poll_source(
     config: Config, fetcher: Fetcher, conn: sqlite3.Connection, source: Source, classifier: Classifier,
-    route: Routing,
+    route: Routing, helper: Helper | None = None,
 ) -> SourceReport:
     started = clock.now()
     etag, last_modified, baseline_at = poll_memory(conn, source.id)
     poll = SourcePoll(source_id=source.id, agency=source.agency, started_at=iso(started), state="ok",
-                      alert_after=config.health.alert_after, flood_threshold=config.poll.flood_threshold)
+                      alert_after=config.health.alert_after, flood_threshold=config.poll.flood_threshold,
+                      defer_baseline_classification=helper is not None and helper.active)
     poll.fetch_details = config.detail.enabled and source.detail.enabled and (
         baseline_at is not None or config.detail.baseline)
     try:
@@ -140,6 +150,8 @@ async def _poll_source(
         summary: PollSummary = record_poll(conn, poll, classifier.classify, route)
     except sqlite3.Error as exc:  # the store failed, not the site: nothing of this poll was written
         return _store_failed(conn, source, poll, exc)
+    if summary.unclassified and helper is not None:
+        helper.submit(source.id, source.agency, summary.unclassified)
     if summary.health_event == "unhealthy":
         log.error("source %s is %s after %d bad polls in a row: %s", source.id, summary.state,
                   config.health.alert_after, poll.error)

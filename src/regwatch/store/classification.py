@@ -14,7 +14,8 @@ from .db import transaction
 Classify = Callable[[str, str, str, str], Verdict]  # (title, body, source id, agency) → verdict
 
 
-def _columns(verdict: Verdict) -> tuple:
+def verdict_columns(verdict: Verdict) -> tuple:
+    """category, tags, doc_type, status, rules, rules_version, confidence, review: as stored."""
     return (verdict.category, json.dumps(verdict.tags), verdict.doc_type, verdict.status,
             json.dumps(verdict.rules), verdict.version, verdict.confidence, int(verdict.review))
 
@@ -34,7 +35,8 @@ def write_verdict(conn: sqlite3.Connection, notice_id: int, verdict: Verdict, re
             " replaced_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (notice_id, *old[:5], now_iso(), reason))
     if changed or tuple(old[4:]) != (verdict.version, verdict.confidence, int(verdict.review)):
         conn.execute("UPDATE notices SET category = ?, tags = ?, doc_type = ?, status = ?, rules = ?,"
-                     " rules_version = ?, confidence = ?, review = ? WHERE id = ?", (*_columns(verdict), notice_id))
+                     " rules_version = ?, confidence = ?, review = ? WHERE id = ?",
+                     (*verdict_columns(verdict), notice_id))
     return changed
 
 
@@ -68,3 +70,23 @@ def reclassify_all(conn: sqlite3.Connection, classify: Classify, batch: int = 50
                     write_verdict(conn, notice_id, verdict, "reclassify")
                     moves.append(Move(notice_id, title, before, after))
         last_id = rows[-1][0]
+
+
+def unclassified(conn: sqlite3.Connection, limit: int) -> list[tuple[int, str, str, str, str]]:
+    """Notices stored without a verdict yet (a baseline classified beside its pass): id, title, body,
+    source and agency, oldest first."""
+    return conn.execute("SELECT id, title, COALESCE(body, ''), source_id, agency FROM notices"
+                        " WHERE rules_version IS NULL ORDER BY id LIMIT ?", (limit,)).fetchall()
+
+
+def store_deferred_verdicts(conn: sqlite3.Connection, verdicts: list[tuple[int, Verdict]]) -> None:
+    """The verdicts of notices stored unclassified, and the versions their status now lets us link;
+    a notice classified meanwhile (its detail page was read) keeps the verdict it has."""
+    from .versions import link_versions
+
+    with transaction(conn):
+        conn.executemany(
+            "UPDATE notices SET category = ?, tags = ?, doc_type = ?, status = ?, rules = ?, rules_version = ?,"
+            " confidence = ?, review = ? WHERE id = ? AND rules_version IS NULL",
+            [(*verdict_columns(verdict), notice_id) for notice_id, verdict in verdicts])
+        link_versions(conn, [notice_id for notice_id, _ in verdicts], named=True)

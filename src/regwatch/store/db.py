@@ -373,6 +373,7 @@ def _v16(conn: sqlite3.Connection) -> None:
         ALTER TABLE notices ADD COLUMN missing_checked_at TEXT;  -- or answered: off the list, not gone
         CREATE INDEX notices_missing ON notices(missing_since) WHERE missing_since IS NOT NULL;
         ALTER TABLE notice_history ADD COLUMN body TEXT;    -- the text before an edit, to say what changed
+        CREATE INDEX notices_unclassified ON notices(id) WHERE rules_version IS NULL;  -- a baseline's queue
     """)
 
 

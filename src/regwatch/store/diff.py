@@ -9,7 +9,6 @@ can neither lose an alert nor cause it twice.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -17,7 +16,7 @@ from datetime import date, timedelta
 from ..clock import now_iso
 from ..parse import Item
 from ..parse.instrument import instrument_key
-from .classification import Classify, write_verdict
+from .classification import Classify, verdict_columns, write_verdict
 from .db import transaction
 from .identity import notice_identity
 from .outbox import Routing, queue_event, queue_health, queue_ops
@@ -51,6 +50,9 @@ class SourcePoll:
     fetch_details: bool = False  # queue each new notice's detail page
     alert_after: int = 3  # consecutive bad polls that raise one health alert
     flood_threshold: int = 0  # more new notices than this in one poll: alerts held, one summary sent (0: off)
+    # A baseline's notices are stored unclassified (rules_version NULL) for `baseline_classifier` to
+    # classify beside the pass; nothing alerts on a baseline, and the pass waits for it before it ends.
+    defer_baseline_classification: bool = False
 
 
 @dataclass
@@ -63,6 +65,7 @@ class PollSummary:
     seen: int = 0
     held: bool = False  # a flood: the new notices' alerts are held, a summary went out instead
     health_event: str | None = None  # 'unhealthy' or 'recovered' when this poll raised one
+    unclassified: list[tuple[int, str]] = field(default_factory=list)  # (id, title) stored without a verdict
 
 
 def _same(a: str | None, b: str | None) -> bool:
@@ -115,6 +118,12 @@ def record_poll(
         _update_source(conn, poll, summary.state, now, is_baseline, previous_state)
         summary.health_event = _health_event(conn, poll, summary.state, bad_polls, now, routing)
         return summary
+
+
+def without_baseline(conn: sqlite3.Connection, source_ids: list[str]) -> int:
+    """How many of these sources have no baseline yet (their next good poll stores one)."""
+    known = dict(conn.execute("SELECT id, baseline_at FROM sources").fetchall())
+    return sum(1 for source_id in source_ids if known.get(source_id) is None)
 
 
 def poll_memory(conn: sqlite3.Connection, source_id: str) -> tuple[str | None, str | None, str | None]:
@@ -203,18 +212,22 @@ def _window_start(poll: SourcePoll, now: str) -> str | None:
     return max(dates[len(dates) // 10], floor)
 
 
+_UNCLASSIFIED = (None, "[]", None, None, "[]", None, None, 0)  # category … review, as verdict_columns gives them
+
+
 def _insert_new(conn: sqlite3.Connection, poll: SourcePoll, summary: PollSummary, now: str, classify: Classify,
                 routing: Routing, fresh: list[tuple[str, Item]]) -> None:
     """Insert a page's new notices in one statement; queue their alerts unless this is the baseline."""
     detail_state = "pending" if poll.fetch_details else "skipped"
+    deferred = summary.baseline and poll.defer_baseline_classification
     rows = []
     for identity, item in fresh:
-        extra, verdict = item.extra, classify(item.title, "", poll.source_id, poll.agency)
+        extra = item.extra
+        verdict = _UNCLASSIFIED if deferred else verdict_columns(classify(item.title, "", poll.source_id, poll.agency))
         rows.append((identity, poll.source_id, poll.agency, item.url, item.title, item.published, now, now,
                      int(summary.baseline), extra.get("published_at"), extra.get("issuer"), extra.get("doc_number"),
-                     extra.get("deadline"), detail_state if item.url else "skipped", verdict.category,
-                     json.dumps(verdict.tags), verdict.doc_type, verdict.status, json.dumps(verdict.rules),
-                     verdict.version, verdict.confidence, int(verdict.review), instrument_key(item.title)))
+                     extra.get("deadline"), detail_state if item.url else "skipped", *verdict,
+                     instrument_key(item.title)))
     conn.executemany(
         "INSERT INTO notices (identity, source_id, agency, url, title, published, first_seen, last_seen,"
         " baseline, published_at, issuer, doc_number, deadline, detail_state,"
@@ -222,7 +235,10 @@ def _insert_new(conn: sqlite3.Connection, poll: SourcePoll, summary: PollSummary
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     ids = known_identities(conn, [identity for identity, _ in fresh])
     index_notices(conn, [row[0] for row in ids.values()])
-    link_versions(conn, [row[0] for row in ids.values()], named=True)
+    if deferred:  # a version's status comes from its verdict: these are linked when they get one
+        summary.unclassified = [(ids[identity][0], item.title) for identity, item in fresh]
+    else:
+        link_versions(conn, [row[0] for row in ids.values()], named=True)
     if summary.baseline:
         return
     summary.held = bool(poll.flood_threshold) and len(fresh) > poll.flood_threshold
