@@ -41,7 +41,6 @@ from ..attachment_files import fetch_attachments
 from ..classify import Classifier
 from ..config import Config
 from ..cron import cron_trigger, previous_fire
-from ..deliver.atom import SCANNED, atom
 from ..deliver.channels import channel_for
 from ..deliver.sender import deliver_due, delivering, ops_message, send_message
 from ..detail_pages import fetch_details
@@ -55,7 +54,6 @@ from ..store.digests import last_sent_end, subscription_since
 from ..store.views import dates_ahead, recent_notices
 from ..translate.summaries import translate_pending
 from ..watchlist import Source, in_quiet_hours
-from ..web.pages import WebView
 from ..withdrawal_checks import check_missing
 from . import access, httpd, systemd
 from .httpd import Request, Response
@@ -402,6 +400,8 @@ class Daemon:
                 return self._calendar(reader)
             if request.path.startswith("/feeds/"):
                 return self._feed(reader, request.path.removeprefix("/feeds/"))
+            from ..web.pages import WebView  # Jinja2 and the templates load with the first page asked for
+
             loaded = self.current
             page = WebView(reader, loaded.config, loaded.sources, loaded.classifier.notes()).answer(request)
         except sqlite3.Error as exc:
@@ -444,6 +444,8 @@ class Daemon:
 
     def _feed(self, reader: sqlite3.Connection, name: str) -> Response:
         """/feeds/NAME.atom: what subscription NAME selects; /feeds/all.atom: everything."""
+        from ..deliver.atom import SCANNED, atom  # feedgen loads with the first feed asked for
+
         config = self.current.config
         wanted_name = name.removesuffix(".atom")
         sub = next((s for s in config.subscription if s.name == wanted_name), None)
