@@ -91,7 +91,7 @@ def _setup_logging(level: str, fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("httpx", "httpcore", "apscheduler.executors.default", "apscheduler.scheduler"):
+    for noisy in ("httpx", "httpcore", "aiohttp", "apscheduler.executors.default", "apscheduler.scheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -714,13 +714,12 @@ def notify_test(ctx: click.Context, name: str, to: tuple[str, ...]) -> None:
         return
     if to:
         raise UserError("--to: only email subscriptions take --to")
-    import httpx
-
+    from .deliver import http
     from .deliver.channels import channel_for
     from .deliver.sender import sample_message, send_message
 
     async def go() -> Any:
-        async with httpx.AsyncClient(timeout=app.config.delivery.timeout, follow_redirects=False) as client:
+        async with http.session(app.config.delivery.timeout) as client:
             return await send_message(client, channel_for(sub), sample_message(sub), 1)
 
     outcome = _run(go())

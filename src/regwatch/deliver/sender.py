@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
+import aiohttp
 
 from .. import clock
 from ..clock import iso, now_iso
@@ -38,6 +38,7 @@ from ..store.outbox import (
     record_outcome,
     recover_interrupted,
 )
+from . import http
 from .channels import Channel, Outcome, channel_for
 from .model import AlertItem, Message, item_from_row, wanted
 from .reminders import queue_reminders
@@ -67,12 +68,12 @@ async def deliver_due(config: Config, conn: sqlite3.Connection, only: str | None
     recover_interrupted(conn, timedelta(minutes=config.delivery.sending_timeout_minutes))
     queue_reminders(conn, config, clock.now())
     subs = [s for s in delivering(config) if only is None or s.name == only]
-    async with httpx.AsyncClient(timeout=config.delivery.timeout, follow_redirects=False) as client:
+    async with http.session(config.delivery.timeout) as client:
         await asyncio.gather(*(_deliver_subscription(config, conn, client, s, report) for s in subs))
     return report
 
 
-async def _deliver_subscription(config: Config, conn: sqlite3.Connection, client: httpx.AsyncClient,
+async def _deliver_subscription(config: Config, conn: sqlite3.Connection, client: aiohttp.ClientSession,
                                 sub: SubscriptionConfig, report: DeliveryReport) -> None:
     channel = channel_for(sub)
     now = clock.now()
@@ -159,7 +160,7 @@ async def _wait_for_rate(conn: sqlite3.Connection, channel: Channel, name: str) 
     return True
 
 
-async def _send(config: Config, conn: sqlite3.Connection, client: httpx.AsyncClient, channel: Channel,
+async def _send(config: Config, conn: sqlite3.Connection, client: aiohttp.ClientSession, channel: Channel,
                 sub: SubscriptionConfig, message: Message, report: DeliveryReport) -> str | None:
     """Send one message and record the answer; when the channel should be tried again later, when."""
     attempts = attempts_so_far(conn, message.row_ids)
@@ -197,17 +198,17 @@ async def _send(config: Config, conn: sqlite3.Connection, client: httpx.AsyncCli
     return next_at
 
 
-async def send_message(client: httpx.AsyncClient, channel: Channel, message: Message, attempt: int) -> Outcome:
+async def send_message(client: aiohttp.ClientSession, channel: Channel, message: Message, attempt: int) -> Outcome:
     """Sign and send one message; classify the answer (network trouble never raises)."""
     payload = channel.payload(message)
     url, headers, body = channel.request(payload, message, time.time())
     try:
-        response = await client.post(url, content=body, headers=headers)
-    except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-        return Outcome("retry", f"could not connect ({type(exc).__name__})")
-    except httpx.HTTPError as exc:  # sent, but no answer: it may have arrived
-        return Outcome("ambiguous", f"no answer ({type(exc).__name__})")
-    return channel.interpret(response.status_code, response.headers, response.content, attempt)
+        answer = await http.post(client, url, headers, body)
+    except http.NotConnected as exc:
+        return Outcome("retry", f"could not connect ({exc})")
+    except http.NoAnswer as exc:  # sent, but no answer: it may have arrived
+        return Outcome("ambiguous", f"no answer ({exc})")
+    return channel.interpret(answer.status, answer.headers, answer.body, attempt)
 
 
 def ops_message(sub: SubscriptionConfig, text: str) -> Message:

@@ -31,7 +31,6 @@ from itertools import zip_longest
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -41,6 +40,7 @@ from ..attachment_files import fetch_attachments
 from ..classify import Classifier
 from ..config import Config
 from ..cron import cron_trigger, previous_fire
+from ..deliver import http
 from ..deliver.channels import channel_for
 from ..deliver.sender import deliver_due, delivering, ops_message, send_message
 from ..detail_pages import fetch_details
@@ -52,7 +52,6 @@ from ..store.db import StoreError, check_integrity, file_identity, open_db, open
 from ..store.diff import is_deferred
 from ..store.digests import last_sent_end, subscription_since
 from ..store.views import dates_ahead, recent_notices
-from ..translate.summaries import translate_pending
 from ..watchlist import Source, in_quiet_hours
 from ..withdrawal_checks import check_missing
 from . import access, httpd, systemd
@@ -241,6 +240,8 @@ class Daemon:
     async def _translate(self) -> None:
         """Model-written English for the new notices; alerts that wait for it (hold_minutes) go out after."""
         config = self.current.config
+        from ..translate.summaries import translate_pending  # (httpx) only where a model is configured
+
         report = await translate_pending(config, self.conn)
         if report.written and config.translate.hold_minutes:
             self._start_deliveries()
@@ -363,7 +364,7 @@ class Daemon:
         sub = next((s for s in config.subscriptions() if s.name == config.ops.subscription), None)
         if sub is None:
             return
-        async with httpx.AsyncClient(timeout=config.delivery.timeout, follow_redirects=False) as client:
+        async with http.session(config.delivery.timeout) as client:
             outcome = await send_message(client, channel_for(sub), ops_message(sub, text), 1)
         if outcome.result != "ok":
             log.error("could not tell %s about the store error: %s", sub.name, outcome.detail)
