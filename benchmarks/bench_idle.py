@@ -38,7 +38,7 @@ def run() -> dict[str, float]:
         rss = rss_mb(proc.pid)
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=20)
-    return {"idle_rss_mb": round(rss, 1), "sources": "every source of the default sets (core, national, courts, foreign)"}
+    return {"idle_rss_mb": round(rss, 1), "sources": "the default sets: core, national, courts, foreign"}
 
 
 if __name__ == "__main__":
