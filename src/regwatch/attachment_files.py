@@ -4,7 +4,8 @@ Runs after the detail pages (which list the files). Files come from the notice's
 the same politeness as every request, streamed to a temporary file under a per-file and a per-notice
 size cap. The text is read by a child process (`python -m regwatch.parse.attachment`) with memory and
 CPU limits and a timeout, so a 40 MB PDF or a decompression bomb never weighs on the service; one bad
-file is a state of that file (`failed`, `text-unavailable`, `too-large`), never a failed notice. A
+file is a state of that file (`failed`, `text-unavailable`, `too-large`), never a failed notice; every
+file is downloaded and hashed, and what it is comes from its bytes (a ".doc" link may serve a PDF). A
 download that fails for now is retried with backoff like a detail page. Once a notice's files are all
 settled, their text joins the notice for search, classification and thin-bodied summaries.
 """
@@ -25,7 +26,7 @@ from .classify import Classifier
 from .config import AttachmentsConfig, Config
 from .fetch import Fetcher
 from .health import assess_response
-from .parse.attachment import UNREADABLE, sniff
+from .parse.attachment import sniff
 from .parse.detail import find_deadline_sentence, find_effective
 from .parse.html_list import host_of
 from .store.attachments import (
@@ -41,10 +42,6 @@ from .watchlist import Source
 
 log = logging.getLogger(__name__)
 MB = 1024 * 1024
-# Kinds no reader here handles: settled without a download.
-_NOT_READ = {kind: why for kind, why in UNREADABLE.items() if kind != "ole"}
-
-
 @dataclass
 class AttachmentReport:
     read: int = 0  # text extracted
@@ -79,10 +76,6 @@ async def _one(config: Config, fetcher: Fetcher, conn: sqlite3.Connection, sourc
     sites = {host_of(source.url), host_of(source.page_url), host_of(item.notice_url or "")}
     if host_of(item.url) not in sites:
         record_attachment(conn, item.id, "skipped", error=f"on another site ({host_of(item.url)}): not downloaded")
-        report.unreadable += 1
-        return
-    if item.type in _NOT_READ:
-        record_attachment(conn, item.id, "text-unavailable", kind=item.type, error=_NOT_READ[item.type])
         report.unreadable += 1
         return
     cap = int(min(options.max_file_mb * MB, options.max_notice_mb * MB - item.notice_bytes))
