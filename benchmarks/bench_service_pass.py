@@ -1,0 +1,140 @@
+"""Benchmark: a pass over N sources inside `regwatch run`, from the first poll's start to the last poll
+stored, against the reference client's floor measured in the same run.
+
+Run by hand: `python benchmarks/bench_service_pass.py [N]` (default 1,000), beside a checkout of `shared`
+(the peer harness's server and reference client). The service gets one source per list page with a
+1.2 s interval, so every poll job is due within the first 1.2 s (first polls are spaced by interval ÷
+N) and keeps polling; the pass's time is read from the `polls` table the service writes: cold is every
+source's first poll, changed the first poll of each source that started after 100 pages gained a
+notice (while the other sources keep polling: an artificial schedule, the service's own spacing
+spreads a real pass over its interval). The floor is the harness's reference client
+(`shared/bench/tools/refclient.py`) over the same server, cold and changed.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT.parent / "shared" / "bench"
+LATENCY_MS = 50
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(pages: int) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    child = subprocess.Popen([sys.executable, str(BENCH / "server.py"), "--pages", str(pages), "--latency-ms",
+                              str(LATENCY_MS), "--port", str(port), "--max-lifetime", "900"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    return child, f"http://127.0.0.1:{port}"
+
+
+def control(base: str, action: str) -> None:
+    urllib.request.urlopen(f"{base}/_control/{action}", timeout=10).read()
+
+
+def floor(base: str, pages: int, work: Path) -> tuple[float, float]:
+    """The reference client's cold and changed pass over the same server (its own timing of each)."""
+    urls = work / "ref-urls.txt"
+    urls.write_text("".join(f"{base}/list/{i}.html\n" for i in range(pages)), encoding="utf-8")
+    state = work / "ref-state.json"
+    times = []
+    for step in ("cold", "changed"):
+        if step == "changed":
+            control(base, "mutate?k=1&m=100")
+        started = time.perf_counter()
+        subprocess.run([sys.executable, str(BENCH / "tools" / "refclient.py"), "--urls", str(urls), "--state",
+                        str(state), "--concurrency", "50"], check=True, stdout=subprocess.DEVNULL)
+        times.append(time.perf_counter() - started)
+    return times[0], times[1]
+
+
+def configure(work: Path, base: str, pages: int) -> Path:
+    (work / "watchlists").mkdir()
+    with (work / "watchlists" / "bench.toml").open("w", encoding="utf-8") as fh:
+        fh.write('agency = "BENCH"\n')
+        for i in range(pages):
+            fh.write(f'[[source]]\nid = "list-{i}"\nurl = "{base}/list/{i}.html"\ninterval_minutes = 0.02\n'
+                     '[source.parser]\nkind = "html"\nitem = "ul.list li"\n')
+    config = work / "config.toml"
+    config.write_text(f'database = "{work}/regwatch.sqlite"\nwatchlists = "{work}/watchlists"\nlog_level = "warning"\n'
+                      "[fetch]\nconcurrency = 50\nper_host_concurrency = 50\nper_host_delay = 0\ntimeout = 60\n"
+                      "[poll]\nbackfill_pages = 1\n[detail]\nenabled = false\n[attachments]\nenabled = false\n"
+                      "[service]\njitter = 0\n", encoding="utf-8")
+    return config
+
+
+def round_seconds(db: Path, pages: int, after: str = "") -> float | None:
+    """First start to last finish of the first poll of every source started after `after`; None until all."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        rows = conn.execute("SELECT source_id, min(started_at), min(finished_at) FROM polls WHERE started_at > ?"
+                            " GROUP BY source_id", (after,)).fetchall()
+    except sqlite3.OperationalError:
+        return None
+    finally:
+        conn.close()
+    if len(rows) < pages:
+        return None
+    first = min(datetime.fromisoformat(r[1]) for r in rows)
+    last = max(datetime.fromisoformat(r[2]) for r in rows)
+    return (last - first).total_seconds()
+
+
+def main() -> None:
+    pages = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        server, base = start_server(pages)
+        try:
+            floor_cold, floor_changed = floor(base, pages, work)
+            control(base, "reset_stats")
+            config = configure(work, base, pages)
+            service = subprocess.Popen([sys.executable, "-m", "regwatch", "--config", str(config), "run"],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            db = work / "regwatch.sqlite"
+            cold = None
+            while cold is None:
+                time.sleep(0.5)
+                cold = round_seconds(db, pages)
+            mark = datetime.now().astimezone().isoformat()
+            control(base, "mutate?k=1&m=100")
+            changed = None
+            while changed is None:
+                time.sleep(0.5)
+                changed = round_seconds(db, pages, mark)
+            service.send_signal(signal.SIGTERM)
+            service.wait(timeout=30)
+        finally:
+            server.terminate()
+            server.wait()
+    print(json.dumps({"sources": pages, "latency_ms": LATENCY_MS,
+                      "floor_s": {"cold": round(floor_cold, 2), "changed": round(floor_changed, 2)},
+                      "service_s": {"cold": round(cold, 2), "changed": round(changed, 2)},
+                      "ratio": {"cold": round(cold / floor_cold, 2), "changed": round(changed / floor_changed, 2)}},
+                     indent=2))
+
+
+if __name__ == "__main__":
+    main()
