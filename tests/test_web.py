@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import http.client
 import signal
+import socket
 import sqlite3
 import urllib.parse
 
@@ -128,10 +129,16 @@ def test_a_bad_filter_says_what_is_wrong(web) -> None:
     _, port = web
     for query, said in (({"since": "2026-13-01"}, "since: expected a date"),
                         ({"category": "Legislaton"}, "category: no category"),
-                        ({"source": "cac-nothing"}, "source: no source")):
+                        ({"source": "cac-nothing"}, "source: no source"),
+                        ({"q": "法"}, "q: one Chinese character")):
         status, _, body = fetch(port, quoted("/", **query))
         doc = lxml.html.fromstring(body)
         assert status == 400 and said in doc.cssselect(".problem")[0].text_content()
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:  # raw UTF-8 in the URL, as curl sends
+        raw.sendall("GET /?q=个人信息 HTTP/1.0\r\nHost: x\r\n\r\n".encode())
+        answer = b"".join(iter(lambda: raw.recv(65536), b""))
+    assert answer.startswith(b"HTTP/1.0 200") and 'value="个人信息"' in answer.decode()
+    assert fetch(port, "/?page=99999999999999999999999")[0] == 200  # an absurd page number is page 1
     status, _, body = fetch(port, "/notices/99999999")
     assert status == 404 and "No such notice" in body
     assert fetch(port, "/nowhere")[0] == 404

@@ -50,7 +50,8 @@ App = Callable[[Request], Response]
 
 def parse_request(head: bytes) -> Request | None:
     """The request line and headers, or None when they are not HTTP."""
-    lines = head.decode("latin-1").split("\r\n")
+    first, _, rest = head.partition(b"\r\n")
+    lines = [first.decode("utf-8", "replace"), *rest.decode("latin-1").split("\r\n")]  # a raw 法 in a URL too
     parts = lines[0].split(" ")
     if len(parts) != 3 or not parts[2].startswith("HTTP/") or not parts[1].startswith("/"):
         return None

@@ -29,12 +29,13 @@ from ..parse.instrument import relation
 from ..service.httpd import Request, Response
 from ..service.status import source_report
 from ..store import views
-from ..store.search import SearchFilter, search, snippet
+from ..store.search import SearchFilter, query_words, search, snippet
 from ..store.versions import texts
 from ..translate import english
 from ..watchlist import Source
 
 PAGE_SIZE = 50
+MAX_PAGE = 100_000  # a page number past this (or absurdly long) is page 1, not an SQLite overflow
 DEADLINE_DAYS = 90
 _NOTICE_PATH = re.compile(r"/notices/(\d{1,12})")
 _HTML = "text/html; charset=utf-8"
@@ -108,7 +109,8 @@ class WebView:
     # -- pages -------------------------------------------------------------------------------------
     def _notices(self, query: Mapping[str, str]) -> Response:
         wanted = {key: query.get(key, "").strip() for key in ("q", "since", "agency", "source", "category", "tag")}
-        page = int(query["page"]) if query.get("page", "").isdigit() and int(query["page"]) > 0 else 1
+        asked = query.get("page", "")
+        page = min(int(asked), MAX_PAGE) if asked.isdigit() and 0 < len(asked) <= 7 and int(asked) > 0 else 1
         form = {"chosen": wanted, "agencies": sorted({s.agency for s in self.sources.values()}),
                 "sources": sorted(self.sources), "categories": CATEGORIES, "tags": TAGS}
         try:
@@ -164,6 +166,11 @@ class WebView:
 
     # -- helpers -----------------------------------------------------------------------------------
     def _check_filters(self, wanted: Mapping[str, str]) -> None:
+        words = query_words(wanted["q"])
+        if words and all(len(word) == 1 and not word.isascii() for word in words):
+            # One Chinese character is no pair in the index: a scan of every stored text, which would hold
+            # up the service for everyone on a large store (the command line still does it).
+            raise BadFilter("q: one Chinese character matches nearly everything; type two or more (e.g. 法律)")
         if wanted["since"]:
             try:
                 date.fromisoformat(wanted["since"])
