@@ -15,7 +15,6 @@ import asyncio
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,9 @@ sys.path.insert(0, str(ROOT / "src"))
 from regwatch.attachment_files import _read_text  # noqa: E402
 from regwatch.config import AttachmentsConfig, FetchConfig  # noqa: E402
 from regwatch.fetch import Fetcher  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _loopback import free_port, wait_listening  # noqa: E402
 
 LINE = "第{n}条 金融机构应当建立健全数据安全管理制度，落实数据分类分级保护要求，每年开展风险评估。"
 
@@ -77,12 +79,6 @@ def large_pdf(megabytes: int) -> bytes:
     return out.getvalue()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 async def fetch_and_read(base: str, path: str, size: int) -> tuple[float, dict]:
     config = FetchConfig(rewrite_to=base, per_host_delay=0)
     started = time.perf_counter()
@@ -113,7 +109,7 @@ def main() -> None:
         server = subprocess.Popen([sys.executable, "-m", "regwatch", "replay", work, "--port", str(port)],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            time.sleep(1.5)
+            wait_listening(port)
             base = f"http://127.0.0.1:{port}"
             asyncio.run(fetch_and_read(base, "small.pdf", 1_000_000))  # warm-up: imports, TLS context, client
             before = peak_rss_mb()

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,23 +22,8 @@ sys.path.insert(0, str(ROOT / "src"))
 from regwatch.config import FetchConfig  # noqa: E402
 from regwatch.fetch import Fetcher  # noqa: E402
 
-SERVER = ROOT.parent / "shared" / "bench" / "server.py"  # the peer harness's load server (stdlib asyncio)
-
-
-def start_server(pages: int) -> tuple[subprocess.Popen, str]:
-    """The harness's server in a process of its own (its CPU is not the client's): half GBK, ~14 KB pages."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    child = subprocess.Popen([sys.executable, str(SERVER), "--pages", str(pages), "--latency-ms", "0",
-                              "--port", str(port), "--max-lifetime", "600"], stdout=subprocess.DEVNULL)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    return child, f"http://127.0.0.1:{port}"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _loopback import start_harness_server  # noqa: E402
 
 
 async def fetch_all(base: str, n: int) -> None:
@@ -52,7 +35,7 @@ async def fetch_all(base: str, n: int) -> None:
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
-    server, base = start_server(n)
+    server, base = start_harness_server(n, latency_ms=0, lifetime=600)
     try:
         asyncio.run(fetch_all(base, 50))  # warm-up: imports, TLS context
         runs = []

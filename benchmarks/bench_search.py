@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from regwatch.store.db import open_db  # noqa: E402
-from regwatch.store.search import SearchFilter, search, spaced  # noqa: E402
+from regwatch.store.filters import NoticeFilter  # noqa: E402
+from regwatch.store.search import search, spaced  # noqa: E402
 
 QUERIES = ["个人信息", "出境", "数据安全 管理办法", "征求意见", "APP", "行政处罚 银行", "personal information"]
 
@@ -67,11 +68,11 @@ def run(n: int = 1_000_000, keep: Path | None = None) -> dict[str, float]:
         conn = open_db(path)
         figures = {}
         for query in QUERIES:
-            search(conn, query, SearchFilter(), 20)
+            search(conn, query, NoticeFilter(), 20)
             times = []
             for _ in range(5):
                 t0 = time.perf_counter()
-                search(conn, query, SearchFilter(), 20)
+                search(conn, query, NoticeFilter(), 20)
                 times.append(time.perf_counter() - t0)
             figures[query] = round(statistics.median(times) * 1000, 1)
         size = path.stat().st_size // (1024 * 1024)

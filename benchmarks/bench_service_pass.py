@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -25,29 +24,11 @@ import urllib.request
 from datetime import datetime
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _loopback import HARNESS, start_harness_server
+
 ROOT = Path(__file__).resolve().parent.parent
-BENCH = ROOT.parent / "shared" / "bench"
 LATENCY_MS = 50
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(pages: int) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    child = subprocess.Popen([sys.executable, str(BENCH / "server.py"), "--pages", str(pages), "--latency-ms",
-                              str(LATENCY_MS), "--port", str(port), "--max-lifetime", "900"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    return child, f"http://127.0.0.1:{port}"
 
 
 def control(base: str, action: str) -> None:
@@ -64,7 +45,7 @@ def floor(base: str, pages: int, work: Path) -> tuple[float, float]:
         if step == "changed":
             control(base, "mutate?k=1&m=100")
         started = time.perf_counter()
-        subprocess.run([sys.executable, str(BENCH / "tools" / "refclient.py"), "--urls", str(urls), "--state",
+        subprocess.run([sys.executable, str(HARNESS / "tools" / "refclient.py"), "--urls", str(urls), "--state",
                         str(state), "--concurrency", "50"], check=True, stdout=subprocess.DEVNULL)
         times.append(time.perf_counter() - started)
     return times[0], times[1]
@@ -106,7 +87,7 @@ def main() -> None:
     pages = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        server, base = start_server(pages)
+        server, base = start_harness_server(pages, LATENCY_MS)
         try:
             floor_cold, floor_changed = floor(base, pages, work)
             control(base, "reset_stats")

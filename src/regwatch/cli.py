@@ -159,6 +159,20 @@ def _tags_and_topics(stored: list[str]) -> dict[str, list[str]]:
     return {"tags": tags, "topics": topics}
 
 
+def _notice_filters(command: Any) -> Any:
+    """The filter options `notices` and `export` share (they pass them on as a store.filters.NoticeFilter)."""
+    for option in reversed((
+        click.option("--since", metavar="DATE", callback=lambda ctx, param, value: _date_option("--since", value),
+                     help="Published on or after DATE (YYYY-MM-DD)."),
+        click.option("--agency", metavar="X", help="Only this agency (CAC, MIIT, PBC, SAMR, NPC …)."),
+        click.option("--source", "source_id", metavar="ID", help="Only this source."),
+        click.option("--category", help="Only this category (e.g. Legislation)."),
+        click.option("--tag", help="Only notices with this tag or topic (e.g. personal-information)."),
+    )):
+        command = option(command)
+    return command
+
+
 def _known(name: str, value: str | None, choices: Any, fold: bool = False) -> None:
     """An option naming a category, tag, source or agency must name one that exists (not an empty result)."""
     if value is None:
@@ -257,14 +271,14 @@ def search(ctx: click.Context, words: tuple[str, ...], since: str | None, agency
     Chinese matches where its characters stand together, "quoted phrases" as they are)."""
     query = " ".join(words)
     from .classify import CATEGORIES
-    from .store.search import SearchFilter
+    from .store.filters import NoticeFilter
     from .store.search import search as run_search
 
     app = _app(ctx)
     _known("--category", category, CATEGORIES, fold=True)
     if limit < 1:
         raise UserError("--limit: expected a number of 1 or more")
-    found = run_search(app.reader, query, SearchFilter(since, agency, category), limit)
+    found = run_search(app.reader, query, NoticeFilter(since=since, agency=agency, category=category), limit)
     if as_json:
         click.echo(json.dumps({"query": query, "count": len(found), "results": [{
             "id": r["id"], "title": r["title"], "title_en": english(r["title"]) or None, "url": r["url"],
@@ -426,12 +440,7 @@ def diff_command(ctx: click.Context, ids: tuple[int, ...], as_json: bool) -> Non
 
 
 @main.command()
-@click.option("--since", metavar="DATE", callback=lambda ctx, param, value: _date_option("--since", value),
-              help="Published on or after DATE (YYYY-MM-DD).")
-@click.option("--agency", metavar="X", help="Only this agency (CAC, MIIT, PBC, SAMR).")
-@click.option("--source", "source_id", metavar="ID", help="Only this source.")
-@click.option("--category", help="Only this category (e.g. Legislation).")
-@click.option("--tag", help="Only notices with this tag (e.g. personal-information).")
+@_notice_filters
 @click.option("--limit", default=100, show_default=True, help="At most this many, newest first.")
 @json_option
 @click.pass_context
@@ -448,8 +457,9 @@ def notices(ctx: click.Context, since: str | None, agency: str | None, source_id
     if limit < 1:
         raise UserError("--limit: expected a number of 1 or more")
     from .store import views
+    from .store.filters import NoticeFilter
 
-    rows, truncated = views.notices(app.reader, views.NoticeFilter(since, agency, source_id, category, tag), limit)
+    rows, truncated = views.notices(app.reader, NoticeFilter(since, agency, source_id, category, tag), limit)
     if as_json:
         items = [_notice_record(r) for r in rows]
         click.echo(json.dumps({"count": len(items), "notices": items, "limit": limit, "truncated": truncated},
@@ -998,12 +1008,7 @@ EXPORT_COLUMNS = ("id", "agency", "source", "title", "title_en", "url", "publish
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "xlsx"]), default="csv", show_default=True)
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Write the export here.")
-@click.option("--since", metavar="DATE", callback=lambda ctx, param, value: _date_option("--since", value),
-              help="Published on or after DATE (YYYY-MM-DD).")
-@click.option("--agency", metavar="X", help="Only this agency.")
-@click.option("--source", "source_id", metavar="ID", help="Only this source.")
-@click.option("--category", help="Only this category (e.g. Legislation).")
-@click.option("--tag", help="Only notices with this tag or topic.")
+@_notice_filters
 @click.pass_context
 def export(ctx: click.Context, fmt: str, output: Path, since: str | None, agency: str | None,
            source_id: str | None, category: str | None, tag: str | None) -> None:
@@ -1011,11 +1016,12 @@ def export(ctx: click.Context, fmt: str, output: Path, since: str | None, agency
     lines or an .xlsx workbook: for audit, and for teams that keep their own register."""
     from .classify import CATEGORIES, TAGS
     from .store import views
+    from .store.filters import NoticeFilter
 
     app = _app(ctx)
     _known("--category", category, CATEGORIES, fold=True)
     _known("--tag", tag, TAGS)
-    rows, _ = views.notices(app.reader, views.NoticeFilter(since, agency, source_id, category, tag), 10_000_000)
+    rows, _ = views.notices(app.reader, NoticeFilter(since, agency, source_id, category, tag), 10_000_000)
     records = []
     for r in rows:
         record = {**_notice_record(r), "effective": r["effective"]}

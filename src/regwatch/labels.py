@@ -190,8 +190,13 @@ WEB_WORDS = {
 }
 
 
-def web_word(key: str, **values: object) -> str:
-    """A label for the web view: English, then Chinese (one of them where both are the same)."""
-    zh, en = WEB_WORDS[key]
-    zh, en = zh.format(**values), en.format(**values)
+def english_first(pair: tuple[str, str]) -> str:
+    """"English · 中文", as every label of the web view; one of them where both are the same."""
+    zh, en = pair
     return en if zh == en else f"{en} · {zh}"
+
+
+def web_word(key: str, **values: object) -> str:
+    """A label for the web view."""
+    zh, en = WEB_WORDS[key]
+    return english_first((zh.format(**values), en.format(**values)))

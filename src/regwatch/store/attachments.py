@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import timedelta
 
-from .. import clock
 from ..classify import Verdict
-from ..clock import iso, now_iso
+from ..clock import now_iso
 from .classification import write_verdict
 from .db import transaction
+from .details import backoff
 from .search import index_notices
-
-_MAX_RETRY = timedelta(hours=12)
 
 
 @dataclass(frozen=True)
@@ -59,8 +56,7 @@ def record_attachment_failure(conn: sqlite3.Connection, item: PendingAttachment,
                               retry_minutes: float) -> str:
     """A download that failed for now: retried with backoff, given up after `max_attempts`; the new state."""
     attempts = item.attempts + 1
-    state = "failed" if attempts >= max_attempts else "pending"
-    next_at = iso(clock.now() + min(timedelta(minutes=retry_minutes * 2 ** (attempts - 1)), _MAX_RETRY))
+    state, next_at = backoff(attempts, max_attempts, retry_minutes)
     with transaction(conn):
         conn.execute("UPDATE attachments SET state = ?, attempts = ?, next_at = ?, error = ? WHERE id = ?",
                      (state, attempts, next_at, error, item.id))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from ..classify import Verdict
 from ..clock import now_iso
 from .db import transaction
+from .filters import text_sql
 
 Classify = Callable[[str, str, str, str], Verdict]  # (title, body, source id, agency) → verdict
 
@@ -56,8 +57,7 @@ def reclassify_all(conn: sqlite3.Connection, classify: Classify, batch: int = 50
     last_id = 0
     while True:
         rows = conn.execute(
-            "SELECT id, title, COALESCE(body, '') || COALESCE(char(10) || attachment_text, ''), source_id, agency,"
-            " category, tags, doc_type, status"
+            f"SELECT id, title, {text_sql()}, source_id, agency, category, tags, doc_type, status"
             " FROM notices WHERE id > ? ORDER BY id LIMIT ?", (last_id, batch)).fetchall()
         if not rows:
             return moves

@@ -71,14 +71,19 @@ def record_detail(conn: sqlite3.Connection, notice_id: int, detail: Detail, verd
         index_notices(conn, [notice_id])  # the body is searchable from the same commit on
 
 
+def backoff(attempts: int, max_attempts: int, retry_minutes: float) -> tuple[str, str]:
+    """After `attempts` failed tries (a detail page, an attachment): still `pending`, next tried after
+    `retry_minutes` doubled each time (at most 12 h), or `failed` once `max_attempts` is reached."""
+    delay = min(timedelta(minutes=retry_minutes * 2 ** (attempts - 1)), _MAX_RETRY)
+    return ("failed" if attempts >= max_attempts else "pending"), iso(clock.now() + delay)
+
+
 def record_detail_failure(
     conn: sqlite3.Connection, item: PendingDetail, error: str, max_attempts: int, retry_minutes: float
 ) -> str:
     """Count a failed attempt and schedule the next (exponential backoff); returns the new state."""
     attempts = item.attempts + 1
-    state = "failed" if attempts >= max_attempts else "pending"
-    delay = min(timedelta(minutes=retry_minutes * 2 ** (attempts - 1)), _MAX_RETRY)
-    next_at = iso(clock.now() + delay)
+    state, next_at = backoff(attempts, max_attempts, retry_minutes)
     with transaction(conn):
         conn.execute(
             "UPDATE notices SET detail_state = ?, detail_attempts = ?, detail_next_at = ?, detail_error = ?"

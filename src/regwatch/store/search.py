@@ -16,17 +16,15 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from .db import dict_rows
+from .filters import NoticeFilter, filter_sql, text_sql
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _TERM = re.compile(r'"([^"]+)"|(\S+)')
 _WORD = re.compile(r"[\w\u3400-\u9fff]+")
 RANK_WINDOW = 1000  # matches ranked per query: the newest ones
-# A notice's searchable text: its page's body, then its attachments' text.
-TEXT = "COALESCE(body, '') || COALESCE(char(10) || attachment_text, '')"
 
 
 def _pairs(run: str) -> str:
@@ -44,7 +42,7 @@ def index_notices(conn: sqlite3.Connection, notice_ids: Iterable[int]) -> None:
     if not ids:
         return
     marks = ",".join("?" * len(ids))
-    rows = conn.execute(f"SELECT id, title, {TEXT} FROM notices WHERE id IN ({marks})", ids).fetchall()
+    rows = conn.execute(f"SELECT id, title, {text_sql()} FROM notices WHERE id IN ({marks})", ids).fetchall()
     conn.executemany("DELETE FROM notice_search WHERE rowid = ?", [(row[0],) for row in rows])
     conn.executemany("INSERT INTO notice_search (rowid, title, body) VALUES (?, ?, ?)",
                      [(row[0], spaced(row[1]), spaced(row[2])) for row in rows])
@@ -67,16 +65,7 @@ def fts_query(query: str) -> str:
     return " AND ".join(phrases)
 
 
-@dataclass(frozen=True)
-class SearchFilter:
-    since: str | None = None
-    agency: str | None = None
-    category: str | None = None
-    source_id: str | None = None
-    tag: str | None = None
-
-
-def search(conn: sqlite3.Connection, query: str, where: SearchFilter, limit: int) -> list[dict[str, Any]]:
+def search(conn: sqlite3.Connection, query: str, where: NoticeFilter, limit: int) -> list[dict[str, Any]]:
     """Notices matching `query`, best first, among the newest RANK_WINDOW matches (see `score`)."""
     words = query_words(query)
     single = [w for w in words if len(w) == 1 and _CJK_RUN.fullmatch(w)]
@@ -89,26 +78,13 @@ def search(conn: sqlite3.Connection, query: str, where: SearchFilter, limit: int
         clauses.append("notice_search MATCH ?")
         params.append(expression)
     for char in single:  # one Chinese character is no pair: look for it the slow way
-        clauses.append("(instr(n.title, ?) > 0"
-                       " OR instr(COALESCE(n.body, '') || COALESCE(n.attachment_text, ''), ?) > 0)")
+        clauses.append(f"(instr(n.title, ?) > 0 OR instr({text_sql('n')}, ?) > 0)")
         params += [char, char]
-    if where.since:
-        clauses.append("COALESCE(n.published, substr(n.first_seen, 1, 10)) >= ?")
-        params.append(where.since)
-    if where.agency:
-        clauses.append("upper(n.agency) = upper(?)")
-        params.append(where.agency)
-    if where.category:
-        clauses.append("lower(n.category) = lower(?)")
-        params.append(where.category)
-    if where.source_id:
-        clauses.append("n.source_id = ?")
-        params.append(where.source_id)
-    if where.tag:
-        clauses.append("EXISTS (SELECT 1 FROM json_each(n.tags) WHERE value = ?)")
-        params.append(where.tag)
+    filtered, values = filter_sql(where)
+    clauses += filtered
+    params += values
     columns = ("SELECT n.id, n.title, n.url, n.agency, n.source_id, n.published, n.category, n.tags,"
-               " COALESCE(n.body, '') || COALESCE(char(10) || n.attachment_text, '') AS body")
+               f" {text_sql('n')} AS body")
     if expression:  # newest matches first: FTS5 walks its doclists by rowid and stops at the window
         sql = (f"{columns} FROM notice_search JOIN notices n ON n.id = notice_search.rowid"
                f" WHERE {' AND '.join(clauses)} ORDER BY notice_search.rowid DESC LIMIT ?")

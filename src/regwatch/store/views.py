@@ -6,11 +6,11 @@ Each returns dicts (or plain values), never a cursor, so callers need no SQL and
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from typing import Any
 
 from .alert_rows import ALERT_COLUMNS, ALERT_JOINS
 from .db import dict_rows
+from .filters import NoticeFilter, filter_sql
 from .versions import versions_of
 
 GOOD_STATES = ("ok", "ok-no-new")
@@ -21,31 +21,14 @@ def rows(conn: sqlite3.Connection, sql: str, params: tuple | list = ()) -> list[
         return [dict(r) for r in conn.execute(sql, params).fetchall()]
 
 
-@dataclass(frozen=True)
-class NoticeFilter:
-    """The filters of `regwatch notices` (each optional); values already checked by the caller."""
-
-    since: str | None = None  # YYYY-MM-DD, compared with the publication date (or the day first seen)
-    agency: str | None = None
-    source_id: str | None = None
-    category: str | None = None
-    tag: str | None = None
-
-
 def notices(conn: sqlite3.Connection, where: NoticeFilter, limit: int,
             offset: int = 0) -> tuple[list[dict[str, Any]], bool]:
     """Stored notices, newest first, at most `limit` after skipping `offset`; and whether more matched."""
-    filters = ((where.category, "lower(category) = lower(?)"),
-               (where.tag, "EXISTS (SELECT 1 FROM json_each(notices.tags) WHERE value = ?)"),
-               (where.since, "COALESCE(published, substr(first_seen, 1, 10)) >= ?"),
-               (where.agency, "upper(agency) = upper(?)"),
-               (where.source_id, "source_id = ?"))
-    clauses = ["1 = 1", *(clause for value, clause in filters if value)]
-    params: list[Any] = [value for value, _ in filters if value]
-    found = rows(conn, "SELECT notices.*, t.title_en AS written_title_en, t.summary_en AS summary_en FROM notices"
-                       " LEFT JOIN translations t ON t.notice_id = notices.id"
-                       f" WHERE {' AND '.join(clauses)}"
-                       " ORDER BY COALESCE(published, '') DESC, notices.id DESC LIMIT ? OFFSET ?",
+    clauses, params = filter_sql(where)
+    found = rows(conn, "SELECT n.*, t.title_en AS written_title_en, t.summary_en AS summary_en FROM notices n"
+                       " LEFT JOIN translations t ON t.notice_id = n.id"
+                       f" WHERE {' AND '.join(['1 = 1', *clauses])}"
+                       " ORDER BY COALESCE(n.published, '') DESC, n.id DESC LIMIT ? OFFSET ?",
                  [*params, limit + 1, offset])
     return found[:limit], len(found) > limit
 

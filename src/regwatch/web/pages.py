@@ -15,7 +15,7 @@ from datetime import date
 from functools import cache
 from importlib import resources
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import jinja2
 
@@ -24,12 +24,14 @@ from ..articles import compare, legal_text
 from ..classify import CATEGORIES, TAGS, split_tags
 from ..clock import shown
 from ..config import Config
+from ..deliver.model import http_url
 from ..ical import span
 from ..parse.instrument import relation
 from ..service.httpd import Request, Response
 from ..service.status import source_report
 from ..store import views
-from ..store.search import SearchFilter, query_words, search, snippet
+from ..store.filters import NoticeFilter
+from ..store.search import query_words, search, snippet
 from ..store.versions import texts
 from ..translate import english
 from ..watchlist import Source
@@ -41,22 +43,16 @@ _NOTICE_PATH = re.compile(r"/notices/(\d{1,12})")
 _HTML = "text/html; charset=utf-8"
 
 
-def http_url(value: object) -> str | None:
+def link(value: object) -> str | None:
     """The URL when it is http(s) with a host, else None (a javascript: or data: link is never drawn)."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parts = urlsplit(value.strip())
-    except ValueError:
-        return None
-    return value.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+    return http_url(value) if isinstance(value, str) else None
 
 
 @cache
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("regwatch.web", "templates"), autoescape=True,
                              undefined=jinja2.ChainableUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["http_url"] = http_url
+    env.filters["http_url"] = link
     env.globals.update(w=labels.web_word, category_name=lambda name: _both(labels.CATEGORIES.get(name)),
                        agency_name=lambda code: _both(labels.AGENCIES.get(code)) or code,
                        tag_name=_tag_name, version=__version__)
@@ -64,11 +60,7 @@ def _environment() -> jinja2.Environment:
 
 
 def _both(pair: tuple[str, str] | None) -> str:
-    """"English · 中文" (English first, as every label of the view), one of them where they are the same."""
-    if pair is None:
-        return ""
-    zh, en = pair
-    return en if zh == en else f"{en} · {zh}"
+    return labels.english_first(pair) if pair else ""
 
 
 def _tag_name(name: str) -> str:
@@ -117,14 +109,12 @@ class WebView:
             self._check_filters(wanted)
         except BadFilter as exc:
             return self._page("notices.html.j2", status=400, form=form, problem=str(exc), items=[])
-        picked = {key: value or None for key, value in wanted.items()}
+        where = NoticeFilter(wanted["since"] or None, wanted["agency"] or None, wanted["source"] or None,
+                             wanted["category"] or None, wanted["tag"] or None)
         if wanted["q"]:
-            found = search(self.conn, wanted["q"], SearchFilter(picked["since"], picked["agency"], picked["category"],
-                                                                picked["source"], picked["tag"]), PAGE_SIZE)
+            found = search(self.conn, wanted["q"], where, PAGE_SIZE)
             items = [self._item(row, pieces=snippet(wanted["q"], row["title"], row["body"])) for row in found]
             return self._page("notices.html.j2", form=form, items=items, searching=True)
-        where = views.NoticeFilter(picked["since"], picked["agency"], picked["source"], picked["category"],
-                                   picked["tag"])
         found, more = views.notices(self.conn, where, PAGE_SIZE, (page - 1) * PAGE_SIZE)
         kept = {key: value for key, value in wanted.items() if value}
         older = "/?" + urlencode({**kept, "page": page + 1}) if more else None
