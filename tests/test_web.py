@@ -253,3 +253,17 @@ def test_an_address_beyond_loopback_needs_credentials(site_install: Install) -> 
     assert "user and password go together" in site_install.cli("check-config").output
     site_install.write_config(f'[service]\nhttp = "192.0.2.1:8787"\naccess_token = "{TOKEN}"\n')
     assert site_install.cli("check-config").exit_code == 0
+
+
+def test_a_notice_page_names_the_version_it_follows(web) -> None:
+    install, port = web
+    with install.db() as conn:
+        notice_id, earlier, status = conn.execute(
+            "SELECT n.id, n.follows, d.status FROM notices n JOIN notices d ON d.id = n.follows"
+            " WHERE n.status = 'final' ORDER BY n.id LIMIT 1").fetchone()
+    assert status == "draft"  # the replay site's real titles hold final texts of earlier drafts
+    section = page(port, f"/notices/{notice_id}").cssselect("section.versions")[0]
+    assert section.cssselect(f'a[href="/notices/{earlier}"]')
+    assert "Final version of the draft published on" in section.text_content()
+    back = page(port, f"/notices/{earlier}").cssselect("section.versions")[0]  # and the draft names its final
+    assert back.cssselect(f'a[href="/notices/{notice_id}"]') and "Later version" in back.text_content()

@@ -50,15 +50,18 @@ class Followed:
     def comparison(self) -> Comparison | None:
         """Article by article; None while either text is missing. Worked out only where an alert or a
         digest shows it (a feed of a hundred notices never compares a hundred laws)."""
-        return compare(self.old_text, self.new_text) if self.old_text and self.new_text else None
+        return compare(self.old_text, self.new_text) if self.old_text.strip() and self.new_text.strip() else None
 
-    def line(self, language: str) -> str:
-        """In one line: what the notice is to this version, what changed, and where this version is."""
+    def note(self, language: str) -> str:
+        """What the notice is to this version, and what changed."""
         changes = self.comparison
-        note = labels.version_note(self.relation, self.published, self.deadline,
+        return labels.version_note(self.relation, self.published, self.deadline,
                                    changes.summary() if changes else "", changes.summary("zh") if changes else "",
                                    language)
-        return note + (f" — {self.url}" if self.url else "")
+
+    def line(self, language: str) -> str:
+        """In one line: the note, and where this version is."""
+        return self.note(language) + (f" — {self.url}" if self.url else "")
 
     def as_json(self) -> dict[str, Any]:
         changes = self.comparison

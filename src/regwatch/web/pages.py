@@ -20,11 +20,11 @@ from urllib.parse import urlencode
 import jinja2
 
 from .. import __version__, labels
-from ..articles import compare, legal_text
+from ..articles import legal_text
 from ..classify import CATEGORIES, TAGS, split_tags
 from ..clock import shown
 from ..config import Config
-from ..deliver.model import http_url
+from ..deliver.model import Followed, http_url
 from ..ical import span
 from ..parse.instrument import relation
 from ..service.httpd import Request, Response
@@ -140,12 +140,11 @@ class WebView:
         if earlier is None:
             return None
         old = texts(self.conn, [earlier["id"]])[earlier["id"]]
-        old_text = legal_text(old["body"], old["attachment_text"])
-        new_text = legal_text(notice["body"] or "", notice["attachment_text"] or "")
-        changes = compare(old_text, new_text).summary() if old_text.strip() and new_text.strip() else ""
-        note = labels.version_note(relation(old["status"], notice["status"], notice["title"]), old["published"],
-                                   old["deadline"], changes, "", "en")
-        return {**earlier, "note": note}
+        followed = Followed(relation(old["status"], notice["status"], notice["title"]), old["id"], old["title"],
+                            old["url"], old["published"], old["deadline"],
+                            legal_text(old["body"], old["attachment_text"]),
+                            legal_text(notice["body"] or "", notice["attachment_text"] or ""))
+        return {**earlier, "note": followed.note("en")}
 
     def _deadlines(self, query: Mapping[str, str]) -> Response:
         days = int(query["days"]) if query.get("days", "").isdigit() and int(query["days"]) <= 3660 \
