@@ -1,5 +1,5 @@
 """A first pass over many sources classifies its baseline in a helper process: every notice gets exactly
-the verdict it would get inline, and none goes without one if the helper fails."""
+the verdict it would get inline, and none goes without one if the helper fails, talks nonsense or hangs."""
 
 from __future__ import annotations
 
@@ -33,17 +33,21 @@ def prepare(install: Install) -> None:
 
 def test_the_helper_gives_every_baseline_notice_its_inline_verdict(site_install: Install, monkeypatch) -> None:
     prepare(site_install)
-    handed: list[int] = []
-    submit = baseline_classifier.Helper.submit
+    answered: list[str] = []
+    ask = baseline_classifier.Helper.verdicts
 
-    def counting(self, source_id, agency, notices):  # the notices go to the helper, not the inline classifier
-        handed.extend(notice_id for notice_id, _ in notices)
-        submit(self, source_id, agency, notices)
+    async def counting(self, source_id, agency, titles):  # the titles go to the helper, and it answers
+        verdicts = await ask(self, source_id, agency, titles)
+        answered.extend(titles if verdicts is not None else [])
+        return verdicts
 
-    monkeypatch.setattr(baseline_classifier.Helper, "submit", counting)
+    monkeypatch.setattr(baseline_classifier.Helper, "verdicts", counting)
+    inline = Classifier.classify
+    monkeypatch.setattr(Classifier, "classify", lambda *args: pytest.fail(f"classified inline: {args[1]}"))
     assert site_install.cli("poll", "--all", "--no-deliver").exit_code == 0
+    monkeypatch.setattr(Classifier, "classify", inline)
     stored = stored_verdicts(site_install)
-    assert len(stored) > 200 and sorted(handed) == sorted(stored)
+    assert len(stored) > 200 and sorted({v[0] for v in stored.values()}) == sorted(set(answered))
     classifier = Classifier()
     for title, source, agency, category, tags, doc_type, status, version in stored.values():
         verdict = classifier.classify(title, "", source, agency)
@@ -54,10 +58,12 @@ def test_the_helper_gives_every_baseline_notice_its_inline_verdict(site_install:
 @pytest.mark.parametrize("child", [
     (sys.executable, "-c", "import sys; sys.exit(3)"),  # dies at once
     (sys.executable, "-c", "import sys\nfor line in sys.stdin: print('not json', flush=True)"),  # talks nonsense
-], ids=["dies", "garbled"])
+    (sys.executable, "-c", "import sys, time\nfor line in sys.stdin: time.sleep(60)"),  # hangs
+], ids=["dies", "garbled", "hangs"])
 def test_a_failing_helper_leaves_no_notice_unclassified(site_install: Install, monkeypatch, child) -> None:
     prepare(site_install)
     monkeypatch.setattr(baseline_classifier, "CHILD", child)
+    monkeypatch.setattr(baseline_classifier, "WAIT_SECONDS", 2.0)
     assert site_install.cli("poll", "--all", "--no-deliver").exit_code == 0
     stored = stored_verdicts(site_install)
     assert len(stored) > 200 and all(v[3] and v[7] for v in stored.values())  # a category and a rules version

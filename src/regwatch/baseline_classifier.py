@@ -1,13 +1,11 @@
 """Classifying a big baseline beside the pass, on the machine's other core.
 
 A first pass over many sources stores thousands of baseline notices; classifying each inside the poll
-costs most of the pass's CPU, and the poll runs on one core (one event loop). So such a pass stores them
-unclassified and hands each (id, title, source, agency) to a child process (`python -m
-regwatch.baseline_classifier [RULES]`), which sends the verdicts back while the pass goes on; the pass
-writes them (it stays the store's only writer: a second writer would wait for its long transactions).
-Nothing alerts on a baseline, and the pass does not end before every notice has its verdict: when the
-polls are done the child is told so and finishes, and whatever it did not answer (it crashed, it was
-slow) is classified by the pass itself.
+costs most of the pass's CPU, and the poll runs on one core (one event loop). So such a pass sends each
+parsed baseline page's titles to a child process (`python -m regwatch.baseline_classifier [RULES]`) and
+awaits the verdicts while its other polls go on; the page is then stored with them, as if classified
+inline (the same verdicts, one insert, no second write). Whatever the child cannot answer (it died, it
+talks nonsense, it is slow) the poll classifies itself, so no notice is ever stored without a verdict.
 """
 
 from __future__ import annotations
@@ -15,50 +13,38 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import sqlite3
 import sys
+from itertools import count
 from pathlib import Path
 
 from .classify import Classifier, Verdict
 from .config import Config
-from .store.classification import store_deferred_verdicts, unclassified
 
 log = logging.getLogger(__name__)
-BATCH = 200  # verdicts per write
 WORTH_IT = 20  # baselines in a pass before a helper process pays for its start-up
-WAIT_SECONDS = 120.0
+WAIT_SECONDS = 60.0  # for one page's verdicts: a child this slow is given up on
 CHILD = (sys.executable, "-m", "regwatch.baseline_classifier")  # the helper's command (+ the rules file)
-
-
-def classify_pending(conn: sqlite3.Connection, classifier: Classifier) -> int:
-    """Classify every notice still without a verdict, here; returns how many."""
-    done = 0
-    while rows := unclassified(conn, BATCH):
-        store_deferred_verdicts(conn, [(notice_id, classifier.classify(title, body, source_id, agency))
-                                       for notice_id, title, body, source_id, agency in rows])
-        done += len(rows)
-    return done
 
 
 class Helper:
     """The child process of one pass, or none (`active` False: the pass classifies as it stores)."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
+    def __init__(self) -> None:
         self.child: asyncio.subprocess.Process | None = None
         self.collector: asyncio.Task[None] | None = None
-        self.answers: list[tuple[int, Verdict]] = []
+        self.waiting: dict[int, asyncio.Future[list[Verdict] | None]] = {}
+        self.numbers = count()
 
     @classmethod
-    async def start(cls, config: Config, conn: sqlite3.Connection, baselines: int) -> Helper:
-        helper = cls(conn)
+    async def start(cls, config: Config, baselines: int) -> Helper:
+        helper = cls()
         if baselines < WORTH_IT:
             return helper
         rules = str(Path(config.classify.rules).expanduser()) if config.classify.rules else ""
         try:
             helper.child = await asyncio.create_subprocess_exec(
                 *CHILD, rules,
-                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, limit=1 << 20)
+                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, limit=1 << 22)
         except OSError as exc:
             log.warning("baseline classifier not started (%s): the pass classifies its baseline itself", exc)
             return helper
@@ -67,59 +53,75 @@ class Helper:
 
     @property
     def active(self) -> bool:
-        return self.child is not None
+        return self.child is not None and self.collector is not None and not self.collector.done()
 
-    def submit(self, source_id: str, agency: str, notices: list[tuple[int, str]]) -> None:
-        """Notices just stored unclassified (committed or not: the verdicts are written by this process)."""
-        if self.child is None or self.child.stdin is None or self.child.stdin.is_closing():
-            return
-        self.child.stdin.write("".join(
-            json.dumps({"id": notice_id, "title": title, "source": source_id, "agency": agency},
-                       ensure_ascii=False) + "\n" for notice_id, title in notices).encode())
+    async def verdicts(self, source_id: str, agency: str, titles: list[str]) -> list[Verdict] | None:
+        """The verdicts of one page's titles (list titles, no body), or None: classify them yourself."""
+        if not self.active or self.child is None or self.child.stdin is None or self.child.stdin.is_closing():
+            return None
+        number = next(self.numbers)
+        answer: asyncio.Future[list[Verdict] | None] = asyncio.get_running_loop().create_future()
+        self.waiting[number] = answer
+        self.child.stdin.write((json.dumps({"n": number, "source": source_id, "agency": agency, "titles": titles},
+                                           ensure_ascii=False) + "\n").encode())
+        try:
+            verdicts = await asyncio.wait_for(answer, WAIT_SECONDS)
+        except TimeoutError:
+            log.warning("baseline classifier is too slow: the pass classifies its baseline itself")
+            self._give_up()
+            return None
+        finally:
+            self.waiting.pop(number, None)
+        return verdicts if verdicts is not None and len(verdicts) == len(titles) else None
 
     async def _collect(self) -> None:
         assert self.child is not None and self.child.stdout is not None
-        async for line in self.child.stdout:
-            answer = json.loads(line)
-            self.answers.append((answer["id"], Verdict(**answer["verdict"])))
-            if len(self.answers) >= BATCH:
-                self._write()
+        try:
+            async for line in self.child.stdout:
+                answer = json.loads(line)
+                waiting = self.waiting.get(answer["n"])
+                if waiting is not None and not waiting.done():
+                    waiting.set_result([Verdict(**verdict) for verdict in answer["verdicts"]])
+        except (ValueError, TypeError, KeyError) as exc:  # a garbled answer: trust none of what follows
+            log.warning("baseline classifier gave up (%s): the pass classifies its baseline itself", exc)
+        finally:
+            for waiting in self.waiting.values():  # the child ended or talks nonsense: nothing more comes
+                if not waiting.done():
+                    waiting.set_result(None)
+            if self.child.returncode is None and self.child.stdin is not None:
+                self.child.stdin.close()
 
-    def _write(self) -> None:
-        answers, self.answers = self.answers, []
-        if answers:
-            store_deferred_verdicts(self.conn, answers)
+    def _give_up(self) -> None:
+        if self.collector is not None:
+            self.collector.cancel()
+        if self.child is not None and self.child.returncode is None:
+            self.child.kill()
 
-    async def finish(self, classifier: Classifier) -> None:
-        """Tell the child the polls are done, take its last verdicts, and classify whatever is left."""
-        if self.child is not None and self.collector is not None:
-            assert self.child.stdin is not None
+    async def close(self) -> None:
+        """The polls are done: let the child end (or end it)."""
+        if self.child is None:
+            return
+        if self.child.stdin is not None and not self.child.stdin.is_closing():
             self.child.stdin.close()
-            try:
-                await asyncio.wait_for(asyncio.shield(self.collector), timeout=WAIT_SECONDS)
-                await self.child.wait()
-            except (TimeoutError, ValueError, TypeError, KeyError) as exc:  # slow, or a garbled answer
-                log.warning("baseline classifier gave up (%s): the pass classifies the rest itself", exc)
-                self.collector.cancel()
-                if self.child.returncode is None:
-                    self.child.kill()
-                    await self.child.wait()
-            self._write()
-        left = classify_pending(self.conn, classifier)
-        if left and self.child is not None:
-            log.info("baseline: %d notices classified after the helper", left)
+        try:
+            await asyncio.wait_for(self.child.wait(), timeout=5)
+        except TimeoutError:
+            self._give_up()
+            await self.child.wait()
+        if self.collector is not None and not self.collector.done():
+            self.collector.cancel()
 
 
 def _main(argv: list[str]) -> int:
-    """Read notices as JSON lines, answer each with its verdict, until the input ends."""
+    """Read pages of titles as JSON lines, answer each with its verdicts, until the input ends."""
     classifier = Classifier(Path(argv[0]) if argv and argv[0] else None)
     for line in sys.stdin:
-        notice = json.loads(line)
-        verdict = classifier.classify(notice["title"], "", notice["source"], notice["agency"])
-        sys.stdout.write(json.dumps({"id": notice["id"], "verdict": {
-            "category": verdict.category, "tags": verdict.tags, "doc_type": verdict.doc_type,
-            "status": verdict.status, "rules": verdict.rules, "version": verdict.version,
-            "confidence": verdict.confidence, "review": verdict.review}}, ensure_ascii=False) + "\n")
+        page = json.loads(line)
+        verdicts = [classifier.classify(title, "", page["source"], page["agency"]) for title in page["titles"]]
+        sys.stdout.write(json.dumps({"n": page["n"], "verdicts": [{
+            "category": v.category, "tags": v.tags, "doc_type": v.doc_type, "status": v.status, "rules": v.rules,
+            "version": v.version, "confidence": v.confidence, "review": v.review} for v in verdicts]},
+            ensure_ascii=False) + "\n")
         sys.stdout.flush()
     return 0
 

@@ -17,13 +17,14 @@ from datetime import datetime, timedelta
 from . import clock
 from .attachment_files import AttachmentReport, fetch_attachments
 from .baseline_classifier import Helper
-from .classify import Classifier
+from .classify import Classifier, Verdict
 from .clock import iso
 from .config import Config
 from .detail_pages import DetailReport, fetch_details
 from .fetch import Fetcher, FetchResult
 from .health import GOOD_STATES, assess_parse, assess_response
 from .parse import Item, Page, ParseResult, Request, SourceBroken
+from .store.classification import Classify
 from .store.db import group_commit
 from .store.diff import (
     PollSummary,
@@ -97,16 +98,13 @@ async def poll_sources(
         async with Fetcher(config.fetch) as own:
             return await poll_sources(config, conn, sources, classifier, own)
     route = routing(config)
-    helper = await Helper.start(config, conn, without_baseline(conn, [s.id for s in sources]) if len(sources) > 1
-                                else 0)
+    helper = await Helper.start(config, without_baseline(conn, [s.id for s in sources]) if len(sources) > 1 else 0)
     try:
         with group_commit(conn, config.poll.commit_every if len(sources) > 1 else 1):
             reports = list(await asyncio.gather(*(_poll_source(config, fetcher, conn, s, classifier, route, helper)
                                                   for s in sources)))
-            await helper.finish(classifier)  # every baseline notice has its verdict before the pass goes on
     finally:
-        if helper.active and helper.child is not None and helper.child.returncode is None:
-            helper.child.kill()
+        await helper.close()
     details = DetailReport()
     if config.detail.enabled:
         details = await fetch_details(config, fetcher, conn, sources, classifier)
@@ -122,8 +120,7 @@ async def _poll_source(
     started = clock.now()
     etag, last_modified, baseline_at = poll_memory(conn, source.id)
     poll = SourcePoll(source_id=source.id, agency=source.agency, started_at=iso(started), state="ok",
-                      alert_after=config.health.alert_after, flood_threshold=config.poll.flood_threshold,
-                      defer_baseline_classification=helper is not None and helper.active)
+                      alert_after=config.health.alert_after, flood_threshold=config.poll.flood_threshold)
     poll.fetch_details = config.detail.enabled and source.detail.enabled and (
         baseline_at is not None or config.detail.baseline)
     try:
@@ -146,12 +143,16 @@ async def _poll_source(
     poll.next_poll_at = iso(next_poll)
     if poll.error is None and poll.state not in GOOD_STATES:
         poll.error = poll.state
+    classify: Classify = classifier.classify
+    if baseline_at is None and poll.items and helper is not None:  # a baseline page: classified beside the pass
+        titles = [item.title for item in poll.items]
+        verdicts = await helper.verdicts(source.id, source.agency, titles)
+        if verdicts is not None:
+            classify = _classified_page(classifier, source.id, dict(zip(titles, verdicts, strict=True)))
     try:
-        summary: PollSummary = record_poll(conn, poll, classifier.classify, route)
+        summary: PollSummary = record_poll(conn, poll, classify, route)
     except sqlite3.Error as exc:  # the store failed, not the site: nothing of this poll was written
         return _store_failed(conn, source, poll, exc)
-    if summary.unclassified and helper is not None:
-        helper.submit(source.id, source.agency, summary.unclassified)
     if summary.health_event == "unhealthy":
         log.error("source %s is %s after %d bad polls in a row: %s", source.id, summary.state,
                   config.health.alert_after, poll.error)
@@ -167,6 +168,15 @@ async def _poll_source(
     )
     _log_report(report)
     return report
+
+
+def _classified_page(classifier: Classifier, source_id: str, verdicts: dict[str, Verdict]) -> Classify:
+    """`classifier.classify` answered from the verdicts the helper gave for this source's list titles."""
+    def classify(title: str, body: str, source: str, agency: str) -> Verdict:
+        verdict = verdicts.get(title) if not body and source == source_id else None
+        return verdict if verdict is not None else classifier.classify(title, body, source, agency)
+
+    return classify
 
 
 @dataclass

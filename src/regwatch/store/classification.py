@@ -70,23 +70,3 @@ def reclassify_all(conn: sqlite3.Connection, classify: Classify, batch: int = 50
                     write_verdict(conn, notice_id, verdict, "reclassify")
                     moves.append(Move(notice_id, title, before, after))
         last_id = rows[-1][0]
-
-
-def unclassified(conn: sqlite3.Connection, limit: int) -> list[tuple[int, str, str, str, str]]:
-    """Notices stored without a verdict yet (a baseline classified beside its pass): id, title, body,
-    source and agency, oldest first."""
-    return conn.execute("SELECT id, title, COALESCE(body, ''), source_id, agency FROM notices"
-                        " WHERE rules_version IS NULL ORDER BY id LIMIT ?", (limit,)).fetchall()
-
-
-def store_deferred_verdicts(conn: sqlite3.Connection, verdicts: list[tuple[int, Verdict]]) -> None:
-    """The verdicts of notices stored unclassified, and the versions their status now lets us link;
-    a notice classified meanwhile (its detail page was read) keeps the verdict it has."""
-    from .versions import link_versions
-
-    with transaction(conn):
-        conn.executemany(
-            "UPDATE notices SET category = ?, tags = ?, doc_type = ?, status = ?, rules = ?, rules_version = ?,"
-            " confidence = ?, review = ? WHERE id = ? AND rules_version IS NULL",
-            [(*verdict_columns(verdict), notice_id) for notice_id, verdict in verdicts])
-        link_versions(conn, [notice_id for notice_id, _ in verdicts], named=True)

@@ -377,9 +377,15 @@ def _v16(conn: sqlite3.Connection) -> None:
     """)
 
 
+def _v17(conn: sqlite3.Connection) -> None:
+    """A baseline is stored with its verdicts (the helper answers before the insert): no queue of
+    unclassified notices to index any more."""
+    _run_script(conn, "DROP INDEX IF EXISTS notices_unclassified;")
+
+
 # index i migrates from version i to i+1; append, never edit
 MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11, _v12, _v13, _v14, _v15,
-                               _v16]
+                               _v16, _v17]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

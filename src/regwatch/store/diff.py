@@ -50,9 +50,6 @@ class SourcePoll:
     fetch_details: bool = False  # queue each new notice's detail page
     alert_after: int = 3  # consecutive bad polls that raise one health alert
     flood_threshold: int = 0  # more new notices than this in one poll: alerts held, one summary sent (0: off)
-    # A baseline's notices are stored unclassified (rules_version NULL) for `baseline_classifier` to
-    # classify beside the pass; nothing alerts on a baseline, and the pass waits for it before it ends.
-    defer_baseline_classification: bool = False
 
 
 @dataclass
@@ -65,7 +62,6 @@ class PollSummary:
     seen: int = 0
     held: bool = False  # a flood: the new notices' alerts are held, a summary went out instead
     health_event: str | None = None  # 'unhealthy' or 'recovered' when this poll raised one
-    unclassified: list[tuple[int, str]] = field(default_factory=list)  # (id, title) stored without a verdict
 
 
 def _same(a: str | None, b: str | None) -> bool:
@@ -212,18 +208,14 @@ def _window_start(poll: SourcePoll, now: str) -> str | None:
     return max(dates[len(dates) // 10], floor)
 
 
-_UNCLASSIFIED = (None, "[]", None, None, "[]", None, None, 0)  # category … review, as verdict_columns gives them
-
-
 def _insert_new(conn: sqlite3.Connection, poll: SourcePoll, summary: PollSummary, now: str, classify: Classify,
                 routing: Routing, fresh: list[tuple[str, Item]]) -> None:
     """Insert a page's new notices in one statement; queue their alerts unless this is the baseline."""
     detail_state = "pending" if poll.fetch_details else "skipped"
-    deferred = summary.baseline and poll.defer_baseline_classification
     rows = []
     for identity, item in fresh:
         extra = item.extra
-        verdict = _UNCLASSIFIED if deferred else verdict_columns(classify(item.title, "", poll.source_id, poll.agency))
+        verdict = verdict_columns(classify(item.title, "", poll.source_id, poll.agency))
         rows.append((identity, poll.source_id, poll.agency, item.url, item.title, item.published, now, now,
                      int(summary.baseline), extra.get("published_at"), extra.get("issuer"), extra.get("doc_number"),
                      extra.get("deadline"), detail_state if item.url else "skipped", *verdict,
@@ -235,10 +227,7 @@ def _insert_new(conn: sqlite3.Connection, poll: SourcePoll, summary: PollSummary
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     ids = known_identities(conn, [identity for identity, _ in fresh])
     index_notices(conn, [row[0] for row in ids.values()])
-    if deferred:  # a version's status comes from its verdict: these are linked when they get one
-        summary.unclassified = [(ids[identity][0], item.title) for identity, item in fresh]
-    else:
-        link_versions(conn, [row[0] for row in ids.values()], named=True)
+    link_versions(conn, [row[0] for row in ids.values()], named=True)
     if summary.baseline:
         return
     summary.held = bool(poll.flood_threshold) and len(fresh) > poll.flood_threshold

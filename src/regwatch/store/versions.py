@@ -14,43 +14,44 @@ from .db import dict_rows
 
 def link_versions(conn: sqlite3.Connection, notice_ids: Iterable[int], named: bool = False) -> None:
     """Set each notice's instrument name (`named`: the insert already did), then the earlier version it
-    follows (in the storing transaction); a row is written only where either changes, so storing a page of
-    unrelated notices costs one query each for the few that name an instrument."""
+    follows (in the storing transaction). One query a chunk finds each named notice's candidates — the
+    latest earlier draft and the latest earlier text that is not one — and a row is written only where
+    either changes, so storing a page of notices costs two statements, not one per notice."""
     ids = sorted(set(notice_ids))
-    found: list[tuple[int, str | None, str, str | None, str, int | None]] = []
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         marks = ",".join("?" * len(chunk))
-        for notice_id, title, status, day, stored_key, follows in conn.execute(
-                f"SELECT id, title, status, COALESCE(published, substr(first_seen, 1, 10)), instrument, follows"
-                f" FROM notices WHERE id IN ({marks})", chunk).fetchall():
-            key = stored_key if named else instrument_key(title)
-            if key != stored_key:
-                conn.execute("UPDATE notices SET instrument = ? WHERE id = ?", (key, notice_id))
-            if key is not None or follows is not None:
-                found.append((notice_id, key, title, status, day, follows))
-    for notice_id, key, title, status, day, follows in found:  # after every name is set: a page's own versions
-        earlier = _earlier_version(conn, notice_id, key, title, status, day) if key else None
-        if earlier != follows:
-            conn.execute("UPDATE notices SET follows = ? WHERE id = ?", (earlier, notice_id))
+        if not named:
+            for notice_id, title, stored_key in conn.execute(
+                    f"SELECT id, title, instrument FROM notices WHERE id IN ({marks})", chunk).fetchall():
+                key = instrument_key(title)
+                if key != stored_key:
+                    conn.execute("UPDATE notices SET instrument = ? WHERE id = ?", (key, notice_id))
+        # after every name is set: a page's own versions link to each other too
+        changed = [(earlier, notice_id) for notice_id, title, status, follows, draft, final in conn.execute(
+            f"SELECT n.id, n.title, n.status, n.follows, {_LATEST.format(kind='=')}, {_LATEST.format(kind='IS NOT')}"
+            f" FROM notices n WHERE n.id IN ({marks}) AND (n.instrument IS NOT NULL OR n.follows IS NOT NULL)",
+            chunk).fetchall()
+            if (earlier := _earlier_version(title, status, draft, final)) != follows]
+        conn.executemany("UPDATE notices SET follows = ? WHERE id = ?", changed)
 
 
-def _earlier_version(conn: sqlite3.Connection, notice_id: int, key: str, title: str, status: str | None,
-                     day: str) -> int | None:
+# The latest earlier notice of the same instrument that is (`=`) or is not (`IS NOT`) a draft; the same
+# title elsewhere is a repost in another column, not a version. It walks the notices_instrument index.
+_LATEST = ("(SELECT e.id FROM notices e WHERE e.instrument = n.instrument AND e.id != n.id AND e.title != n.title"
+           " AND e.status {kind} 'draft'"
+           " AND COALESCE(e.published, substr(e.first_seen, 1, 10))"
+           " <= COALESCE(n.published, substr(n.first_seen, 1, 10))"
+           " ORDER BY COALESCE(e.published, substr(e.first_seen, 1, 10)) DESC, e.id DESC LIMIT 1)")
+
+
+def _earlier_version(title: str, status: str | None, draft: int | None, final: int | None) -> int | None:
     """A final text follows the latest earlier draft; a draft the latest earlier draft (a redraft); an
-    amendment, or a draft with nothing before it but the instrument in force, follows that instrument.
-    The same title elsewhere is a repost in another column, not a version."""
-    earlier = conn.execute(
-        "SELECT id, status FROM notices WHERE instrument = ? AND id != ? AND title != ?"
-        " AND COALESCE(published, substr(first_seen, 1, 10)) <= ?"
-        " ORDER BY COALESCE(published, substr(first_seen, 1, 10)) DESC, id DESC LIMIT 20",
-        (key, notice_id, title, day)).fetchall()
-    drafts = [row_id for row_id, row_status in earlier if row_status == "draft"]
-    finals = [row_id for row_id, row_status in earlier if row_status != "draft"]
-    if drafts:
-        return drafts[0]
-    if finals and (status == "draft" or is_amendment(title)):
-        return finals[0]
+    amendment, or a draft with nothing before it but the instrument in force, follows that instrument."""
+    if draft is not None:
+        return draft
+    if final is not None and (status == "draft" or is_amendment(title)):
+        return final
     return None
 
 
