@@ -45,8 +45,22 @@ STATUSES = ("draft", "final")
 _VALUES = {"category": CATEGORIES, "tag": TAGS, "doc_type": DOC_TYPES, "status": STATUSES}
 
 
+def _alternation(patterns: list[str] | tuple[str, ...]) -> re.Pattern[str]:
+    """One rule's patterns as the one expression it is matched with (case-folded, ASCII word classes)."""
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.I | re.A)
+
+
 def _valid_patterns(patterns: list[str]) -> str | None:
-    return next((problem for pattern in patterns if (problem := valid_regex(pattern))), None)
+    """Checked as the classifier compiles them, all in one (re caches it, so the build does not compile
+    them twice); a failure is then pinned on the pattern at fault."""
+    if not patterns:
+        return None
+    try:
+        _alternation(patterns)
+    except re.error as exc:
+        return next((problem for pattern in patterns if (problem := valid_regex(pattern))),
+                    f"these patterns do not combine into one expression ({exc}): {patterns!r}")
+    return None
 
 
 @dataclass(frozen=True)
@@ -300,8 +314,8 @@ class Classifier:
             exclusion = tuple(e.exclude)
             if exclusion not in masks:
                 masks[exclusion] = len(self._masks)
-                self._masks.append(re.compile("|".join(f"(?:{p})" for p in exclusion), re.I | re.A))
-            pattern = re.compile("|".join(f"(?:{p})" for p in e.patterns), re.I | re.A) if e.patterns else None
+                self._masks.append(_alternation(exclusion))
+            pattern = _alternation(e.patterns) if e.patterns else None
             literal_sets = [anchors(p) for p in e.patterns]
             needles = None if not e.patterns or None in literal_sets else frozenset(
                 n for literals in literal_sets if literals is not None for n in literals)

@@ -379,8 +379,13 @@ def _v16(conn: sqlite3.Connection) -> None:
 
 def _v17(conn: sqlite3.Connection) -> None:
     """A baseline is stored with its verdicts (the helper answers before the insert): no queue of
-    unclassified notices to index any more."""
-    _run_script(conn, "DROP INDEX IF EXISTS notices_unclassified;")
+    unclassified notices to index any more. The drafts of each instrument get an index of their own: a
+    notice's latest earlier draft is then one seek, not a walk over every earlier version of its name."""
+    _run_script(conn, """
+        DROP INDEX IF EXISTS notices_unclassified;
+        CREATE INDEX notices_drafts ON notices(instrument, status, COALESCE(published, substr(first_seen, 1, 10)), id)
+            WHERE status = 'draft';
+    """)
 
 
 # index i migrates from version i to i+1; append, never edit

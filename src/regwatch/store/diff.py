@@ -20,7 +20,7 @@ from .classification import Classify, verdict_columns, write_verdict
 from .db import transaction
 from .identity import notice_identity
 from .outbox import Routing, queue_event, queue_health, queue_ops
-from .search import index_notices
+from .search import index_new, index_notices
 from .versions import link_versions
 from .withdrawals import mark_missing
 
@@ -226,7 +226,7 @@ def _insert_new(conn: sqlite3.Connection, poll: SourcePoll, summary: PollSummary
         " category, tags, doc_type, status, rules, rules_version, confidence, review, instrument)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     ids = known_identities(conn, [identity for identity, _ in fresh])
-    index_notices(conn, [row[0] for row in ids.values()])
+    index_new(conn, [(ids[identity][0], item.title) for identity, item in fresh])
     link_versions(conn, [row[0] for row in ids.values()], named=True)
     if summary.baseline:
         return

@@ -48,6 +48,12 @@ def index_notices(conn: sqlite3.Connection, notice_ids: Iterable[int]) -> None:
                      [(row[0], spaced(row[1]), spaced(row[2])) for row in rows])
 
 
+def index_new(conn: sqlite3.Connection, notices: Iterable[tuple[int, str]]) -> None:
+    """Index notices just inserted, by (id, title): they have no text yet and no entry to replace."""
+    conn.executemany("INSERT INTO notice_search (rowid, title, body) VALUES (?, ?, '')",
+                     [(notice_id, spaced(title)) for notice_id, title in notices])
+
+
 def query_words(query: str) -> list[str]:
     """The words of a query (letters, digits, Chinese), without its operators and punctuation."""
     return [word for quoted, bare in _TERM.findall(query) for word in _WORD.findall(quoted or bare)]

@@ -14,9 +14,9 @@ from .db import dict_rows
 
 def link_versions(conn: sqlite3.Connection, notice_ids: Iterable[int], named: bool = False) -> None:
     """Set each notice's instrument name (`named`: the insert already did), then the earlier version it
-    follows (in the storing transaction). One query a chunk finds each named notice's candidates — the
-    latest earlier draft and the latest earlier text that is not one — and a row is written only where
-    either changes, so storing a page of notices costs two statements, not one per notice."""
+    follows (in the storing transaction). One query a chunk finds each named notice's latest earlier
+    draft, a second the instrument in force for the few drafts and amendments with none, and a row is
+    written only where that changes: storing a page costs a few statements, not one per notice."""
     ids = sorted(set(notice_ids))
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
@@ -28,31 +28,30 @@ def link_versions(conn: sqlite3.Connection, notice_ids: Iterable[int], named: bo
                 if key != stored_key:
                     conn.execute("UPDATE notices SET instrument = ? WHERE id = ?", (key, notice_id))
         # after every name is set: a page's own versions link to each other too
-        changed = [(earlier, notice_id) for notice_id, title, status, follows, draft, final in conn.execute(
-            f"SELECT n.id, n.title, n.status, n.follows, {_LATEST.format(kind='=')}, {_LATEST.format(kind='IS NOT')}"
-            f" FROM notices n WHERE n.id IN ({marks}) AND (n.instrument IS NOT NULL OR n.follows IS NOT NULL)",
-            chunk).fetchall()
-            if (earlier := _earlier_version(title, status, draft, final)) != follows]
+        found = conn.execute(f"SELECT n.id, n.title, n.status, n.follows, {_LATEST_DRAFT} FROM notices n"
+                             f" WHERE n.id IN ({marks}) AND (n.instrument IS NOT NULL OR n.follows IS NOT NULL)",
+                             chunk).fetchall()
+        # no draft before it: a draft or an amendment follows the instrument in force, anything else nothing
+        wanted = [row[0] for row in found if row[4] is None and (row[2] == "draft" or is_amendment(row[1]))]
+        in_force = dict(conn.execute(f"SELECT n.id, {_LATEST_OTHER} FROM notices n WHERE n.id IN"
+                                     f" ({','.join('?' * len(wanted))})", wanted).fetchall()) if wanted else {}
+        changed = [(earlier, notice_id) for notice_id, _, _, follows, draft in found
+                   if (earlier := draft if draft is not None else in_force.get(notice_id)) != follows]
         conn.executemany("UPDATE notices SET follows = ? WHERE id = ?", changed)
 
 
-# The latest earlier notice of the same instrument that is (`=`) or is not (`IS NOT`) a draft; the same
-# title elsewhere is a repost in another column, not a version. It walks the notices_instrument index.
-_LATEST = ("(SELECT e.id FROM notices e WHERE e.instrument = n.instrument AND e.id != n.id AND e.title != n.title"
-           " AND e.status {kind} 'draft'"
+# The latest earlier notice of the same instrument that is (`=`) or is not (`IS NOT`) a draft: a final
+# text follows the latest earlier draft, a draft the latest earlier draft (a redraft); an amendment, or a
+# draft with nothing before it but the instrument in force, follows that instrument. The same title
+# elsewhere is a repost in another column, not a version. The drafts have an index of their own
+# (notices_drafts: its second equality column makes the planner pick it).
+_LATEST = ("(SELECT e.id FROM notices e WHERE e.instrument = n.instrument AND e.id != n.id"
+           " AND e.title != n.title AND e.status {kind} 'draft'"
            " AND COALESCE(e.published, substr(e.first_seen, 1, 10))"
            " <= COALESCE(n.published, substr(n.first_seen, 1, 10))"
            " ORDER BY COALESCE(e.published, substr(e.first_seen, 1, 10)) DESC, e.id DESC LIMIT 1)")
-
-
-def _earlier_version(title: str, status: str | None, draft: int | None, final: int | None) -> int | None:
-    """A final text follows the latest earlier draft; a draft the latest earlier draft (a redraft); an
-    amendment, or a draft with nothing before it but the instrument in force, follows that instrument."""
-    if draft is not None:
-        return draft
-    if final is not None and (status == "draft" or is_amendment(title)):
-        return final
-    return None
+_LATEST_DRAFT = _LATEST.format(kind="=")
+_LATEST_OTHER = _LATEST.format(kind="IS NOT")
 
 
 def versions_of(conn: sqlite3.Connection, notice_id: int) -> dict[str, Any]:
