@@ -6,8 +6,9 @@ Run by hand: `python benchmarks/bench_service_pass.py [N]` (default 1,000), besi
 1.2 s interval, so every poll job is due within the first 1.2 s (first polls are spaced by interval ÷
 N) and keeps polling; the pass's time is read from the `polls` table the service writes: cold is every
 source's first poll, changed the first poll of each source that started after 100 pages gained a
-notice (while the other sources keep polling: an artificial schedule, the service's own spacing
-spreads a real pass over its interval). The floor is the harness's reference client
+notice, a few seconds after the cold round (while the other sources keep polling: an artificial
+schedule, the service's own spacing spreads a real pass over its interval). Polls due within 50 ms of
+each other share one pass in the service (its batching), so the round is a series of passes. The floor is the harness's reference client
 (`shared/bench/tools/refclient.py`) over the same server, cold and changed.
 """
 
@@ -29,6 +30,7 @@ from _loopback import HARNESS, start_harness_server
 
 ROOT = Path(__file__).resolve().parent.parent
 LATENCY_MS = 50
+SETTLE_SECONDS = 4.0
 
 
 def control(base: str, action: str) -> None:
@@ -99,6 +101,7 @@ def main() -> None:
             while cold is None:
                 time.sleep(0.5)
                 cold = round_seconds(db, pages)
+            time.sleep(SETTLE_SECONDS)  # the cold round overran the interval: let every source find its phase
             mark = datetime.now().astimezone().isoformat()
             control(base, "mutate?k=1&m=100")
             changed = None

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
+import sqlite3
+import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -67,3 +72,59 @@ def test_a_failing_helper_leaves_no_notice_unclassified(site_install: Install, m
     assert site_install.cli("poll", "--all", "--no-deliver").exit_code == 0
     stored = stored_verdicts(site_install)
     assert len(stored) > 200 and all(v[3] and v[7] for v in stored.values())  # a category and a rules version
+
+
+def helper_processes(parent: int) -> list[int]:
+    """The baseline helpers the service process has running (its children running the helper module)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and "regwatch.baseline_classifier" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def test_the_service_shares_one_helper_for_its_first_polls_and_lets_it_go(site_install: Install) -> None:
+    prepare(site_install)
+    site_install.write_config(CONFIG + "[poll]\ninterval_minutes = 0.05\n[service]\njitter = 0\n",
+                              fetch_extra="per_host_concurrency = 4")
+    log = (site_install.root / "service.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "regwatch", "--config", str(site_install.config_path), "run"],
+                            stdout=log, stderr=log)  # a pipe nobody reads would fill up and stall the service
+    seen: set[int] = set()
+    most = 0
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            running = helper_processes(proc.pid)
+            seen.update(running)
+            most = max(most, len(running))
+            try:
+                with site_install.db() as conn:
+                    waiting = conn.execute("SELECT count(*) FROM sources WHERE baseline_at IS NULL").fetchone()[0]
+                    polled = conn.execute("SELECT count(*) FROM sources").fetchone()[0]
+            except sqlite3.OperationalError:  # the service has not made its store yet
+                waiting = polled = 0
+            if polled > 20 and not waiting and seen and not running:
+                break
+            time.sleep(0.1)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+        log.close()
+    assert waiting == 0, (site_install.root / "service.log").read_text()[-3000:]
+    assert len(seen) == 1 and most == 1  # one helper for all the first polls, not one per pass
+    assert not running, "the helper was not let go once the baselines were done"
+    stored = stored_verdicts(site_install)
+    classifier = Classifier()
+    assert len(stored) > 200
+    for title, source, agency, category, tags, doc_type, status, version in stored.values():
+        verdict = classifier.classify(title, "", source, agency)
+        assert (category, tags, doc_type, status) == (verdict.category, verdict.tags, verdict.doc_type,
+                                                      verdict.status), title

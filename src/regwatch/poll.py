@@ -87,24 +87,31 @@ class PassReport:
 
 async def poll_sources(
     config: Config, conn: sqlite3.Connection, sources: list[Source], classifier: Classifier,
-    fetcher: Fetcher | None = None,
+    fetcher: Fetcher | None = None, due: dict[str, datetime] | None = None, helper: Helper | None = None,
 ) -> PassReport:
     """Poll the given sources concurrently (within the fetch limits), store, then fetch detail pages
     and the attachments they list.
 
-    The daemon passes its long-lived `fetcher` so per-host limits hold across all its jobs.
+    The daemon passes its long-lived `fetcher` so per-host limits hold across all its jobs, and `due`:
+    when the scheduler fired each source's poll (its poll started then, and its next one is due an
+    interval after), and the baseline `helper` it keeps across passes (else a pass over many new sources
+    starts one of its own).
     """
     if fetcher is None:
         async with Fetcher(config.fetch) as own:
-            return await poll_sources(config, conn, sources, classifier, own)
+            return await poll_sources(config, conn, sources, classifier, own, due, helper)
     route = routing(config)
-    helper = await Helper.start(config, without_baseline(conn, [s.id for s in sources]) if len(sources) > 1 else 0)
+    own_helper = helper is None
+    if helper is None:
+        helper = await Helper.start(config, without_baseline(conn, [s.id for s in sources]) if len(sources) > 1
+                                    else 0)
     try:
         with group_commit(conn, config.poll.commit_every if len(sources) > 1 else 1):
-            reports = list(await asyncio.gather(*(_poll_source(config, fetcher, conn, s, classifier, route, helper)
-                                                  for s in sources)))
+            reports = list(await asyncio.gather(*(_poll_source(config, fetcher, conn, s, classifier, route, helper,
+                                                               (due or {}).get(s.id)) for s in sources)))
     finally:
-        await helper.close()
+        if own_helper:
+            await helper.close()
     details = DetailReport()
     if config.detail.enabled:
         details = await fetch_details(config, fetcher, conn, sources, classifier)
@@ -115,9 +122,9 @@ async def poll_sources(
 
 async def _poll_source(
     config: Config, fetcher: Fetcher, conn: sqlite3.Connection, source: Source, classifier: Classifier,
-    route: Routing, helper: Helper | None = None,
+    route: Routing, helper: Helper | None = None, due: datetime | None = None,
 ) -> SourceReport:
-    started = clock.now()
+    started = due or clock.now()
     etag, last_modified, baseline_at = poll_memory(conn, source.id)
     poll = SourcePoll(source_id=source.id, agency=source.agency, started_at=iso(started), state="ok",
                       alert_after=config.health.alert_after, flood_threshold=config.poll.flood_threshold)

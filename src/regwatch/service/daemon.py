@@ -37,6 +37,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from .. import clock
 from .._schema import ConfigError
 from ..attachment_files import fetch_attachments
+from ..baseline_classifier import Helper
 from ..classify import Classifier
 from ..config import Config
 from ..cron import cron_trigger, previous_fire
@@ -49,7 +50,7 @@ from ..fetch import Fetcher
 from ..ical import calendar, span
 from ..poll import poll_sources
 from ..store.db import StoreError, check_integrity, file_identity, open_db, open_reader
-from ..store.diff import is_deferred
+from ..store.diff import is_deferred, without_baseline
 from ..store.digests import last_sent_end, subscription_since
 from ..store.views import dates_ahead, recent_notices
 from ..watchlist import Source, in_quiet_hours
@@ -62,6 +63,8 @@ log = logging.getLogger(__name__)
 DIGEST_GRACE = 6 * 3600  # a digest may start up to six hours late (then the start-up catch-up takes over)
 SHUTDOWN_WAIT = 4.0
 HEARTBEAT_SECONDS = 2.0
+BATCH_SECONDS = 0.05  # polls falling due within this long of each other share one pass
+HELPER_IDLE_SECONDS = 10.0  # the baseline helper ends when no pass has used it for this long
 CLOCK_JUMP_SECONDS = 30.0  # a wall-clock step bigger than this (either way) is a jump, not drift
 
 
@@ -88,6 +91,11 @@ class Daemon:
         self.delivery_wanted: dict[str, bool] = {}
         self.delivery_tasks: dict[str, asyncio.Task[Any]] = {}
         self.translating: asyncio.Task[Any] | None = None  # the translation pass running, if any
+        self.batch: dict[str, datetime] = {}  # polls waiting for the next pass: source id → when it fell due
+        self.batch_done: asyncio.Future[None] | None = None  # that pass's end
+        self.helper: Helper | None = None  # classifies baselines beside the passes while many sources need one
+        self.helper_users = 0  # passes using it now
+        self.helper_used = 0.0  # when a pass last finished with it (monotonic)
         self.scheduler = AsyncIOScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1})
         path = self.current.config.database_path
         self.started_afresh = database_was_lost
@@ -142,6 +150,8 @@ class Daemon:
             self.server.close()
         if self.fetcher is not None:
             await self.fetcher.__aexit__(None, None, None)
+        if self.helper is not None:
+            await self.helper.close()
         self._close_reader()
         self.conn.close()
         log.info("regwatch stopped")
@@ -220,12 +230,42 @@ class Daemon:
         return task
 
     async def _poll(self, source_id: str) -> None:
+        """A source's poll joins the pass that starts BATCH_SECONDS after the first of them fell due:
+        the polls due together share one pass (its commits, its baseline helper, one detail and attachment
+        step) instead of one each. The job lasts until its pass is done (so it never runs twice at once)."""
         loaded = self.current
         source = loaded.sources.get(source_id)
         if source is None or in_quiet_hours(source, clock.now()) or is_deferred(self.conn, source_id):
             return
-        assert self.fetcher is not None
-        reports = (await poll_sources(loaded.config, self.conn, [source], loaded.classifier, self.fetcher)).sources
+        self.batch.setdefault(source_id, clock.now())
+        if self.batch_done is None:
+            self.batch_done = asyncio.get_running_loop().create_future()
+            self._track(self._poll_batch(self.batch_done))
+        await asyncio.shield(self.batch_done)
+
+    async def _poll_batch(self, done: asyncio.Future[None]) -> None:
+        try:
+            await asyncio.sleep(BATCH_SECONDS)
+            due, self.batch, self.batch_done = self.batch, {}, None
+            loaded = self.current
+            sources = [loaded.sources[i] for i in due if i in loaded.sources]  # a reload may have dropped one
+            assert self.fetcher is not None
+            helper = await self._baseline_helper(sources)
+            shared = helper.active  # (it may die during the pass: the count must still come back down)
+            self.helper_users += shared
+            try:
+                reports = (await poll_sources(loaded.config, self.conn, sources, loaded.classifier, self.fetcher,
+                                              due, helper)).sources
+            finally:
+                if shared:
+                    self.helper_users -= 1
+                    self.helper_used = time.monotonic()
+                    if not self.helper_users:
+                        self._track(self._release_helper())
+        finally:
+            if self.batch_done is done:  # cancelled while it waited: the next poll starts a pass of its own
+                self.batch, self.batch_done = {}, None
+            done.set_result(None)
         for report in reports:
             if report.state == "store-error":
                 self._store_failed(report.error or "store error")
@@ -236,6 +276,24 @@ class Daemon:
         if loaded.config.translate.provider and any(r.new for r in reports) and (
                 self.translating is None or self.translating.done()):  # one pass at a time: no notice twice
             self.translating = self._track(self._translate())
+
+    async def _baseline_helper(self, sources: list[Source]) -> Helper:
+        """The helper that classifies baselines beside the passes: one for the service, started when many
+        sources still need a baseline (the first start, a reload adding many), let go once idle."""
+        if without_baseline(self.conn, [s.id for s in sources]) == 0:
+            return Helper()  # none: this pass classifies as it stores
+        if self.helper is None or not self.helper.active:
+            self.helper = await Helper.start(self.current.config,
+                                             without_baseline(self.conn, list(self.current.sources)))
+        return self.helper
+
+    async def _release_helper(self) -> None:
+        """No pass used the helper for HELPER_IDLE_SECONDS: end it (its process holds ~40 MB)."""
+        await asyncio.sleep(HELPER_IDLE_SECONDS)
+        idle = time.monotonic() - self.helper_used
+        if self.helper is not None and not self.helper_users and idle >= HELPER_IDLE_SECONDS:
+            helper, self.helper = self.helper, None
+            await helper.close()
 
     async def _translate(self) -> None:
         """Model-written English for the new notices; alerts that wait for it (hold_minutes) go out after."""
