@@ -95,6 +95,7 @@ class Daemon:
         self.batch_done: asyncio.Future[None] | None = None  # that pass's end
         self.helper: Helper | None = None  # classifies baselines beside the passes while many sources need one
         self.helper_users = 0  # passes using it now
+        self.helper_starting = asyncio.Lock()
         self.helper_used = 0.0  # when a pass last finished with it (monotonic)
         self.scheduler = AsyncIOScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1})
         path = self.current.config.database_path
@@ -282,9 +283,10 @@ class Daemon:
         sources still need a baseline (the first start, a reload adding many), let go once idle."""
         if without_baseline(self.conn, [s.id for s in sources]) == 0:
             return Helper()  # none: this pass classifies as it stores
-        if self.helper is None or not self.helper.active:
-            self.helper = await Helper.start(self.current.config,
-                                             without_baseline(self.conn, list(self.current.sources)))
+        async with self.helper_starting:  # two passes at once must not start two (one would be lost)
+            if self.helper is None or not self.helper.active:
+                self.helper = await Helper.start(self.current.config,
+                                                 without_baseline(self.conn, list(self.current.sources)))
         return self.helper
 
     async def _release_helper(self) -> None:
