@@ -8,8 +8,9 @@ N) and keeps polling; the pass's time is read from the `polls` table the service
 source's first poll, changed the first poll of each source that started after 100 pages gained a
 notice, a few seconds after the cold round (while the other sources keep polling: an artificial
 schedule, the service's own spacing spreads a real pass over its interval). Polls due within 50 ms of
-each other share one pass in the service (its batching), so the round is a series of passes. The floor is the harness's reference client
-(`shared/bench/tools/refclient.py`) over the same server, cold and changed.
+each other share one pass in the service (its batching), so the round is a series of passes. The
+floor is the harness's reference client (`shared/bench/tools/refclient.py`) over the same server,
+cold and changed.
 """
 
 from __future__ import annotations

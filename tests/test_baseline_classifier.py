@@ -126,5 +126,5 @@ def test_the_service_shares_one_helper_for_its_first_polls_and_lets_it_go(site_i
     assert len(stored) > 200
     for title, source, agency, category, tags, doc_type, status, version in stored.values():
         verdict = classifier.classify(title, "", source, agency)
-        assert (category, tags, doc_type, status) == (verdict.category, verdict.tags, verdict.doc_type,
-                                                      verdict.status), title
+        assert (category, tags, doc_type, status, version) == (
+            verdict.category, verdict.tags, verdict.doc_type, verdict.status, verdict.version), title

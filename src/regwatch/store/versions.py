@@ -43,13 +43,13 @@ def link_versions(conn: sqlite3.Connection, notice_ids: Iterable[int], named: bo
 # The latest earlier notice of the same instrument that is (`=`) or is not (`IS NOT`) a draft: a final
 # text follows the latest earlier draft, a draft the latest earlier draft (a redraft); an amendment, or a
 # draft with nothing before it but the instrument in force, follows that instrument. The same title
-# elsewhere is a repost in another column, not a version. The drafts have an index of their own
+# elsewhere is a repost in another column, not a version: the newest of the latest 20 with another title
+# (a name reposted hundreds of times is not walked to its end). The drafts have an index of their own
 # (notices_drafts: its second equality column makes the planner pick it).
-_LATEST = ("(SELECT e.id FROM notices e WHERE e.instrument = n.instrument AND e.id != n.id"
-           " AND e.title != n.title AND e.status {kind} 'draft'"
-           " AND COALESCE(e.published, substr(e.first_seen, 1, 10))"
-           " <= COALESCE(n.published, substr(n.first_seen, 1, 10))"
-           " ORDER BY COALESCE(e.published, substr(e.first_seen, 1, 10)) DESC, e.id DESC LIMIT 1)")
+_DAY = "COALESCE({t}.published, substr({t}.first_seen, 1, 10))"
+_LATEST = ("(SELECT w.id FROM (SELECT e.id, e.title FROM notices e WHERE e.instrument = n.instrument"
+           " AND e.id != n.id AND e.status {kind} 'draft' AND " + _DAY.format(t="e") + " <= " + _DAY.format(t="n")
+           + " ORDER BY " + _DAY.format(t="e") + " DESC, e.id DESC LIMIT 20) w WHERE w.title != n.title LIMIT 1)")
 _LATEST_DRAFT = _LATEST.format(kind="=")
 _LATEST_OTHER = _LATEST.format(kind="IS NOT")
 
