@@ -205,3 +205,15 @@ def test_the_shipped_model_is_loaded_and_speaks_for_unruled_titles() -> None:
     assert classifier.model is not None and classifier.model.version.startswith("fallback-")
     verdicts = [classifier.classify(t) for t in ("劳动者超时加班发生工伤的责任如何划分", "某地开展数据安全宣传周活动")]
     assert all(0.0 <= v.confidence <= 1.0 for v in verdicts)
+
+
+@pytest.mark.parametrize(("full_width", "half_width"), [
+    ("关于侵害用户权益行为的ＡＰＰ通报（２０２４年第３批）", "关于侵害用户权益行为的APP通报（2024年第3批）"),
+    ("ＧＢ／Ｔ　３５２７３－２０２０　信息安全技术　个人信息安全规范", "GB/T 35273-2020 信息安全技术 个人信息安全规范"),
+    ("ＥＵ　ＡＩ　Ａｃｔ　ｅｎｔｅｒｓ　ｉｎｔｏ　ｆｏｒｃｅ", "EU AI Act enters into force"),
+])
+def test_full_width_letters_and_digits_are_read_as_what_they_stand_for(full_width: str, half_width: str) -> None:
+    classifier = Classifier()
+    wide, narrow = classifier.classify(full_width), classifier.classify(half_width)
+    assert (wide.category, wide.tags, wide.doc_type) == (narrow.category, narrow.tags, narrow.doc_type)
+    assert narrow.tags or narrow.doc_type != "news"  # the pair says something, so a match is not two blanks

@@ -118,6 +118,13 @@ class Verdict:
 
 
 
+# Full-width letters, digits and signs (ＡＰＰ, ＧＢ／Ｔ　３５２７３, ２０２４年) are matched as the ASCII they
+# stand for, the ideographic space as a space; the full-width punctuation the rules are written with
+# (（），：；？！) stays as it is. The stored title is never changed.
+_KEPT_FULL_WIDTH = "（），：；？！"
+_HALF_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F) if chr(code) not in _KEPT_FULL_WIDTH}
+_HALF_WIDTH[0x3000] = 0x20
+
 _META = set("\\.^$*+?{}[]()|")
 _LOOKAROUND = re.compile(r"^\(\?<?[=!]")
 
@@ -342,7 +349,7 @@ class Classifier:
         """The verdict for one notice (title, optional body, and its source id and agency for priors)."""
         scores: dict[tuple[str, str], float] = {}
         fired: list[tuple[float, str]] = []
-        body = body[: self.scoring.body_chars]
+        title, body = title.translate(_HALF_WIDTH), body[: self.scoring.body_chars].translate(_HALF_WIDTH)
         body_weight = self.scoring.body_weight
         texts: list[tuple[str, str] | None] = [(title, body)] + [None] * (len(self._masks) - 1)
         candidates = set(self._always)
