@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 
 import pytest
@@ -100,3 +103,22 @@ def test_a_page_mostly_invalid_in_its_label_is_read_as_what_it_is(fault_install:
     fault_install.html_source()
     assert fault_install.cli("poll").exit_code == 0
     assert fault_install.titles() == {t for t, _, _ in good}
+
+
+def test_hostile_titles_are_stored_whole_and_classified_without_a_stall(fault_install: FaultInstall,
+                                                                       hostile: HostileServer) -> None:
+    """Titles of 60,000 characters built to make patterns rescan them (a selector that caught a page, or a
+    site that wants to stall its watcher): the poll finishes, each is stored as it came, with a verdict
+    and an English gloss read from its head. (Before titles were read only so far, one took ~45 s.)"""
+    titles = ["《" * 60_000 + "办法", "关于" * 30_000, "（" * 60_000 + "的通知）"]
+    page = list_page([(title, f"/n/{i}.html", "2026-11-30") for i, title in enumerate(titles)])
+    hostile.routes["/list.html"] = lambda req: req.send(200, page)
+    fault_install.html_source(fetch="max_body_bytes = 5000000\n")
+    done = subprocess.run([sys.executable, "-m", "regwatch", "--config", str(fault_install.config_path), "poll"],
+                          capture_output=True, text=True, timeout=30)  # ~1 s; a stall fails here, not in CI's budget
+    assert done.returncode == 0, done.stderr
+    listed = json.loads(fault_install.cli("notices", "--json").stdout)["notices"]
+    assert sorted(n["title"] for n in listed) == sorted(titles)
+    assert all(n["category"] for n in listed)
+    by_title = {n["title"]: n for n in listed}
+    assert by_title["关于" * 30_000]["title_en"].startswith("On on")  # glossed from its head

@@ -118,6 +118,10 @@ class Verdict:
 
 
 
+# Real titles run to ~300 characters; a "title" of 50,000 (a hostile page, a selector that caught the
+# whole page) is read this far, so no pattern's scan of it grows with the square of its length.
+TITLE_CHARS = 500
+
 # Full-width letters, digits and signs (ＡＰＰ, ＧＢ／Ｔ　３５２７３, ２０２４年) are matched as the ASCII they
 # stand for, the ideographic space as a space; the full-width punctuation the rules are written with
 # (（），：；？！) stays as it is. The stored title is never changed.
@@ -349,7 +353,8 @@ class Classifier:
         """The verdict for one notice (title, optional body, and its source id and agency for priors)."""
         scores: dict[tuple[str, str], float] = {}
         fired: list[tuple[float, str]] = []
-        title, body = title.translate(_HALF_WIDTH), body[: self.scoring.body_chars].translate(_HALF_WIDTH)
+        title = title[:TITLE_CHARS].translate(_HALF_WIDTH)
+        body = body[: self.scoring.body_chars].translate(_HALF_WIDTH)
         body_weight = self.scoring.body_weight
         texts: list[tuple[str, str] | None] = [(title, body)] + [None] * (len(self._masks) - 1)
         candidates = set(self._always)

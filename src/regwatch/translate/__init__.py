@@ -139,7 +139,7 @@ class Glossary:
 
     def gloss(self, title: str) -> Gloss:
         """The English gloss of a title (a title with no Chinese is returned as it is)."""
-        title = " ".join(title.split())
+        title = " ".join(title[:TITLE_CHARS].split())
         unknown: list[str] = []
         text = self._title(title, unknown)
         text = re.sub(r"\s+([,.;:)\]])", r"\1", re.sub(r"([(\[])\s+", r"\1", " ".join(text.split())))
@@ -274,6 +274,7 @@ def glossary(extra: str = "") -> Glossary:
 
 
 _active = {"glossary": ""}
+TITLE_CHARS = 500  # glossed this far: real titles run to ~300; a hostile 50,000 would take seconds
 
 
 def use_glossary(path: str) -> None:
