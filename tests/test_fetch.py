@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+from pathlib import Path
+
+import pytest
 
 from regwatch.config import FetchConfig
 from regwatch.fetch import Fetcher, parse_retry_after
@@ -102,3 +105,28 @@ def test_dead_endpoint_is_unreachable_not_an_exception() -> None:
     config = FetchConfig(rewrite_to="http://127.0.0.1:9", timeout=2)  # discard port: nothing listens
     (result,) = fetch_all(config, ["http://a.example/p.html"])
     assert result.status is None and result.error_kind == "network"
+
+
+def test_https_trusts_the_system_store_and_falls_back_to_certifi_without_one(monkeypatch, tmp_path) -> None:
+    """A host with a CA store: aiohttp's own context on it (True). A container without one: certifi's
+    bundle, so HTTPS still verifies instead of failing every request."""
+    import ssl
+
+    from regwatch import tls
+
+    tls.client_tls.cache_clear()
+    store = ssl.get_default_verify_paths()
+    if not (store.cafile and Path(store.cafile).is_file()):
+        pytest.skip("this machine has no system CA file")
+    assert tls.client_tls() is True
+    missing = str(tmp_path / "none")
+    monkeypatch.setattr(ssl, "get_default_verify_paths",
+                        lambda: ssl.DefaultVerifyPaths(missing, missing, "SSL_CERT_FILE", missing, "SSL_CERT_DIR",
+                                                       missing))
+    tls.client_tls.cache_clear()
+    try:
+        context = tls.client_tls()
+        assert isinstance(context, ssl.SSLContext) and context.cert_store_stats()["x509_ca"] > 100
+        assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    finally:
+        tls.client_tls.cache_clear()

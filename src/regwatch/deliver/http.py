@@ -1,15 +1,15 @@
 """The channels' HTTP: one POST per message on aiohttp (the stack the fetcher already loads, so the
 service carries one HTTP library, not two), with the delivery timeout on connect and on each read, no
-redirects, certificates checked against certifi's roots, and a cap on what a receiver may answer."""
+redirects, certificates checked against the system's roots (`regwatch.tls`), and a cap on what a receiver may answer."""
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import aiohttp
-import certifi
+
+from ..tls import client_tls
 
 MAX_ANSWER_BYTES = 65_536  # a receiver's answer is a status object; anything longer is cut
 
@@ -32,7 +32,7 @@ class NoAnswer(Exception):
 def session(timeout: float) -> aiohttp.ClientSession:
     """A session for a delivery pass (use `async with`)."""
     return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(ssl=ssl.create_default_context(cafile=certifi.where())),
+        connector=aiohttp.TCPConnector(ssl=client_tls()),
         timeout=aiohttp.ClientTimeout(total=None, sock_connect=timeout, sock_read=timeout),
         trust_env=True,  # an HTTPS_PROXY in the service's environment applies to the channels, as before
     )

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import ipaddress
-import ssl
 import time
 import zlib
 from collections.abc import Collection, Mapping
@@ -19,9 +18,9 @@ from typing import IO, Literal
 from urllib.parse import unquote, urljoin, urlsplit
 
 import aiohttp
-import certifi
 
 from ..config import FetchConfig
+from ..tls import client_tls
 from .decode import decode_body
 
 ErrorKind = Literal["timeout", "network", "tls", "too_large", "redirects", "redirect_refused", "bad_url",
@@ -159,7 +158,7 @@ class Fetcher:
         self.config = config
         self._gates: dict[str, _HostGate] = {}
         self._slots = asyncio.Semaphore(config.concurrency)
-        self._tls = ssl.create_default_context(cafile=certifi.where())
+        self._tls = client_tls()
         self._session: aiohttp.ClientSession | None = None
         self._proxy, self._proxy_auth = _proxy_parts(config.proxy)
 
