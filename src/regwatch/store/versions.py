@@ -45,7 +45,7 @@ def link_versions(conn: sqlite3.Connection, notice_ids: Iterable[int], named: bo
 # draft with nothing before it but the instrument in force, follows that instrument. The same title
 # elsewhere is a repost in another column, not a version: the newest of the latest 20 with another title
 # (a name reposted hundreds of times is not walked to its end). The drafts have an index of their own
-# (notices_drafts: its second equality column makes the planner pick it).
+# (notices_drafts: its second equality column makes the planner pick it), the others too (notices_in_force).
 _DAY = "COALESCE({t}.published, substr({t}.first_seen, 1, 10))"
 _LATEST = ("(SELECT w.id FROM (SELECT e.id, e.title FROM notices e WHERE e.instrument = n.instrument"
            " AND e.id != n.id AND e.status {kind} 'draft' AND " + _DAY.format(t="e") + " <= " + _DAY.format(t="n")
