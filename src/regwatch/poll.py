@@ -11,8 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from . import clock
 from .attachment_files import AttachmentReport, fetch_attachments
@@ -107,8 +110,8 @@ async def poll_sources(
                                     else 0)
     try:
         with group_commit(conn, config.poll.commit_every if len(sources) > 1 else 1):
-            reports = list(await asyncio.gather(*(_poll_source(config, fetcher, conn, s, classifier, route, helper,
-                                                               (due or {}).get(s.id)) for s in sources)))
+            reports = await _poll_each(sources, config.fetch.per_host_concurrency, lambda source: _poll_source(
+                config, fetcher, conn, source, classifier, route, helper, (due or {}).get(source.id)))
     finally:
         if own_helper:
             await helper.close()
@@ -118,6 +121,25 @@ async def poll_sources(
     files = await fetch_attachments(config, fetcher, conn, sources, classifier)
     gone = await check_missing(config, fetcher, conn, sources)
     return PassReport(reports, details, files, gone)
+
+
+async def _poll_each(sources: list[Source], per_host: int,
+                     poll: Callable[[Source], Awaitable[SourceReport]]) -> list[SourceReport]:
+    """Every source's poll, in the sources' order; each host's sources are polled as many at a time as
+    its gate lets in, all hosts at once. A pass over thousands of sources then holds a few dozen polls
+    in memory, not thousands of suspended ones (5,000 of them held ~25 MB)."""
+    queues: dict[str, deque[int]] = {}
+    for index, source in enumerate(sources):
+        queues.setdefault((urlsplit(source.url).hostname or "").lower(), deque()).append(index)
+    reports: dict[int, SourceReport] = {}
+
+    async def worker(queue: deque[int]) -> None:
+        while queue:
+            index = queue.popleft()
+            reports[index] = await poll(sources[index])
+
+    await asyncio.gather(*(worker(queue) for queue in queues.values() for _ in range(min(per_host, len(queue)))))
+    return [reports[index] for index in range(len(sources))]
 
 
 async def _poll_source(
