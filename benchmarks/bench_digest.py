@@ -18,7 +18,8 @@ sys.path.insert(0, str(ROOT))
 
 from regwatch.classify import Classifier  # noqa: E402
 from regwatch.config import SubscriptionConfig  # noqa: E402
-from regwatch.digest import build_digest, render  # noqa: E402
+from regwatch.digest.build import build_digest  # noqa: E402
+from regwatch.digest.render import render  # noqa: E402
 from regwatch.parse import Item  # noqa: E402
 from regwatch.store.db import open_db  # noqa: E402
 from regwatch.store.diff import SourcePoll, record_poll  # noqa: E402

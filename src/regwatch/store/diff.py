@@ -231,22 +231,31 @@ def _insert_new(conn: sqlite3.Connection, poll: SourcePoll, summary: PollSummary
     if summary.baseline:
         return
     summary.held = bool(poll.flood_threshold) and len(fresh) > poll.flood_threshold
-    for identity, _ in fresh:  # in page order, newest first
-        notice_id = ids[identity][0]
-        _add_event(conn, notice_id, "new", 1, now, summary.poll_id, routing, held=summary.held)
-        summary.new_ids.append(notice_id)
+    summary.new_ids = [ids[identity][0] for identity, _ in fresh]  # in page order, newest first
+    _add_events(conn, summary.new_ids, "new", 1, now, summary.poll_id, routing, held=summary.held)
     if summary.held:
         _flood_note(conn, poll, len(fresh), now, routing)
 
 
 def _add_event(conn: sqlite3.Connection, notice_id: int, kind: str, version: int, now: str, poll_id: int,
                routing: Routing, held: bool = False) -> None:
-    cursor = conn.execute(
-        "INSERT OR IGNORE INTO events (notice_id, kind, version, created_at, poll_id) VALUES (?, ?, ?, ?, ?)",
-        (notice_id, kind, version, now, poll_id),
-    )
-    if cursor.rowcount:
-        queue_event(conn, routing, cursor.lastrowid or 0, notice_id, kind, now, held)
+    _add_events(conn, [notice_id], kind, version, now, poll_id, routing, held)
+
+
+def _add_events(conn: sqlite3.Connection, notice_ids: list[int], kind: str, version: int, now: str, poll_id: int,
+                routing: Routing, held: bool = False) -> None:
+    """One event per notice (one statement for a page of them; an event already recorded is not made
+    again) and its outbox rows, queued in the order given."""
+    made: dict[int, int] = {}
+    for start in range(0, len(notice_ids), 500):
+        chunk = notice_ids[start:start + 500]
+        made.update(conn.execute(
+            "INSERT OR IGNORE INTO events (notice_id, kind, version, created_at, poll_id) VALUES "
+            + ",".join("(?, ?, ?, ?, ?)" for _ in chunk) + " RETURNING notice_id, id",
+            [value for notice_id in chunk for value in (notice_id, kind, version, now, poll_id)]).fetchall())
+    for notice_id in notice_ids:
+        if notice_id in made:
+            queue_event(conn, routing, made[notice_id], notice_id, kind, now, held)
 
 
 def _flood_note(conn: sqlite3.Connection, poll: SourcePoll, count: int, now: str, routing: Routing) -> None:
