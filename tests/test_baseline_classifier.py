@@ -16,6 +16,8 @@ import pytest
 
 from regwatch import baseline_classifier
 from regwatch.classify import Classifier
+from regwatch.parse.instrument import instrument_key
+from regwatch.store.search import spaced
 
 from .conftest import SHIPPED_WATCHLISTS, Install
 
@@ -39,14 +41,14 @@ def prepare(install: Install) -> None:
 def test_the_helper_gives_every_baseline_notice_its_inline_verdict(site_install: Install, monkeypatch) -> None:
     prepare(site_install)
     answered: list[str] = []
-    ask = baseline_classifier.Helper.verdicts
+    ask = baseline_classifier.Helper.facts
 
     async def counting(self, source_id, agency, titles):  # the titles go to the helper, and it answers
-        verdicts = await ask(self, source_id, agency, titles)
-        answered.extend(titles if verdicts is not None else [])
-        return verdicts
+        facts = await ask(self, source_id, agency, titles)
+        answered.extend(titles if facts is not None else [])
+        return facts
 
-    monkeypatch.setattr(baseline_classifier.Helper, "verdicts", counting)
+    monkeypatch.setattr(baseline_classifier.Helper, "facts", counting)
     inline = Classifier.classify
     monkeypatch.setattr(Classifier, "classify", lambda *args: pytest.fail(f"classified inline: {args[1]}"))
     assert site_install.cli("poll", "--all", "--no-deliver").exit_code == 0
@@ -58,6 +60,10 @@ def test_the_helper_gives_every_baseline_notice_its_inline_verdict(site_install:
         verdict = classifier.classify(title, "", source, agency)
         assert (category, tags, doc_type, status, version) == (
             verdict.category, verdict.tags, verdict.doc_type, verdict.status, verdict.version), title
+    with site_install.db() as conn:  # the instrument's name and the search index, as the store makes them
+        for title, instrument, indexed in conn.execute(
+                "SELECT n.title, n.instrument, s.title FROM notices n JOIN notice_search s ON s.rowid = n.id"):
+            assert (instrument, indexed) == (instrument_key(title), spaced(title)), title
 
 
 @pytest.mark.parametrize("child", [

@@ -3,8 +3,9 @@
 A first pass over many sources stores thousands of baseline notices; classifying each inside the poll
 costs most of the pass's CPU, and the poll runs on one core (one event loop). So such a pass sends each
 parsed baseline page's titles to a child process (`python -m regwatch.baseline_classifier [RULES]`) and
-awaits the verdicts while its other polls go on; the page is then stored with them, as if classified
-inline (the same verdicts, one insert, no second write). Whatever the child cannot answer (it died, it
+awaits what the store needs of each title — its verdict, its instrument's name, its search-index text
+(`store.diff.title_facts`) — while its other polls go on; the page is then stored with them, as if
+worked out inline (the same values, one insert, no second write). Whatever the child cannot answer (it died, it
 talks nonsense, it is slow) the poll classifies itself, so no notice is ever stored without a verdict.
 """
 
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from .classify import Classifier, Verdict
 from .config import Config
+from .store.diff import TitleFacts, title_facts
 
 log = logging.getLogger(__name__)
 WORTH_IT = 20  # baselines in a pass before a helper process pays for its start-up
@@ -32,7 +34,7 @@ class Helper:
     def __init__(self) -> None:
         self.child: asyncio.subprocess.Process | None = None
         self.collector: asyncio.Task[None] | None = None
-        self.waiting: dict[int, asyncio.Future[list[Verdict] | None]] = {}
+        self.waiting: dict[int, asyncio.Future[list[TitleFacts] | None]] = {}
         self.numbers = count()
 
     @classmethod
@@ -55,24 +57,24 @@ class Helper:
     def active(self) -> bool:
         return self.child is not None and self.collector is not None and not self.collector.done()
 
-    async def verdicts(self, source_id: str, agency: str, titles: list[str]) -> list[Verdict] | None:
-        """The verdicts of one page's titles (list titles, no body), or None: classify them yourself."""
+    async def facts(self, source_id: str, agency: str, titles: list[str]) -> list[TitleFacts] | None:
+        """What the store needs of one page's list titles, or None: work it out yourself."""
         if not self.active or self.child is None or self.child.stdin is None or self.child.stdin.is_closing():
             return None
         number = next(self.numbers)
-        answer: asyncio.Future[list[Verdict] | None] = asyncio.get_running_loop().create_future()
+        answer: asyncio.Future[list[TitleFacts] | None] = asyncio.get_running_loop().create_future()
         self.waiting[number] = answer
         self.child.stdin.write((json.dumps({"n": number, "source": source_id, "agency": agency, "titles": titles},
                                            ensure_ascii=False) + "\n").encode())
         try:
-            verdicts = await asyncio.wait_for(answer, WAIT_SECONDS)
+            facts = await asyncio.wait_for(answer, WAIT_SECONDS)
         except TimeoutError:
             log.warning("baseline classifier is too slow: the pass classifies its baseline itself")
             self._give_up()
             return None
         finally:
             self.waiting.pop(number, None)
-        return verdicts if verdicts is not None and len(verdicts) == len(titles) else None
+        return facts if facts is not None and len(facts) == len(titles) else None
 
     async def _collect(self) -> None:
         assert self.child is not None and self.child.stdout is not None
@@ -81,7 +83,8 @@ class Helper:
                 answer = json.loads(line)
                 waiting = self.waiting.get(answer["n"])
                 if waiting is not None and not waiting.done():
-                    waiting.set_result([Verdict(**verdict) for verdict in answer["verdicts"]])
+                    waiting.set_result([TitleFacts(Verdict(**fact["verdict"]), fact["instrument"], fact["index_text"])
+                                        for fact in answer["facts"]])
         except (ValueError, TypeError, KeyError) as exc:  # a garbled answer: trust none of what follows
             log.warning("baseline classifier gave up (%s): the pass classifies its baseline itself", exc)
         finally:
@@ -113,15 +116,16 @@ class Helper:
 
 
 def _main(argv: list[str]) -> int:
-    """Read pages of titles as JSON lines, answer each with its verdicts, until the input ends."""
+    """Read pages of titles as JSON lines, answer each with its titles' facts, until the input ends."""
     classifier = Classifier(Path(argv[0]) if argv and argv[0] else None)
     for line in sys.stdin:
         page = json.loads(line)
-        verdicts = [classifier.classify(title, "", page["source"], page["agency"]) for title in page["titles"]]
-        sys.stdout.write(json.dumps({"n": page["n"], "verdicts": [{
-            "category": v.category, "tags": v.tags, "doc_type": v.doc_type, "status": v.status, "rules": v.rules,
-            "version": v.version, "confidence": v.confidence, "review": v.review} for v in verdicts]},
-            ensure_ascii=False) + "\n")
+        facts = [title_facts(title, page["source"], page["agency"], classifier.classify) for title in page["titles"]]
+        sys.stdout.write(json.dumps({"n": page["n"], "facts": [{
+            "verdict": {"category": f.verdict.category, "tags": f.verdict.tags, "doc_type": f.verdict.doc_type,
+                        "status": f.verdict.status, "rules": f.verdict.rules, "version": f.verdict.version,
+                        "confidence": f.verdict.confidence, "review": f.verdict.review},
+            "instrument": f.instrument, "index_text": f.index_text} for f in facts]}, ensure_ascii=False) + "\n")
         sys.stdout.flush()
     return 0
 

@@ -20,14 +20,13 @@ from urllib.parse import urlsplit
 from . import clock
 from .attachment_files import AttachmentReport, fetch_attachments
 from .baseline_classifier import Helper
-from .classify import Classifier, Verdict
+from .classify import Classifier
 from .clock import iso
 from .config import Config
 from .detail_pages import DetailReport, fetch_details
 from .fetch import Fetcher, FetchResult
 from .health import GOOD_STATES, assess_parse, assess_response
 from .parse import Item, Page, ParseResult, Request, SourceBroken
-from .store.classification import Classify
 from .store.db import group_commit
 from .store.diff import (
     PollSummary,
@@ -177,14 +176,13 @@ async def _poll_source(
     poll.next_poll_at = iso(next_poll)
     if poll.error is None and poll.state not in GOOD_STATES:
         poll.error = poll.state
-    classify: Classify = classifier.classify
-    if baseline_at is None and poll.items and helper is not None:  # a baseline page: classified beside the pass
+    if baseline_at is None and poll.items and helper is not None:  # a baseline page: worked out beside the pass
         titles = [item.title for item in poll.items]
-        verdicts = await helper.verdicts(source.id, source.agency, titles)
-        if verdicts is not None:
-            classify = _classified_page(classifier, source.id, dict(zip(titles, verdicts, strict=True)))
+        facts = await helper.facts(source.id, source.agency, titles)
+        if facts is not None:
+            poll.facts = dict(zip(titles, facts, strict=True))
     try:
-        summary: PollSummary = record_poll(conn, poll, classify, route)
+        summary: PollSummary = record_poll(conn, poll, classifier.classify, route)
     except sqlite3.Error as exc:  # the store failed, not the site: nothing of this poll was written
         return _store_failed(conn, source, poll, exc)
     if summary.health_event == "unhealthy":
@@ -202,15 +200,6 @@ async def _poll_source(
     )
     _log_report(report)
     return report
-
-
-def _classified_page(classifier: Classifier, source_id: str, verdicts: dict[str, Verdict]) -> Classify:
-    """`classifier.classify` answered from the verdicts the helper gave for this source's list titles."""
-    def classify(title: str, body: str, source: str, agency: str) -> Verdict:
-        verdict = verdicts.get(title) if not body and source == source_id else None
-        return verdict if verdict is not None else classifier.classify(title, body, source, agency)
-
-    return classify
 
 
 @dataclass

@@ -13,6 +13,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from ..classify import Verdict
 from ..clock import now_iso
 from ..parse import Item
 from ..parse.instrument import instrument_key
@@ -20,12 +21,22 @@ from .classification import Classify, verdict_columns, write_verdict
 from .db import transaction
 from .identity import notice_identity
 from .outbox import Routing, queue_event, queue_health, queue_ops
-from .search import index_new, index_notices
+from .search import index_new, index_notices, spaced
 from .versions import link_versions
 from .withdrawals import mark_missing
 
 _LOOKUP_CHUNK = 500  # identities per SELECT … IN (…)
 NO_ROUTING = Routing()  # no subscriptions: events are still recorded, nothing is queued
+
+
+@dataclass(frozen=True)
+class TitleFacts:
+    """What a new notice's list title gives the store, worked out before the poll is stored (the baseline
+    helper does it on the other core): its verdict, its instrument's name, its text for the search index."""
+
+    verdict: Verdict
+    instrument: str | None
+    index_text: str
 
 
 @dataclass
@@ -50,6 +61,7 @@ class SourcePoll:
     fetch_details: bool = False  # queue each new notice's detail page
     alert_after: int = 3  # consecutive bad polls that raise one health alert
     flood_threshold: int = 0  # more new notices than this in one poll: alerts held, one summary sent (0: off)
+    facts: dict[str, TitleFacts] = field(default_factory=dict)  # by title; the rest are worked out here
 
 
 @dataclass
@@ -208,25 +220,31 @@ def _window_start(poll: SourcePoll, now: str) -> str | None:
     return max(dates[len(dates) // 10], floor)
 
 
+def title_facts(title: str, source_id: str, agency: str, classify: Classify) -> TitleFacts:
+    """A list title's facts, as the store would work them out (the helper calls this too)."""
+    return TitleFacts(classify(title, "", source_id, agency), instrument_key(title), spaced(title))
+
+
 def _insert_new(conn: sqlite3.Connection, poll: SourcePoll, summary: PollSummary, now: str, classify: Classify,
                 routing: Routing, fresh: list[tuple[str, Item]]) -> None:
     """Insert a page's new notices in one statement; queue their alerts unless this is the baseline."""
     detail_state = "pending" if poll.fetch_details else "skipped"
-    rows = []
+    rows, index_texts = [], []
     for identity, item in fresh:
         extra = item.extra
-        verdict = verdict_columns(classify(item.title, "", poll.source_id, poll.agency))
+        facts = poll.facts.get(item.title) or title_facts(item.title, poll.source_id, poll.agency, classify)
+        index_texts.append(facts.index_text)
         rows.append((identity, poll.source_id, poll.agency, item.url, item.title, item.published, now, now,
                      int(summary.baseline), extra.get("published_at"), extra.get("issuer"), extra.get("doc_number"),
-                     extra.get("deadline"), detail_state if item.url else "skipped", *verdict,
-                     instrument_key(item.title)))
+                     extra.get("deadline"), detail_state if item.url else "skipped", *verdict_columns(facts.verdict),
+                     facts.instrument))
     conn.executemany(
         "INSERT INTO notices (identity, source_id, agency, url, title, published, first_seen, last_seen,"
         " baseline, published_at, issuer, doc_number, deadline, detail_state,"
         " category, tags, doc_type, status, rules, rules_version, confidence, review, instrument)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     ids = known_identities(conn, [identity for identity, _ in fresh])
-    index_new(conn, [(ids[identity][0], item.title) for identity, item in fresh])
+    index_new(conn, [(ids[identity][0], text) for (identity, _), text in zip(fresh, index_texts, strict=True)])
     link_versions(conn, [row[0] for row in ids.values()], named=True)
     if summary.baseline:
         return

@@ -49,9 +49,9 @@ def index_notices(conn: sqlite3.Connection, notice_ids: Iterable[int]) -> None:
 
 
 def index_new(conn: sqlite3.Connection, notices: Iterable[tuple[int, str]]) -> None:
-    """Index notices just inserted, by (id, title): they have no text yet and no entry to replace."""
-    conn.executemany("INSERT INTO notice_search (rowid, title, body) VALUES (?, ?, '')",
-                     [(notice_id, spaced(title)) for notice_id, title in notices])
+    """Index notices just inserted, by (id, their title as the index sees it: `spaced`): they have no
+    text yet and no entry to replace."""
+    conn.executemany("INSERT INTO notice_search (rowid, title, body) VALUES (?, ?, '')", list(notices))
 
 
 def query_words(query: str) -> list[str]:
