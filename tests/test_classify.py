@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -195,8 +196,9 @@ def test_the_model_decides_only_where_no_rule_speaks(tmp_path: Path) -> None:
     unsure = classifier.classify("工作动态（第12期）")
     assert unsure.category == "News Reports" and unsure.review and not any(r.startswith("model:") for r in unsure.rules)
     off = tmp_path / "rules.toml"
-    off.write_text(default_rules_path().read_text(encoding="utf-8").replace("model_min = 0.6", "model_min = 1.0"),
-                   encoding="utf-8")
+    shipped = default_rules_path().read_text(encoding="utf-8")
+    off.write_text(re.sub(r"(?m)^model_min = [\d.]+$", "model_min = 1.0", shipped), encoding="utf-8")
+    assert "model_min = 1.0" in off.read_text(encoding="utf-8")
     assert Classifier(off).model is None
 
 
