@@ -29,7 +29,8 @@ CHILD = (sys.executable, "-m", "regwatch.baseline_classifier")  # the helper's c
 
 
 class Helper:
-    """The child process of one pass, or none (`active` False: the pass classifies as it stores)."""
+    """The child process of one pass (or, in the service, of the passes of its first polls), or none
+    (`active` False: the pass works its titles out as it stores)."""
 
     def __init__(self) -> None:
         self.child: asyncio.subprocess.Process | None = None

@@ -44,9 +44,6 @@ from .watchlist import Source
 from .withdrawal_checks import WithdrawalReport, check_missing
 
 log = logging.getLogger(__name__)
-# Polls under way per request a host's gate lets in: while one waits for its page's verdicts or stores it,
-# another's request can be on the wire.
-WORKERS_PER_SLOT = 3
 
 
 @dataclass

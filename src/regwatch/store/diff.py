@@ -265,8 +265,8 @@ def _add_events(conn: sqlite3.Connection, notice_ids: list[int], kind: str, vers
     """One event per notice (one statement for a page of them; an event already recorded is not made
     again) and its outbox rows, queued in the order given."""
     made: dict[int, int] = {}
-    for start in range(0, len(notice_ids), 500):
-        chunk = notice_ids[start:start + 500]
+    for start in range(0, len(notice_ids), _LOOKUP_CHUNK):
+        chunk = notice_ids[start:start + _LOOKUP_CHUNK]
         made.update(conn.execute(
             "INSERT OR IGNORE INTO events (notice_id, kind, version, created_at, poll_id) VALUES "
             + ",".join("(?, ?, ?, ?, ?)" for _ in chunk) + " RETURNING notice_id, id",
