@@ -184,8 +184,7 @@ def test_the_model_decides_only_where_no_rule_speaks(tmp_path: Path) -> None:
 
     classes = list(CATEGORIES)
     court = [5.0 if c == "Court Rulings" else 0.0 for c in classes]
-    toy = FallbackModel({"version": "toy", "classes": classes, "bias": [0.0] * len(classes),
-                         "weights": {"c:劳务派遣": court, "c:工伤": court}})
+    toy = FallbackModel("toy", classes, [0.0] * len(classes), [("c:劳务派遣", court), ("c:工伤", court)])
     classifier = Classifier()
     classifier.model = toy
     sure = classifier.classify("劳务派遣员工工伤待遇")  # no category rule speaks to it

@@ -4,7 +4,7 @@ Data: the weakly labelled titles of shared/data/titles (when present) and the tu
 project's labelled titles (its held-out split stays out). First it reports an honest figure: trained
 on some source columns and tested on the others (whole columns held out, never a random split of
 templated titles), for the model alone and for the rules with the model behind them. Then it trains
-on everything and writes src/regwatch/classify/model.json (the strongest features only).
+on everything and writes src/regwatch/classify/model.tsv (the strongest features only).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 from regwatch.classify import CATEGORIES, Classifier
-from regwatch.classify.model import MODEL_PATH, FallbackModel, features
+from regwatch.classify.model import MODEL_PATH, FallbackModel, dump_model, features
 
 from .classify_eval import SHARED_TITLES, load
 
@@ -75,7 +75,7 @@ def dates() -> dict[str, str]:
 def report(title: str, train: list[tuple[str, str, str]], test: list[tuple[str, str, str]]) -> None:
     """Train on one part, test on the other: the model alone, the rules alone, the rules with the model."""
     vectorizer, model = fit(train)
-    fallback = FallbackModel(export(vectorizer, model))
+    fallback = FallbackModel.from_export(export(vectorizer, model))
     rules_only, with_model = Classifier(), Classifier()
     rules_only.model = None
     with_model.model = fallback
@@ -105,7 +105,7 @@ def main() -> None:
     if "--write" in sys.argv:
         vectorizer, model = fit(rows)
         data = export(vectorizer, model)
-        Path(MODEL_PATH).write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        Path(MODEL_PATH).write_text(dump_model(data), encoding="utf-8")
         print(f"wrote {MODEL_PATH} ({MODEL_PATH.stat().st_size // 1024} KB, {len(data['weights'])} features)")
 
 
