@@ -98,7 +98,8 @@ def already_told(conn: sqlite3.Connection, subscription: str, pairs: set[tuple[s
 
     The sites post one notice in two columns under two addresses (PBC's news and announcements);
     a team wants to hear about it once. The window keeps recurring generic titles (older APP
-    circulars all had the same one) from being swallowed for good. One indexed query per 200 pairs.
+    circulars all had the same one) from being swallowed for good. The query walks the subscription's
+    alerts of the window (index outbox_told), 200 pairs at a time.
     """
     since = iso(clock.now() - REPOST_WINDOW)
     told: set[tuple[str, str]] = set()
@@ -107,10 +108,10 @@ def already_told(conn: sqlite3.Connection, subscription: str, pairs: set[tuple[s
         chunk = wanted[start:start + 200]
         values = ",".join("(?, ?)" for _ in chunk)
         told.update(conn.execute(
-            f"SELECT DISTINCT n.agency, n.title FROM notices n JOIN outbox o ON o.notice_id = n.id"
-            f" WHERE (n.agency, n.title) IN (VALUES {values}) AND o.subscription = ? AND o.kind = 'new'"
-            f" AND o.state IN ('sent', 'sending') AND o.created_at >= ?",
-            [*(v for pair in chunk for v in pair), subscription, since]).fetchall())
+            f"SELECT DISTINCT n.agency, n.title FROM outbox o JOIN notices n ON n.id = o.notice_id"
+            f" WHERE o.subscription = ? AND o.created_at >= ? AND o.kind = 'new' AND o.state IN ('sent', 'sending')"
+            f" AND (n.agency, n.title) IN (VALUES {values})",
+            [subscription, since, *(v for pair in chunk for v in pair)]).fetchall())
     return told
 
 
