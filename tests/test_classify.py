@@ -218,3 +218,23 @@ def test_full_width_letters_and_digits_are_read_as_what_they_stand_for(full_widt
     wide, narrow = classifier.classify(full_width), classifier.classify(half_width)
     assert (wide.category, wide.tags, wide.doc_type) == (narrow.category, narrow.tags, narrow.doc_type)
     assert narrow.tags or narrow.doc_type != "news"  # the pair says something, so a match is not two blanks
+
+
+def test_a_bad_rules_file_stops_a_poll_before_anything_is_stored(pbc_install: Install, tmp_path: Path) -> None:
+    """`regwatch poll` builds the classifier while its first requests are out: a rules file that does not
+    load still ends the pass with the file named and exit status 2, and stores nothing of it."""
+    broken = tmp_path / "rules.toml"
+    broken.write_text(default_rules_path().read_text(encoding="utf-8").replace(
+        'patterns = ["解读"', 'patterns = ["解读(", "解读"', 1), encoding="utf-8")
+    assert 'patterns = ["解读(", "解读"' in broken.read_text(encoding="utf-8")
+    config = pbc_install.config_path.read_text(encoding="utf-8")
+    pbc_install.config_path.write_text(config + f'\n[classify]\nrules = "{broken}"\n', encoding="utf-8")
+    result = pbc_install.cli("poll")
+    assert result.exit_code == 2 and str(broken) in result.stderr, result.output
+    with pbc_install.db() as conn:
+        assert conn.execute("SELECT count(*) FROM notices").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM polls").fetchone()[0] == 0
+    pbc_install.config_path.write_text(config, encoding="utf-8")
+    assert pbc_install.cli("poll").exit_code == 0
+    with pbc_install.db() as conn:
+        assert conn.execute("SELECT count(*) FROM notices").fetchone()[0] > 0

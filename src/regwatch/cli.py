@@ -227,7 +227,7 @@ def poll(ctx: click.Context, source_ids: tuple[str, ...], poll_all: bool, no_del
     if not sources:
         click.echo("no source is due (use --all to poll anyway)")
         return
-    done = _run(poll_sources(app.config, app.conn, sources, app.classifier))
+    done = _run(poll_sources(app.config, app.conn, sources, lambda: app.classifier))
     reports, details, files = done.sources, done.details, done.attachments
     delivery = _deliver(app) if app.config.subscriptions() and not no_deliver else None
     if app.config.translate.provider:  # after the alerts went out: a slow model never holds them up

@@ -13,6 +13,7 @@ import logging
 import sqlite3
 from collections import deque
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -87,8 +88,11 @@ class PassReport:
     withdrawals: WithdrawalReport
 
 
+BUILD_AFTER_SECONDS = 0.005  # the pass's first requests are on the wire by then; their answers are not back
+
+
 async def poll_sources(
-    config: Config, conn: sqlite3.Connection, sources: list[Source], classifier: Classifier,
+    config: Config, conn: sqlite3.Connection, sources: list[Source], classifier: Classifier | Callable[[], Classifier],
     fetcher: Fetcher | None = None, due: dict[str, datetime] | None = None, helper: Helper | None = None,
 ) -> PassReport:
     """Poll the given sources concurrently (within the fetch limits), store, then fetch detail pages
@@ -97,7 +101,9 @@ async def poll_sources(
     The daemon passes its long-lived `fetcher` so per-host limits hold across all its jobs, and `due`:
     when the scheduler fired each source's poll (its poll started then, and its next one is due an
     interval after), and the baseline `helper` it keeps across passes (else a pass over many new sources
-    starts one of its own).
+    starts one of its own). A one-off pass passes a function that builds the `classifier`: it is built
+    while the first requests wait for their answers (40–80 ms of the pass otherwise spent before any),
+    and a bad rules file still stops the pass before anything is stored.
     """
     if fetcher is None:
         async with Fetcher(config.fetch) as own:
@@ -107,19 +113,43 @@ async def poll_sources(
     if helper is None:
         helper = await Helper.start(config, without_baseline(conn, [s.id for s in sources]) if len(sources) > 1
                                     else 0)
+    built: asyncio.Future[Classifier] = asyncio.get_running_loop().create_future()
+    build = None
+    if isinstance(classifier, Classifier):
+        built.set_result(classifier)
+    else:
+        build = classifier
     try:
         with group_commit(conn, config.poll.commit_every if len(sources) > 1 else 1):
-            reports = await _poll_each(sources, config.fetch.per_host_concurrency, lambda source: _poll_source(
-                config, fetcher, conn, source, classifier, route, helper, (due or {}).get(source.id)))
+            polls = asyncio.ensure_future(_poll_each(sources, config.fetch.per_host_concurrency, lambda source:
+                                                     _poll_source(config, fetcher, conn, source, built, route, helper,
+                                                                  (due or {}).get(source.id))))
+            if build is not None:
+                await _build_beside(polls, built, build)
+            reports = await polls
     finally:
         if own_helper:
             await helper.close()
     details = DetailReport()
     if config.detail.enabled:
-        details = await fetch_details(config, fetcher, conn, sources, classifier)
-    files = await fetch_attachments(config, fetcher, conn, sources, classifier)
+        details = await fetch_details(config, fetcher, conn, sources, built.result())
+    files = await fetch_attachments(config, fetcher, conn, sources, built.result())
     gone = await check_missing(config, fetcher, conn, sources)
     return PassReport(reports, details, files, gone)
+
+
+async def _build_beside(polls: asyncio.Future[list[SourceReport]], built: asyncio.Future[Classifier],
+                        build: Callable[[], Classifier]) -> None:
+    """Build the classifier once the polls' first requests are out; if it cannot be built (a bad rules
+    file), stop the polls — each waits for it before storing, so none has stored anything — and raise."""
+    try:
+        await asyncio.sleep(BUILD_AFTER_SECONDS)
+        built.set_result(build())
+    except BaseException:  # (cancelled while it waited, too: the polls go with it)
+        polls.cancel()
+        with suppress(asyncio.CancelledError):
+            await polls
+        raise
 
 
 async def _poll_each(sources: list[Source], per_host: int,
@@ -144,7 +174,7 @@ async def _poll_each(sources: list[Source], per_host: int,
 
 
 async def _poll_source(
-    config: Config, fetcher: Fetcher, conn: sqlite3.Connection, source: Source, classifier: Classifier,
+    config: Config, fetcher: Fetcher, conn: sqlite3.Connection, source: Source, classifier: asyncio.Future[Classifier],
     route: Routing, helper: Helper | None = None, due: datetime | None = None,
 ) -> SourceReport:
     started = due or clock.now()
@@ -178,8 +208,9 @@ async def _poll_source(
         facts = await helper.facts(source.id, source.agency, titles)
         if facts is not None:
             poll.facts = dict(zip(titles, facts, strict=True))
+    classify = (await classifier).classify  # (a one-off pass builds it while its first requests are out)
     try:
-        summary: PollSummary = record_poll(conn, poll, classifier.classify, route)
+        summary: PollSummary = record_poll(conn, poll, classify, route)
     except sqlite3.Error as exc:  # the store failed, not the site: nothing of this poll was written
         return _store_failed(conn, source, poll, exc)
     if summary.health_event == "unhealthy":
