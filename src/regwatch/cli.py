@@ -7,6 +7,7 @@ quick commands such as `regwatch classify --json` start fast.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import logging
 import sys
@@ -227,6 +228,9 @@ def poll(ctx: click.Context, source_ids: tuple[str, ...], poll_all: bool, no_del
     if not sources:
         click.echo("no source is due (use --all to poll anyway)")
         return
+    # What is loaded by now (modules, config, watchlists) lives as long as the process: the collector need
+    # not walk it again at every collection of the pass, nor at exit (N=1000: ~30 ms a pass, ~70 ms at exit).
+    gc.freeze()
     done = _run(poll_sources(app.config, app.conn, sources, lambda: app.classifier))
     reports, details, files = done.sources, done.details, done.attachments
     delivery = _deliver(app) if app.config.subscriptions() and not no_deliver else None

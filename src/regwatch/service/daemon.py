@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import signal
@@ -122,6 +123,9 @@ class Daemon:
         await self._start_http()  # first: a busy port stops the service before it polls anything
         self.fetcher = Fetcher(self.current.config.fetch)
         self._schedule()
+        # What start-up loaded (modules, config, watchlists, the classifier) lives as long as the service:
+        # the collector need not walk it at every collection of every pass.
+        gc.freeze()
         self.scheduler.start()
         config = self.current.config
         log.info("regwatch running: %d sources, %d subscriptions, database %s", len(self.current.sources),
