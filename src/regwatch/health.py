@@ -37,7 +37,8 @@ class WafDetector:
     headers: list[str] = field(default_factory=list)  # "name: fragment"
     max_bytes: int = 30_000
 
-    def matches(self, result: FetchResult) -> bool:
+    def matches(self, result: FetchResult, markers: bool = True) -> bool:
+        """Its statuses and headers, then (unless `markers` is False) its markers in a small body."""
         if self.statuses and result.status not in self.statuses:
             return False
         for rule in self.headers:  # "name: fragment"; an empty fragment: the header is there at all
@@ -46,7 +47,7 @@ class WafDetector:
             if value is not None and fragment.strip().lower() in value.lower():
                 return True
         body = result.text
-        return len(body) <= self.max_bytes and any(marker in body for marker in self.markers)
+        return markers and len(body) <= self.max_bytes and any(marker in body for marker in self.markers)
 
 
 @dataclass(frozen=True)
@@ -74,9 +75,13 @@ def shipped_blockpages() -> tuple[WafDetector, ...]:
     return load_blockpages(shipped_watchlists() / "_blockpages.toml")
 
 
-def assess_response(result: FetchResult, detectors: tuple[WafDetector, ...] | None = None
-                    ) -> tuple[State, str | None] | None:
-    """The bad state a response is in before parsing, with a message; None if it is worth parsing."""
+def assess_response(result: FetchResult, detectors: tuple[WafDetector, ...] | None = None, *,
+                    list_page: bool = False) -> tuple[State, str | None] | None:
+    """The bad state a response is in before parsing, with a message; None if it is worth parsing.
+
+    A `list_page` that answered 2xx is judged by its parse first: its body is searched for block-page
+    markers only when it yields no rows (`blocked_instead`), not on every page of every poll (the search
+    was 80 µs a page), and a list that merely mentions a WAF's name stays a list."""
     if result.error_kind is not None:  # no usable answer, whatever status line came first
         if result.error_kind in ("bad_url", "redirect_refused", "redirects"):
             return "misconfigured", result.error
@@ -87,8 +92,9 @@ def assess_response(result: FetchResult, detectors: tuple[WafDetector, ...] | No
         return "unreachable", result.error
     if result.status == 304:
         return None
+    markers = not (list_page and 200 <= result.status < 300)
     for detector in shipped_blockpages() if detectors is None else detectors:
-        if detector.matches(result):
+        if detector.matches(result, markers):
             return "blocked", f"{detector.name} (HTTP {result.status}) instead of the list"
     if result.status in BLOCKING_STATUSES:
         return "blocked", f"HTTP {result.status}"
@@ -98,6 +104,15 @@ def assess_response(result: FetchResult, detectors: tuple[WafDetector, ...] | No
         return "misconfigured", f"HTTP {result.status}: the list URL does not answer (moved?)"
     if not 200 <= result.status < 300:
         return "unreachable", f"unexpected HTTP {result.status}"
+    return None
+
+
+def blocked_instead(result: FetchResult, detectors: tuple[WafDetector, ...] | None = None
+                    ) -> tuple[State, str | None] | None:
+    """`blocked` (naming the WAF) when a list page that yielded no rows is a block page."""
+    for detector in shipped_blockpages() if detectors is None else detectors:
+        if detector.matches(result):
+            return "blocked", f"{detector.name} (HTTP {result.status}) instead of the list"
     return None
 
 

@@ -26,7 +26,7 @@ from .clock import iso
 from .config import Config
 from .detail_pages import DetailReport, fetch_details
 from .fetch import Fetcher, FetchResult
-from .health import GOOD_STATES, assess_parse, assess_response
+from .health import GOOD_STATES, assess_parse, assess_response, blocked_instead
 from .parse import Item, Page, ParseResult, Request, SourceBroken
 from .store.db import group_commit
 from .store.diff import (
@@ -270,16 +270,21 @@ async def read_first_page(fetcher: Fetcher, source: Source, url: str | None = No
 
 
 def read_page(source: Source, result: FetchResult) -> PageRead:
-    """Judge a fetched page (status, challenge) and parse it, judging what the parser found."""
-    verdict = assess_response(result, source.waf or None)
+    """Judge a fetched page (status, challenge) and parse it, judging what the parser found; a page
+    that yields no rows is checked for a block page then (one that does is the list)."""
+    verdict = assess_response(result, source.waf or None, list_page=True)
     if verdict is not None or result.not_modified:
         return PageRead(result, verdict=verdict)
     try:
         parsed = source.parser.parse(_page_of(result))
     except Exception as exc:  # a parser bug or a hostile page (deep JSON, `null`) is this page's failure only
         log.warning("source %s: the parser failed on %s: %r", source.id, result.url, exc)
-        return PageRead(result, verdict=("layout-changed", f"parser error on {result.url}: {exc!r}"[:500]))
-    return PageRead(result, parsed, assess_parse(parsed))
+        return PageRead(result, verdict=blocked_instead(result, source.waf or None)
+                        or ("layout-changed", f"parser error on {result.url}: {exc!r}"[:500]))
+    problem = assess_parse(parsed)
+    if problem is not None:
+        problem = blocked_instead(result, source.waf or None) or problem
+    return PageRead(result, parsed, problem)
 
 
 def _page_of(result: FetchResult) -> Page:

@@ -70,3 +70,28 @@ def test_a_bad_blockpage_file_is_a_config_error(fault_install: FaultInstall, hos
     assert result.exit_code == 2 and "_blockpages.toml: waf[0]" in result.stderr
 
 
+
+
+def test_a_short_list_page_with_waf_words_is_still_a_list(fault_install: FaultInstall, hostile: HostileServer) -> None:
+    """A page that yields its rows is the list, however small, whatever its scripts say (the markers
+    are only looked for when a page yields nothing)."""
+    titles = [("知道创宇、安全狗（safedog）等企业入选试点示范项目", "/n/1.html", "2026-11-30"), *rows("己", 2)]
+    page = list_page(titles).replace("</body>", "<script>document.cookie='v=1'</script></body>")
+    assert len(page) < 30_000 and "document.cookie" in page
+    hostile.routes["/list.html"] = lambda req: req.send(200, page)
+    fault_install.html_source()
+    assert fault_install.cli("poll").exit_code == 0
+    assert fault_install.last_poll()["state"] == "ok" and len(fault_install.titles()) == 3
+
+
+def test_a_json_api_answered_by_a_challenge_page_is_blocked_and_named(fault_install: FaultInstall,
+                                                                      hostile: HostileServer) -> None:
+    """The parser fails on the HTML it got instead of JSON: the poll says which WAF, not 'parser error'."""
+    status, headers, body = PAGES["wzws"]
+    hostile.routes["/api/list"] = lambda req: req.send(status, body, headers)
+    fault_install.configure(f'agency = "TEST"\n[[source]]\nid = "test-api"\nurl = "{hostile.base}/api/list"\n'
+                            '[source.parser]\nkind = "json"\nitems = "rows"\ntitle = "title"\n'
+                            '[source.detail]\nenabled = false\n')
+    assert fault_install.cli("poll").exit_code == 1
+    poll = fault_install.last_poll()
+    assert poll["state"] == "blocked" and "wzws" in poll["error"], poll["error"]
