@@ -18,7 +18,7 @@ import sys
 from itertools import count
 from pathlib import Path
 
-from .classify import Classifier, Verdict
+from .classify import Classifier
 from .config import Config
 from .store.diff import TitleFacts, title_facts
 
@@ -84,8 +84,8 @@ class Helper:
                 answer = json.loads(line)
                 waiting = self.waiting.get(answer["n"])
                 if waiting is not None and not waiting.done():
-                    waiting.set_result([TitleFacts(Verdict(**fact["verdict"]), fact["instrument"], fact["index_text"])
-                                        for fact in answer["facts"]])
+                    waiting.set_result([TitleFacts(_columns(verdict), instrument, index_text)
+                                        for verdict, instrument, index_text in answer["facts"]])
         except (ValueError, TypeError, KeyError) as exc:  # a garbled answer: trust none of what follows
             log.warning("baseline classifier gave up (%s): the pass classifies its baseline itself", exc)
         finally:
@@ -116,17 +116,22 @@ class Helper:
             self.collector.cancel()
 
 
+def _columns(verdict: list) -> tuple:
+    """A verdict's stored columns as the child sent them, checked as far as the store relies on them."""
+    if len(verdict) != 8 or not all(isinstance(v, str) for v in verdict[:6]) or not isinstance(
+            verdict[6], int | float) or not isinstance(verdict[7], int):
+        raise ValueError(f"not a verdict: {verdict!r:.80}")
+    return tuple(verdict)
+
+
 def _main(argv: list[str]) -> int:
     """Read pages of titles as JSON lines, answer each with its titles' facts, until the input ends."""
     classifier = Classifier(Path(argv[0]) if argv and argv[0] else None)
     for line in sys.stdin:
         page = json.loads(line)
         facts = [title_facts(title, page["source"], page["agency"], classifier.classify) for title in page["titles"]]
-        sys.stdout.write(json.dumps({"n": page["n"], "facts": [{
-            "verdict": {"category": f.verdict.category, "tags": f.verdict.tags, "doc_type": f.verdict.doc_type,
-                        "status": f.verdict.status, "rules": f.verdict.rules, "version": f.verdict.version,
-                        "confidence": f.verdict.confidence, "review": f.verdict.review},
-            "instrument": f.instrument, "index_text": f.index_text} for f in facts]}, ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps({"n": page["n"], "facts": [(f.verdict, f.instrument, f.index_text) for f in facts]},
+                                    ensure_ascii=False) + "\n")
         sys.stdout.flush()
     return 0
 

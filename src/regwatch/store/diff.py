@@ -13,7 +13,6 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from ..classify import Verdict
 from ..clock import now_iso
 from ..parse import Item
 from ..parse.instrument import instrument_key
@@ -32,9 +31,10 @@ NO_ROUTING = Routing()  # no subscriptions: events are still recorded, nothing i
 @dataclass(frozen=True)
 class TitleFacts:
     """What a new notice's list title gives the store, worked out before the poll is stored (the baseline
-    helper does it on the other core): its verdict, its instrument's name, its text for the search index."""
+    helper does it on the other core): its verdict as stored (`verdict_columns`), its instrument's name,
+    its text for the search index."""
 
-    verdict: Verdict
+    verdict: tuple
     instrument: str | None
     index_text: str
 
@@ -222,7 +222,7 @@ def _window_start(poll: SourcePoll, now: str) -> str | None:
 
 def title_facts(title: str, source_id: str, agency: str, classify: Classify) -> TitleFacts:
     """A list title's facts, as the store would work them out (the helper calls this too)."""
-    return TitleFacts(classify(title, "", source_id, agency), instrument_key(title), spaced(title))
+    return TitleFacts(verdict_columns(classify(title, "", source_id, agency)), instrument_key(title), spaced(title))
 
 
 def _insert_new(conn: sqlite3.Connection, poll: SourcePoll, summary: PollSummary, now: str, classify: Classify,
@@ -236,7 +236,7 @@ def _insert_new(conn: sqlite3.Connection, poll: SourcePoll, summary: PollSummary
         index_texts.append(facts.index_text)
         rows.append((identity, poll.source_id, poll.agency, item.url, item.title, item.published, now, now,
                      int(summary.baseline), extra.get("published_at"), extra.get("issuer"), extra.get("doc_number"),
-                     extra.get("deadline"), detail_state if item.url else "skipped", *verdict_columns(facts.verdict),
+                     extra.get("deadline"), detail_state if item.url else "skipped", *facts.verdict,
                      facts.instrument))
     conn.executemany(
         "INSERT INTO notices (identity, source_id, agency, url, title, published, first_seen, last_seen,"
