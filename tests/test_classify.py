@@ -238,3 +238,21 @@ def test_a_bad_rules_file_stops_a_poll_before_anything_is_stored(pbc_install: In
     assert pbc_install.cli("poll").exit_code == 0
     with pbc_install.db() as conn:
         assert conn.execute("SELECT count(*) FROM notices").fetchone()[0] > 0
+
+
+def test_the_anchor_prefilter_never_hides_a_rule_that_matches() -> None:
+    """Rules are tried only when one of the literals every match of them contains is in the text: the
+    verdicts must be exactly those of trying every rule on every title (a literal wrongly taken as
+    required would silently drop a rule). Scoped flags, (?-i:US), are groups like any other."""
+    from regwatch.classify import anchors
+
+    assert anchors(r"(?-i:\b(US|UK)\b)") == {"us", "uk"} and anchors(r"(?:ab|cd)x") == {"ab", "cd"}
+    anchored, brute = Classifier(), Classifier()
+    brute._always, brute._needles = tuple(range(len(brute._rules))), None
+    assert anchored._always != brute._always  # the prefilter is in use, so the comparison means something
+    titles = [e.title for e in load("all")] + [
+        "The US Bans All New Foreign-Made Network Routers", "UK ICO fines a retailer", "NYC bans facial recognition",
+        "us and them", "ＧＢ／Ｔ　３５２７３－２０２０",
+        "关于侵害用户权益行为的APP（SDK）通报（2026年第1批，总第54批）"]
+    for title in titles:
+        assert anchored.classify(title) == brute.classify(title), title

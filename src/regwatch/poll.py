@@ -174,8 +174,9 @@ async def _poll_each(sources: list[Source], per_host: int,
 
 
 async def _poll_source(
-    config: Config, fetcher: Fetcher, conn: sqlite3.Connection, source: Source, classifier: asyncio.Future[Classifier],
-    route: Routing, helper: Helper | None = None, due: datetime | None = None,
+    config: Config, fetcher: Fetcher, conn: sqlite3.Connection, source: Source,
+    classifier_ready: asyncio.Future[Classifier], route: Routing, helper: Helper | None = None,
+    due: datetime | None = None,
 ) -> SourceReport:
     started = due or clock.now()
     etag, last_modified, baseline_at = poll_memory(conn, source.id)
@@ -208,7 +209,7 @@ async def _poll_source(
         facts = await helper.facts(source.id, source.agency, titles)
         if facts is not None:
             poll.facts = dict(zip(titles, facts, strict=True))
-    classify = (await classifier).classify  # (a one-off pass builds it while its first requests are out)
+    classify = (await classifier_ready).classify  # (a one-off pass builds it while its first requests are out)
     try:
         summary: PollSummary = record_poll(conn, poll, classify, route)
     except sqlite3.Error as exc:  # the store failed, not the site: nothing of this poll was written

@@ -202,6 +202,9 @@ def _quantifier_end(pattern: str, i: int) -> tuple[bool, int]:
     return optional, end
 
 
+_SCOPED_FLAGS = re.compile(r"\?[aiLmsux-]*:")  # a group's non-capturing or scoped-flags prefix
+
+
 def _required(alternative: str) -> set[str] | None:
     """The best set of literals one of which every match of this (alternation-free) sequence contains."""
     candidates: list[set[str]] = []
@@ -225,8 +228,8 @@ def _required(alternative: str) -> set[str] | None:
                 i = after
                 continue
             close_run()
-            if inner.startswith("?:"):
-                inner = inner[2:]
+            if scoped := _SCOPED_FLAGS.match(inner):  # (?:…) and (?-i:…): a group like any other
+                inner = inner[scoped.end():]
             if not optional and not inner.startswith("?") and (sub := anchors(inner)):
                 candidates.append(sub)
             i = after
