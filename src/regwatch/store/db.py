@@ -494,6 +494,10 @@ def group_commit(conn: sqlite3.Connection, every: int, seconds: float = 1.0) -> 
     # The WAL is copied back into the database once, after the pass, not at every thousand pages: the
     # pass's commits rewrite the same index pages over and over (a checkpoint cost 0.25 s of a cold pass).
     conn.execute("PRAGMA wal_autocheckpoint = 0")
+    # Each unit's savepoint journals the pages it changes; kept in memory (a few hundred KB, freed at
+    # each release) instead of a temporary file, inserting a cold pass's notices takes 30 % less time.
+    # Only for the pass: a migration's index build on a big store must not sort in memory.
+    conn.execute("PRAGMA temp_store = MEMORY")
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield
@@ -502,6 +506,7 @@ def group_commit(conn: sqlite3.Connection, every: int, seconds: float = 1.0) -> 
         if conn.in_transaction:
             conn.execute("COMMIT")
         conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT}")
+        conn.execute("PRAGMA temp_store = DEFAULT")
         with suppress(sqlite3.Error):  # a reader in the way: the next commit's checkpoint copies it
             conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
