@@ -447,8 +447,8 @@ class _Group:
     since: float = field(default_factory=time.monotonic)
 
 
-_groups: dict[int, _Group] = {}
-WAL_AUTOCHECKPOINT = 1000  # pages (SQLite's default)  # id(connection) → the group commit it is in
+_groups: dict[int, _Group] = {}  # id(connection) → the group commit it is in
+WAL_AUTOCHECKPOINT = 1000  # pages (SQLite's default)
 
 
 @contextmanager
