@@ -92,10 +92,8 @@ def assess_response(result: FetchResult, detectors: tuple[WafDetector, ...] | No
         return "unreachable", result.error
     if result.status == 304:
         return None
-    markers = not (list_page and 200 <= result.status < 300)
-    for detector in shipped_blockpages() if detectors is None else detectors:
-        if detector.matches(result, markers):
-            return "blocked", f"{detector.name} (HTTP {result.status}) instead of the list"
+    if blocked := blocked_instead(result, detectors, markers=not (list_page and 200 <= result.status < 300)):
+        return blocked
     if result.status in BLOCKING_STATUSES:
         return "blocked", f"HTTP {result.status}"
     if result.status >= 500:
@@ -107,11 +105,12 @@ def assess_response(result: FetchResult, detectors: tuple[WafDetector, ...] | No
     return None
 
 
-def blocked_instead(result: FetchResult, detectors: tuple[WafDetector, ...] | None = None
+def blocked_instead(result: FetchResult, detectors: tuple[WafDetector, ...] | None = None, markers: bool = True
                     ) -> tuple[State, str | None] | None:
-    """`blocked` (naming the WAF) when a list page that yielded no rows is a block page."""
+    """`blocked` (naming the WAF) when the response is a block page — for a list page that yielded no
+    rows, by its markers too."""
     for detector in shipped_blockpages() if detectors is None else detectors:
-        if detector.matches(result):
+        if detector.matches(result, markers):
             return "blocked", f"{detector.name} (HTTP {result.status}) instead of the list"
     return None
 

@@ -197,7 +197,7 @@ def _store_items(
         body = conn.execute("SELECT COALESCE(body, '') FROM notices WHERE id = ?", (notice_id,)).fetchone()[0]
         write_verdict(conn, notice_id, classify(item.title, body, poll.source_id, poll.agency), "edit")
         link_versions(conn, [notice_id])  # a new title may name another instrument, or a final one
-        _add_event(conn, notice_id, "edited", version + 1, now, summary.poll_id, routing)
+        _add_events(conn, [notice_id], "edited", version + 1, now, summary.poll_id, routing)
         summary.edited_ids.append(notice_id)
     conn.executemany("UPDATE notices SET last_seen = ? WHERE id = ?", unchanged)
     window = _window_start(poll, now)
@@ -253,11 +253,6 @@ def _insert_new(conn: sqlite3.Connection, poll: SourcePoll, summary: PollSummary
     _add_events(conn, summary.new_ids, "new", 1, now, summary.poll_id, routing, held=summary.held)
     if summary.held:
         _flood_note(conn, poll, len(fresh), now, routing)
-
-
-def _add_event(conn: sqlite3.Connection, notice_id: int, kind: str, version: int, now: str, poll_id: int,
-               routing: Routing, held: bool = False) -> None:
-    _add_events(conn, [notice_id], kind, version, now, poll_id, routing, held)
 
 
 def _add_events(conn: sqlite3.Connection, notice_ids: list[int], kind: str, version: int, now: str, poll_id: int,
