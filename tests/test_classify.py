@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from regwatch._schema import ConfigError
 from regwatch.classify import Classifier, default_rules_path
 
 from .classify_eval import evaluate, load
@@ -51,6 +52,25 @@ def test_exclusion_contexts_are_not_hits(tmp_path: Path) -> None:
     custom = Classifier(rules)
     assert custom.classify("工业和信息化部召开会议").tags == []
     assert custom.classify("推进交通运输信息化建设").tags == ["telecom"]
+
+
+def test_a_rule_can_withdraw_a_broader_rules_vote(tmp_path: Path) -> None:
+    classifier = Classifier()  # the shipped rules: a case named by an administrative wrong is a regulator's
+    assert classifier.classify("合江县殡仪馆价格违法案").category == "Law Enforcement"
+    assert classifier.classify("经营标签不符合规定的化妆品案").category == "Law Enforcement"
+    assert classifier.classify("张某诈骗案").category == "Court Rulings"
+    assert classifier.classify("被告人张某销售假冒注册商标的商品案").category == "Court Rulings"
+    rules = tmp_path / "rules.toml"
+    body = ('version = "t1"\n[[rule]]\nid = "bare-case"\nsets = "category"\nvalue = "Court Rulings"\n'
+            'weight = 4.0\npatterns = ["案$"]\n[[rule]]\nid = "admin-case"\nsets = "category"\n'
+            'value = "Law Enforcement"\nweight = 1.0\npatterns = ["虚假宣传"]\noverrides = ["{}"]\n')
+    rules.write_text(body.format("bare-case"), encoding="utf-8")
+    verdict = Classifier(rules).classify("某公司虚假宣传案")
+    assert (verdict.category, verdict.rules, verdict.review) == ("Law Enforcement", ["admin-case"], False)
+    assert Classifier(rules).classify("某公司合同案").category == "Court Rulings"
+    rules.write_text(body.format("no-such-rule"), encoding="utf-8")
+    with pytest.raises(ConfigError, match="no-such-rule"):
+        Classifier(rules)
 
 
 def test_title_counts_more_than_body() -> None:

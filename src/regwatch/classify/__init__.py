@@ -75,6 +75,7 @@ class RuleEntry:
     exclude: list[str] = field(default_factory=list, metadata={"check": _valid_patterns})  # blanked out first
     fields: Literal["title", "body", "both"] = "both"
     sources: list[str] = field(default_factory=list)  # only for these source ids or agencies (empty: all)
+    overrides: list[str] = field(default_factory=list)  # ids of rules whose votes this rule's hit withdraws
     note: str = ""
 
 
@@ -318,6 +319,13 @@ class Classifier:
             if entry.value not in _VALUES[entry.sets]:
                 raise ConfigError(self.path, f"rule[{i}].value",
                                   f"expected one of {', '.join(_VALUES[entry.sets])} for {entry.sets}")
+        known = {entry.id for entry in data.rule}
+        for i, entry in enumerate(data.rule):
+            if unknown := [rule_id for rule_id in entry.overrides if rule_id not in known]:
+                raise ConfigError(self.path, f"rule[{i}].overrides", f"no rule has the id {', '.join(unknown)}")
+        # A precise rule can withdraw a broader one's vote (a case named by an administrative wrong
+        # is not a court's case, though it ends in 案): the shape of a title must not outvote what it says.
+        self._overrides = {entry.id: frozenset(entry.overrides) for entry in data.rule if entry.overrides}
         self.version = data.version
         self.scoring = data.scoring
         self.model: FallbackModel | None = shipped_model() if self.scoring.model_min < 1 else None
@@ -355,7 +363,7 @@ class Classifier:
     def classify(self, title: str, body: str = "", source: str = "", agency: str = "") -> Verdict:
         """The verdict for one notice (title, optional body, and its source id and agency for priors)."""
         scores: dict[tuple[str, str], float] = {}
-        fired: list[tuple[float, str]] = []
+        fired: list[tuple[float, str, tuple[str, str]]] = []
         title = title[:TITLE_CHARS].translate(_HALF_WIDTH)
         body = body[: self.scoring.body_chars].translate(_HALF_WIDTH)
         body_weight = self.scoring.body_weight
@@ -384,9 +392,13 @@ class Classifier:
                     score += entry.weight * body_weight
                 if not score:
                     continue
-            scores[rule.key] = scores.get(rule.key, 0.0) + score
-            fired.append((score, entry.id))
-        return self._verdict(scores, fired, title)
+            fired.append((score, entry.id, rule.key))
+        withdrawn = {o for _, rule_id, _ in fired if rule_id in self._overrides for o in self._overrides[rule_id]}
+        for score, rule_id, key in fired:
+            if rule_id not in withdrawn:
+                scores[key] = scores.get(key, 0.0) + score
+        return self._verdict(scores, [(score, rule_id) for score, rule_id, _ in fired if rule_id not in withdrawn],
+                             title)
 
     def _verdict(self, scores: dict[tuple[str, str], float], fired: list[tuple[float, str]],
                  title: str) -> Verdict:
