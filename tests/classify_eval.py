@@ -1,5 +1,8 @@
 """Evaluate the classifier on the hand-labelled titles: `python -m tests.classify_eval [tune|heldout|all]`.
 
+`python -m tests.classify_eval columns` scores the category of the column-labelled titles
+(tests/data/column_titles.tsv, and shared/data/titles when present) per agency column.
+
 `python -m tests.classify_eval memorised` lists the category and tag rules whose patterns match at most
 one title of the labelled set and of shared/data/titles (when present): phrases lifted from single
 titles, which say nothing about titles nobody has seen.
@@ -112,13 +115,48 @@ def main(split: str = "heldout", show_errors: bool = False) -> None:
 
 
 SHARED_TITLES = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "titles" / "titles.tsv"
+COLUMN_TITLES = Path(__file__).parent / "data" / "column_titles.tsv"
+
+
+@dataclass(frozen=True)
+class ColumnTitle:
+    """A title labelled by the column it was listed in (category only), as in shared/data/titles."""
+
+    lang: str
+    agency: str
+    column: str
+    date: str
+    title: str
+    category: str
+
+
+def load_columns(include_shared: bool = True) -> list[ColumnTitle]:
+    """The project's column-labelled titles, then shared/data/titles' (when present and asked for)."""
+    files = [COLUMN_TITLES] + ([SHARED_TITLES] if include_shared and SHARED_TITLES.exists() else [])
+    found = []
+    for path in files:
+        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
+        header = lines[0].split("\t")
+        for line in lines[1:]:
+            record = dict(zip(header, line.split("\t"), strict=False))
+            found.append(ColumnTitle(record["lang"], record["agency"], record["column"], record["date"],
+                                     record["title"], record["category"]))
+    return found
+
+
+def by_column(titles: list[ColumnTitle], classifier: Classifier | None = None) -> dict[str, tuple[int, int]]:
+    """(right, total) of the category per `agency: column`, titles alone (no source prior)."""
+    classifier = classifier or Classifier()
+    scores: dict[str, tuple[int, int]] = {}
+    for t in titles:
+        right, total = scores.get(f"{t.agency}: {t.column}", (0, 0))
+        scores[f"{t.agency}: {t.column}"] = (right + (classifier.classify(t.title).category == t.category), total + 1)
+    return scores
 
 
 def memorised(limit: int = 1) -> list[tuple[str, str, int]]:
     """(rule id, pattern, titles matched) for each category or tag pattern matching at most `limit` known titles."""
-    titles = [e.title for e in load("all")]
-    if SHARED_TITLES.exists():
-        titles += [line.split("\t")[4] for line in SHARED_TITLES.read_text(encoding="utf-8").splitlines()[1:]]
+    titles = [e.title for e in load("all")] + [t.title for t in load_columns()]
     classifier = Classifier()
     found = []
     for rule in classifier._rules:
@@ -132,8 +170,18 @@ def memorised(limit: int = 1) -> list[tuple[str, str, int]]:
     return found
 
 
+def columns_report(include_shared: bool = True) -> None:
+    scores = by_column(load_columns(include_shared))
+    right, total = sum(r for r, _ in scores.values()), sum(n for _, n in scores.values())
+    print(f"column-labelled titles: {total} in {len(scores)} columns, category accuracy {right / total:.3f}")
+    for column, (r, n) in sorted(scores.items(), key=lambda item: item[1][0] / item[1][1]):
+        print(f"  {r / n:.3f}  {r:>4}/{n:<4}  {column}")
+
+
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "memorised":
+    if len(sys.argv) > 1 and sys.argv[1] == "columns":
+        columns_report()
+    elif len(sys.argv) > 1 and sys.argv[1] == "memorised":
         weak = memorised()
         total = sum(len(r.entry.patterns) for r in Classifier()._rules if r.entry.sets in ("category", "tag"))
         print(f"{len(weak)} of {total} category/tag patterns match at most one known title:")

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from regwatch._schema import ConfigError
-from regwatch.classify import Classifier, default_rules_path
+from regwatch.classify import CATEGORIES, Classifier, default_rules_path
 
-from .classify_eval import evaluate, load
+from .classify_eval import by_column, evaluate, load, load_columns
 from .conftest import Install
 
 
@@ -31,6 +31,17 @@ def test_labelled_set_is_big_enough_and_real() -> None:
     assert len({e.title for e in examples}) == len(examples)  # no duplicates inflating the score
     assert {e.category for e in examples} == {"Legislation", "Law Enforcement", "Court Rulings", "News Reports",
                                               "Foreign Trends"}
+
+
+def test_column_labelled_titles_are_new_and_filed_by_their_columns() -> None:
+    titles = load_columns(include_shared=False)
+    assert len(titles) >= 200
+    assert len({t.title for t in titles}) == len(titles)
+    assert not {t.title for t in titles} & {e.title for e in load("all")}  # never the evaluation set's titles
+    assert {t.category for t in titles} <= set(CATEGORIES) and {t.agency for t in titles} >= {"SAMR", "MIIT", "CAC"}
+    scores = by_column(titles)
+    right, total = sum(r for r, _ in scores.values()), sum(n for _, n in scores.values())
+    assert right / total >= 0.95, sorted(scores.items(), key=lambda item: item[1][0] / item[1][1])[:5]
 
 
 def test_english_seed_items_land_in_their_bulletin_sections() -> None:
@@ -138,6 +149,8 @@ def test_every_stored_notice_is_classified_and_reclassify_moves_exactly_the_chan
     rules = rules.replace('id = "interpretation"\nsets = "category"\nvalue = "Legislation"',
                           'id = "interpretation"\nsets = "category"\nvalue = "News Reports"')
     assert 'value = "News Reports"\nweight = 2.0\nfields = "title"\npatterns = ["解读"' in rules
+    rules = rules.replace("model_tie_min = 0.8", "model_tie_min = 1.0")  # the split stays the rules' to decide
+    assert "model_tie_min = 1.0" in rules
     custom = tmp_path / "rules.toml"
     custom.write_text(rules, encoding="utf-8")
     new = Classifier(custom)
@@ -219,6 +232,32 @@ def test_the_model_decides_only_where_no_rule_speaks(tmp_path: Path) -> None:
     off.write_text(re.sub(r"(?m)^model_min = [\d.]+$", "model_min = 1.0", shipped), encoding="utf-8")
     assert "model_min = 1.0" in off.read_text(encoding="utf-8")
     assert Classifier(off).model is None
+
+
+def test_the_model_settles_only_a_split_between_categories_the_rules_found(tmp_path: Path) -> None:
+    from regwatch.classify import CATEGORIES
+    from regwatch.classify.model import FallbackModel
+
+    rules = tmp_path / "rules.toml"
+    rules.write_text('version = "t1"\n[scoring]\ntie_below = 0.6\nmodel_tie_min = 0.8\n'
+                     '[[rule]]\nid = "fined"\nsets = "category"\nvalue = "Law Enforcement"\npatterns = ["fined"]\n'
+                     '[[rule]]\nid = "abroad"\nsets = "category"\nvalue = "Foreign Trends"\npatterns = ["Ruritania"]\n',
+                     encoding="utf-8")
+    classes = list(CATEGORIES)
+
+    def sure_of(category: str) -> FallbackModel:
+        weights = [6.0 if c == category else 0.0 for c in classes]
+        return FallbackModel("toy", classes, [0.0] * len(classes), [("w:fined", weights)])
+
+    classifier = Classifier(rules)
+    classifier.model = None
+    assert classifier.classify("Ruritania fined a bank").category == "Law Enforcement"  # a tie: the later name
+    classifier.model = sure_of("Foreign Trends")
+    settled = classifier.classify("Ruritania fined a bank")
+    assert settled.category == "Foreign Trends" and settled.rules[-1].startswith("model:Foreign Trends")
+    assert classifier.classify("a bank was fined").category == "Law Enforcement"  # one category: no split
+    classifier.model = sure_of("Court Rulings")  # a category no rule found evidence for is never taken
+    assert classifier.classify("Ruritania fined a bank").category == "Law Enforcement"
 
 
 def test_the_shipped_model_is_loaded_and_speaks_for_unruled_titles() -> None:

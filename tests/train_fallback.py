@@ -1,8 +1,8 @@
 """Train the fallback model (dev only: needs scikit-learn): `python -m tests.train_fallback`.
 
-Data: the weakly labelled titles of shared/data/titles (when present) and the tune split of the
-project's labelled titles (its held-out split stays out). First it reports an honest figure: trained
-on some source columns and tested on the others (whole columns held out, never a random split of
+Data: the column-labelled titles (tests/data/column_titles.tsv, and shared/data/titles when present)
+and the tune split of the project's labelled titles (its held-out split stays out). First it reports an
+honest figure: trained on some source columns and tested on the others (whole columns held out, never a random split of
 templated titles), for the model alone and for the rules with the model behind them. Then it trains
 on everything and writes src/regwatch/classify/model.tsv (the strongest features only).
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 from regwatch.classify import CATEGORIES, Classifier
 from regwatch.classify.model import MODEL_PATH, FallbackModel, dump_model, features
 
-from .classify_eval import SHARED_TITLES, load
+from .classify_eval import load, load_columns
 
 KEEP_FEATURES = 6000
 
@@ -26,12 +26,7 @@ KEEP_FEATURES = 6000
 def examples() -> list[tuple[str, str, str]]:
     """(title, category, group) where group is the source column (what a held-out split keeps together)."""
     rows = [(e.title, e.category, f"labelled:{e.source}") for e in load("tune")]
-    if SHARED_TITLES.exists():
-        lines = SHARED_TITLES.read_text(encoding="utf-8").splitlines()
-        header = lines[0].split("\t")
-        for line in lines[1:]:
-            record = dict(zip(header, line.split("\t"), strict=False))
-            rows.append((record["title"], record["category"], f"{record['agency']}:{record['column']}"))
+    rows += [(t.title, t.category, f"{t.agency}:{t.column}") for t in load_columns()]
     return rows
 
 
@@ -63,13 +58,8 @@ def held_out_columns(rows: list[tuple[str, str, str]]) -> set[str]:
 
 
 def dates() -> dict[str, str]:
-    """The date of each shared title (YYYY-MM-DD, or absent), for the split by date."""
-    if not SHARED_TITLES.exists():
-        return {}
-    lines = SHARED_TITLES.read_text(encoding="utf-8").splitlines()
-    header = lines[0].split("\t")
-    records = (dict(zip(header, line.split("\t"), strict=False)) for line in lines[1:])
-    return {r["title"]: r["date"] for r in records if r.get("date")}
+    """The date of each column-labelled title (YYYY-MM-DD, or absent), for the split by date."""
+    return {t.title: t.date for t in load_columns() if t.date}
 
 
 def report(title: str, train: list[tuple[str, str, str]], test: list[tuple[str, str, str]]) -> None:

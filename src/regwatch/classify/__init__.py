@@ -90,6 +90,10 @@ class Scoring:
     # When no rule reaches category_min, the learned model's guess is taken if at least this sure
     # (1 or more: the model is never asked).
     model_min: float = 0.6
+    # Rules split this evenly (the winner's share under it) between categories they both found evidence
+    # for: the model picks between them if at least model_tie_min sure (1 or more: never).
+    tie_below: float = 0.6
+    model_tie_min: float = 1.0
     # A verdict less sure than this is marked for review instead of passing as certain.
     review_below: float = 0.8
     # A category about where rather than what (Foreign Trends): once its evidence reaches where_min it
@@ -422,6 +426,13 @@ class Classifier:
             confidence = won / (won + runner_up)
             if category == s.where_category:  # where decides; the acts only say how sure
                 confidence = max(confidence, min(1.0, won / (2 * s.where_min)))
+            if confidence < s.tie_below and self.model is not None:  # the rules disagree: the model settles it
+                guess = self.model.predict(title)
+                if (guess.probability >= s.model_tie_min and guess.category != category
+                        and category_scores.get(guess.category, 0.0) > 0):
+                    category, confidence = guess.category, guess.probability
+                    rules.append(f"model:{guess.category} {guess.probability:.2f} "
+                                 f"({', '.join(guess.strongest[:3])})")
         else:  # no rule speaks to the category: ask the model, else the default (never sure)
             category, confidence = s.default_category, 0.0
             if self.model is not None:  # never a category the rules ruled out (a Chinese body is not foreign)
