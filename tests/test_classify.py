@@ -255,6 +255,7 @@ def test_the_model_settles_only_a_split_between_categories_the_rules_found(tmp_p
     classifier.model = sure_of("Foreign Trends")
     settled = classifier.classify("Ruritania fined a bank")
     assert settled.category == "Foreign Trends" and settled.rules[-1].startswith("model:Foreign Trends")
+    assert settled.review and settled.confidence == 0.5  # as unsure as the rules were: a person checks it
     assert classifier.classify("a bank was fined").category == "Law Enforcement"  # one category: no split
     classifier.model = sure_of("Court Rulings")  # a category no rule found evidence for is never taken
     assert classifier.classify("Ruritania fined a bank").category == "Law Enforcement"

@@ -426,11 +426,13 @@ class Classifier:
             confidence = won / (won + runner_up)
             if category == s.where_category:  # where decides; the acts only say how sure
                 confidence = max(confidence, min(1.0, won / (2 * s.where_min)))
-            if confidence < s.tie_below and self.model is not None:  # the rules disagree: the model settles it
+            # The rules disagree: the model picks between their two, but the verdict stays as unsure as the
+            # rules were (a person should still check it; the model is sure of 关于 as much as of the subject).
+            if confidence < s.tie_below and self.model is not None:
                 guess = self.model.predict(title)
                 if (guess.probability >= s.model_tie_min and guess.category != category
                         and category_scores.get(guess.category, 0.0) > 0):
-                    category, confidence = guess.category, guess.probability
+                    category = guess.category
                     rules.append(f"model:{guess.category} {guess.probability:.2f} "
                                  f"({', '.join(guess.strongest[:3])})")
         else:  # no rule speaks to the category: ask the model, else the default (never sure)
