@@ -60,10 +60,17 @@ def test_the_helper_gives_every_baseline_notice_its_inline_verdict(site_install:
         verdict = classifier.classify(title, "", source, agency)
         assert (category, tags, doc_type, status, version) == (
             verdict.category, verdict.tags, verdict.doc_type, verdict.status, verdict.version), title
-    with site_install.db() as conn:  # the instrument's name and the search index, as the store makes them
-        for title, instrument, indexed in conn.execute(
-                "SELECT n.title, n.instrument, s.title FROM notices n JOIN notice_search s ON s.rowid = n.id"):
-            assert (instrument, indexed) == (instrument_key(title), spaced(title)), title
+    with site_install.db() as conn:  # the instrument's name as the store makes it; the titles queued for search
+        for title, instrument in conn.execute("SELECT title, instrument FROM notices"):
+            assert instrument == instrument_key(title), title
+        queued = conn.execute("SELECT count(*) FROM search_pending").fetchone()[0]
+        assert queued + conn.execute("SELECT count(*) FROM notice_search").fetchone()[0] == len(stored)
+    assert site_install.cli("search", "数据").exit_code == 0  # indexes the queue first
+    with site_install.db() as conn:
+        indexed = conn.execute("SELECT n.title, s.title FROM notices n"
+                               " JOIN notice_search s ON s.rowid = n.id").fetchall()
+        assert len(indexed) == len(stored) and all(text == spaced(title) for title, text in indexed)
+        assert conn.execute("SELECT count(*) FROM search_pending").fetchone()[0] == 0
 
 
 @pytest.mark.parametrize("child", [

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 
-from regwatch.store.db import MIGRATIONS, SCHEMA_VERSION, open_db, transaction
+from regwatch.store.db import MIGRATIONS, SCHEMA_VERSION, open_db, open_reader, transaction
+from regwatch.store.filters import NoticeFilter
 from regwatch.store.search import fts_query
+from regwatch.store.search import search as store_search
 
 from .conftest import REAL, Install
 from .test_deliver import add_notices
@@ -54,6 +56,27 @@ def test_queries_with_search_syntax_or_nothing_to_find_answer_plainly(site_insta
         assert result.exit_code == 0, (hostile, result.output)
     none = site_install.cli("search", "不存在的词语组合")
     assert none.exit_code == 0 and "no notice matches" in none.stdout
+
+
+def test_notices_a_poll_queued_for_the_index_are_found_before_it_is_built_and_after(site_install: Install) -> None:
+    """A poll only queues its new notices for the index; a reader that cannot index (the service's web
+    view) still finds them, and `regwatch search` indexes the queue first — the same answers either way."""
+    assert site_install.cli("poll").exit_code == 0
+    with site_install.db() as conn:
+        queued = conn.execute("SELECT count(*) FROM search_pending").fetchone()[0]
+        stored = conn.execute("SELECT count(*) FROM notices").fetchone()[0]
+        indexed = conn.execute("SELECT count(*) FROM notice_search").fetchone()[0]  # those whose pages were read
+        assert queued > 20 and queued + indexed == stored
+    reader = open_reader(site_install.db_path)
+    queries = [("个人信息 出境", NoticeFilter()), ("gdpr", NoticeFilter()), ("数据", NoticeFilter(agency="CAC"))]
+    before = [[r["id"] for r in store_search(reader, q, where, 50)] for q, where in queries]
+    assert all(before)
+    assert search(site_install, "出境")  # the CLI indexes the queue, then searches the index
+    with site_install.db() as conn:
+        assert conn.execute("SELECT count(*) FROM search_pending").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM notice_search").fetchone()[0] == stored
+    after = [[r["id"] for r in store_search(reader, q, where, 50)] for q, where in queries]
+    assert after == before
 
 
 def test_the_index_follows_edits_and_detail_bodies(pbc_install: Install) -> None:

@@ -80,6 +80,9 @@ def test_run_polls_delivers_reports_health_and_stops_on_sigterm(service_install)
         assert "regwatch_poll_duration_seconds_count" in text
         report = json.loads(install.cli("status", "--json").stdout)
         assert report["service"]["running"] and report["sources"][0]["state"] in ("ok", "ok-no-new")
+        with install.db() as conn:  # the service indexes what its passes queued for search, by itself
+            wait_for(lambda: conn.execute("SELECT count(*) FROM search_pending").fetchone()[0] == 0)
+            assert conn.execute("SELECT count(*) FROM notice_search").fetchone()[0] == 16
     finally:
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)

@@ -84,8 +84,8 @@ class Helper:
                 answer = json.loads(line)
                 waiting = self.waiting.get(answer["n"])
                 if waiting is not None and not waiting.done():
-                    waiting.set_result([TitleFacts(_columns(verdict), instrument, index_text)
-                                        for verdict, instrument, index_text in answer["facts"]])
+                    waiting.set_result([TitleFacts(_columns(verdict), instrument)
+                                        for verdict, instrument in answer["facts"]])
         except (ValueError, TypeError, KeyError) as exc:  # a garbled answer: trust none of what follows
             log.warning("baseline classifier gave up (%s): the pass classifies its baseline itself", exc)
         finally:
@@ -130,7 +130,7 @@ def _main(argv: list[str]) -> int:
     for line in sys.stdin:
         page = json.loads(line)
         facts = [title_facts(title, page["source"], page["agency"], classifier.classify) for title in page["titles"]]
-        sys.stdout.write(json.dumps({"n": page["n"], "facts": [(f.verdict, f.instrument, f.index_text) for f in facts]},
+        sys.stdout.write(json.dumps({"n": page["n"], "facts": [(f.verdict, f.instrument) for f in facts]},
                                     ensure_ascii=False) + "\n")
         sys.stdout.flush()
     return 0

@@ -274,14 +274,21 @@ def search(ctx: click.Context, words: tuple[str, ...], since: str | None, agency
     """Full-text search of stored titles and bodies, best match first (every word must appear;
     Chinese matches where its characters stand together, "quoted phrases" as they are)."""
     query = " ".join(words)
+    import sqlite3
+
     from .classify import CATEGORIES
+    from .store.db import StoreError
     from .store.filters import NoticeFilter
+    from .store.search import index_pending
     from .store.search import search as run_search
 
     app = _app(ctx)
     _known("--category", category, CATEGORIES, fold=True)
     if limit < 1:
         raise UserError("--limit: expected a number of 1 or more")
+    if app.config.database_path.exists():  # index what the polls queued; a user who cannot write still finds it
+        with contextlib.suppress(StoreError, sqlite3.Error):
+            index_pending(app.conn)
     found = run_search(app.reader, query, NoticeFilter(since=since, agency=agency, category=category), limit)
     if as_json:
         click.echo(json.dumps({"query": query, "count": len(found), "results": [{
@@ -1097,6 +1104,13 @@ def browse(ctx: click.Context, port: int, open_browser: bool, metadata_file: Pat
         raise UserError(f"no database at {path} yet: nothing has been polled with this configuration")
     if importlib.util.find_spec("datasette") is None:
         raise Failure("regwatch browse needs Datasette: pip install 'regwatch[browse]'")
+    import sqlite3
+
+    from .store.db import StoreError
+    from .store.search import index_pending
+
+    with contextlib.suppress(StoreError, sqlite3.Error):  # Datasette reads the index as it is: complete it first
+        index_pending(app.conn)
     with tempfile.TemporaryDirectory(prefix="regwatch-browse-") as work:
         metadata_path = Path(work) / "metadata.json"
         metadata_path.write_text(described, encoding="utf-8")

@@ -159,6 +159,10 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
                       "`search` query rather than this table.", {
         "title": "title as indexed", "body": "body as indexed",
     }),
+    "search_pending": ("Notices stored but not yet in the full-text index (regwatch browse and search, and "
+                       "the service after each pass, index them).", {
+        "notice_id": "the notice",
+    }),
 }
 
 QUERIES = {

@@ -53,6 +53,7 @@ from ..poll import poll_sources
 from ..store.db import StoreError, check_integrity, file_identity, open_db, open_reader
 from ..store.diff import is_deferred, without_baseline
 from ..store.digests import last_sent_end, subscription_since
+from ..store.search import index_pending
 from ..store.views import dates_ahead, recent_notices
 from ..watchlist import Source, in_quiet_hours
 from ..withdrawal_checks import check_missing
@@ -66,6 +67,7 @@ SHUTDOWN_WAIT = 4.0
 HEARTBEAT_SECONDS = 2.0
 BATCH_SECONDS = 0.05  # polls falling due within this long of each other share one pass
 HELPER_IDLE_SECONDS = 10.0  # the baseline helper ends when no pass has used it for this long
+SEARCH_INDEX_CHUNK = 2000  # queued notices indexed per step after a pass (~30 ms each)
 CLOCK_JUMP_SECONDS = 30.0  # a wall-clock step bigger than this (either way) is a jump, not drift
 
 
@@ -281,6 +283,16 @@ class Daemon:
         if loaded.config.translate.provider and any(r.new for r in reports) and (
                 self.translating is None or self.translating.done()):  # one pass at a time: no notice twice
             self.translating = self._track(self._translate())
+        await self._index_for_search()
+
+    async def _index_for_search(self) -> None:
+        """Index what the pass queued for search (store/search.py), a chunk at a time so the loop — alerts,
+        the web view — is never held for long."""
+        try:
+            while index_pending(self.conn, SEARCH_INDEX_CHUNK) == SEARCH_INDEX_CHUNK:
+                await asyncio.sleep(0)
+        except sqlite3.Error as exc:  # the next pass tries again; searches scan the queue meanwhile
+            log.warning("search index not brought up to date: %s", exc)
 
     async def _baseline_helper(self, sources: list[Source]) -> Helper:
         """The helper that classifies baselines beside the passes: one for the service, started when many

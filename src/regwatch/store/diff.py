@@ -20,7 +20,7 @@ from .classification import Classify, verdict_columns, write_verdict
 from .db import transaction
 from .identity import notice_identity
 from .outbox import Routing, queue_event, queue_health, queue_ops
-from .search import index_new, index_notices, spaced
+from .search import index_notices, queue_new
 from .versions import link_versions
 from .withdrawals import mark_missing
 
@@ -31,12 +31,10 @@ NO_ROUTING = Routing()  # no subscriptions: events are still recorded, nothing i
 @dataclass(frozen=True)
 class TitleFacts:
     """What a new notice's list title gives the store, worked out before the poll is stored (the baseline
-    helper does it on the other core): its verdict as stored (`verdict_columns`), its instrument's name,
-    its text for the search index."""
+    helper does it on the other core): its verdict as stored (`verdict_columns`) and its instrument's name."""
 
     verdict: tuple
     instrument: str | None
-    index_text: str
 
 
 @dataclass
@@ -222,18 +220,17 @@ def _window_start(poll: SourcePoll, now: str) -> str | None:
 
 def title_facts(title: str, source_id: str, agency: str, classify: Classify) -> TitleFacts:
     """A list title's facts, as the store would work them out (the helper calls this too)."""
-    return TitleFacts(verdict_columns(classify(title, "", source_id, agency)), instrument_key(title), spaced(title))
+    return TitleFacts(verdict_columns(classify(title, "", source_id, agency)), instrument_key(title))
 
 
 def _insert_new(conn: sqlite3.Connection, poll: SourcePoll, summary: PollSummary, now: str, classify: Classify,
                 routing: Routing, fresh: list[tuple[str, Item]]) -> None:
     """Insert a page's new notices in one statement; queue their alerts unless this is the baseline."""
     detail_state = "pending" if poll.fetch_details else "skipped"
-    rows, index_texts = [], []
+    rows = []
     for identity, item in fresh:
         extra = item.extra
         facts = poll.facts.get(item.title) or title_facts(item.title, poll.source_id, poll.agency, classify)
-        index_texts.append(facts.index_text)
         rows.append((identity, poll.source_id, poll.agency, item.url, item.title, item.published, now, now,
                      int(summary.baseline), extra.get("published_at"), extra.get("issuer"), extra.get("doc_number"),
                      extra.get("deadline"), detail_state if item.url else "skipped", *facts.verdict,
@@ -244,7 +241,7 @@ def _insert_new(conn: sqlite3.Connection, poll: SourcePoll, summary: PollSummary
         " category, tags, doc_type, status, rules, rules_version, confidence, review, instrument)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     ids = known_identities(conn, [identity for identity, _ in fresh])
-    index_new(conn, [(ids[identity][0], text) for (identity, _), text in zip(fresh, index_texts, strict=True)])
+    queue_new(conn, [row[0] for row in ids.values()])
     link_versions(conn, [row[0] for row in ids.values()], named=True)
     if summary.baseline:
         return

@@ -7,8 +7,12 @@ pairs: 个人信息 matches exactly where those four characters stand together, 
 one-character query falls back to a scan. English words are tokens as usual (case and accents folded).
 Results are ranked among the newest `RANK_WINDOW` matches (a title hit counting 4× a body hit, damped by
 length), so a common word answers as fast as a rare one; BM25 would need every match of a phrase
-counted first, which on a million notices costs more than the answer is worth. The index is updated
-explicitly, in the transaction that changes the text it indexes.
+counted first, which on a million notices costs more than the answer is worth.
+
+A notice whose text changes is re-indexed in the transaction that changes it. A notice just inserted is
+only queued (`search_pending`): indexing 20,000 baseline titles was a third of storing them, and a poll
+is not a search. The queue is indexed before anything searches — `regwatch search` and `browse` do it
+first, the service after each pass (its web view reads without writing).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
-from .db import dict_rows
+from .db import dict_rows, transaction
 from .filters import NoticeFilter, filter_sql, text_sql
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
@@ -42,16 +46,31 @@ def index_notices(conn: sqlite3.Connection, notice_ids: Iterable[int]) -> None:
     if not ids:
         return
     marks = ",".join("?" * len(ids))
+    conn.execute(f"DELETE FROM search_pending WHERE notice_id IN ({marks})", ids)  # indexed now, as they stand
     rows = conn.execute(f"SELECT id, title, {text_sql()} FROM notices WHERE id IN ({marks})", ids).fetchall()
     conn.executemany("DELETE FROM notice_search WHERE rowid = ?", [(row[0],) for row in rows])
     conn.executemany("INSERT INTO notice_search (rowid, title, body) VALUES (?, ?, ?)",
                      [(row[0], spaced(row[1]), spaced(row[2])) for row in rows])
 
 
-def index_new(conn: sqlite3.Connection, notices: Iterable[tuple[int, str]]) -> None:
-    """Index notices just inserted, by (id, their title as the index sees it: `spaced`): they have no
-    text yet and no entry to replace."""
-    conn.executemany("INSERT INTO notice_search (rowid, title, body) VALUES (?, ?, '')", list(notices))
+def queue_new(conn: sqlite3.Connection, notice_ids: Iterable[int]) -> None:
+    """Queue notices just inserted for the index (see the module's note); `index_pending` indexes them."""
+    conn.executemany("INSERT OR IGNORE INTO search_pending (notice_id) VALUES (?)", [(i,) for i in notice_ids])
+
+
+def index_pending(conn: sqlite3.Connection, limit: int = -1) -> int:
+    """Index queued notices (at most `limit`; -1: all), as they stand now, in one transaction; how many."""
+    with transaction(conn):
+        ids = [row[0] for row in conn.execute("SELECT notice_id FROM search_pending ORDER BY notice_id LIMIT ?",
+                                              (limit,))]
+        if not ids:
+            return 0
+        marks = ",".join("?" * len(ids))
+        rows = conn.execute(f"SELECT id, title, {text_sql()} FROM notices WHERE id IN ({marks})", ids).fetchall()
+        conn.executemany("INSERT INTO notice_search (rowid, title, body) VALUES (?, ?, ?)",
+                         [(row[0], spaced(row[1]), spaced(row[2])) for row in rows])
+        conn.execute(f"DELETE FROM search_pending WHERE notice_id IN ({marks})", ids)
+    return len(ids)
 
 
 def query_words(query: str) -> list[str]:
@@ -98,10 +117,26 @@ def search(conn: sqlite3.Connection, query: str, where: NoticeFilter, limit: int
         sql = f"{columns} FROM notices n WHERE {' AND '.join(clauses)} ORDER BY n.id DESC LIMIT ?"
     with dict_rows(conn):
         found = [dict(row) for row in conn.execute(sql, [*params, RANK_WINDOW]).fetchall()]
+        if expression:  # (the scan of every notice above already read the queued ones)
+            found += _search_pending(conn, columns, words, where)
     for row in found:
         row["score"] = score(words, row["title"], row["body"])
     found.sort(key=lambda row: (-row["score"], -row["id"]))
     return found[:limit]
+
+
+def _search_pending(conn: sqlite3.Connection, columns: str, words: list[str],
+                    where: NoticeFilter) -> list[dict[str, Any]]:
+    """The queued notices that hold every word (a scan: the queue is short once anything has indexed it;
+    a reader — the service's web view — cannot index it itself)."""
+    if not words or conn.execute("SELECT 1 FROM search_pending LIMIT 1").fetchone() is None:
+        return []
+    clauses = [f"(instr(lower(n.title), ?) > 0 OR instr(lower({text_sql('n')}), ?) > 0)" for _ in words]
+    params: list[Any] = [w.lower() for word in words for w in (word, word)]
+    filtered, values = filter_sql(where)
+    sql = (f"{columns} FROM search_pending p JOIN notices n ON n.id = p.notice_id"
+           f" WHERE {' AND '.join(clauses + filtered)} ORDER BY n.id DESC LIMIT ?")
+    return [dict(row) for row in conn.execute(sql, [*params, *values, RANK_WINDOW]).fetchall()]
 
 
 def score(words: list[str], title: str, body: str) -> float:
