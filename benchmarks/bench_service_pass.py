@@ -71,7 +71,10 @@ def configure(work: Path, base: str, pages: int) -> Path:
 
 def round_seconds(db: Path, pages: int, after: str = "") -> float | None:
     """First start to last finish of the first poll of every source started after `after`; None until all."""
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:  # (the service may not have created the store yet)
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    except sqlite3.OperationalError:
+        return None
     try:
         rows = conn.execute("SELECT source_id, min(started_at), min(finished_at) FROM polls WHERE started_at > ?"
                             " GROUP BY source_id", (after,)).fetchall()
