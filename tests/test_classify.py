@@ -149,8 +149,6 @@ def test_every_stored_notice_is_classified_and_reclassify_moves_exactly_the_chan
     rules = rules.replace('id = "interpretation"\nsets = "category"\nvalue = "Legislation"',
                           'id = "interpretation"\nsets = "category"\nvalue = "News Reports"')
     assert 'value = "News Reports"\nweight = 2.0\nfields = "title"\npatterns = ["解读"' in rules
-    rules = rules.replace("model_tie_min = 0.8", "model_tie_min = 1.0")  # the split stays the rules' to decide
-    assert "model_tie_min = 1.0" in rules
     custom = tmp_path / "rules.toml"
     custom.write_text(rules, encoding="utf-8")
     new = Classifier(custom)
@@ -232,33 +230,6 @@ def test_the_model_decides_only_where_no_rule_speaks(tmp_path: Path) -> None:
     off.write_text(re.sub(r"(?m)^model_min = [\d.]+$", "model_min = 1.0", shipped), encoding="utf-8")
     assert "model_min = 1.0" in off.read_text(encoding="utf-8")
     assert Classifier(off).model is None
-
-
-def test_the_model_settles_only_a_split_between_categories_the_rules_found(tmp_path: Path) -> None:
-    from regwatch.classify import CATEGORIES
-    from regwatch.classify.model import FallbackModel
-
-    rules = tmp_path / "rules.toml"
-    rules.write_text('version = "t1"\n[scoring]\ntie_below = 0.6\nmodel_tie_min = 0.8\n'
-                     '[[rule]]\nid = "fined"\nsets = "category"\nvalue = "Law Enforcement"\npatterns = ["fined"]\n'
-                     '[[rule]]\nid = "abroad"\nsets = "category"\nvalue = "Foreign Trends"\npatterns = ["Ruritania"]\n',
-                     encoding="utf-8")
-    classes = list(CATEGORIES)
-
-    def sure_of(category: str) -> FallbackModel:
-        weights = [6.0 if c == category else 0.0 for c in classes]
-        return FallbackModel("toy", classes, [0.0] * len(classes), [("w:fined", weights)])
-
-    classifier = Classifier(rules)
-    classifier.model = None
-    assert classifier.classify("Ruritania fined a bank").category == "Law Enforcement"  # a tie: the later name
-    classifier.model = sure_of("Foreign Trends")
-    settled = classifier.classify("Ruritania fined a bank")
-    assert settled.category == "Foreign Trends" and settled.rules[-1].startswith("model:Foreign Trends")
-    assert settled.review and settled.confidence == 0.5  # as unsure as the rules were: a person checks it
-    assert classifier.classify("a bank was fined").category == "Law Enforcement"  # one category: no split
-    classifier.model = sure_of("Court Rulings")  # a category no rule found evidence for is never taken
-    assert classifier.classify("Ruritania fined a bank").category == "Law Enforcement"
 
 
 def test_the_shipped_model_is_loaded_and_speaks_for_unruled_titles() -> None:

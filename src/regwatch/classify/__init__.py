@@ -90,10 +90,6 @@ class Scoring:
     # When no rule reaches category_min, the learned model's guess is taken if at least this sure
     # (1 or more: the model is never asked).
     model_min: float = 0.6
-    # Rules split this evenly (the winner's share under it) between categories they both found evidence
-    # for: the model picks between them if at least model_tie_min sure (1 or more: never).
-    tie_below: float = 0.6
-    model_tie_min: float = 1.0
     # A verdict less sure than this is marked for review instead of passing as certain.
     review_below: float = 0.8
     # A category about where rather than what (Foreign Trends): once its evidence reaches where_min it
@@ -330,6 +326,7 @@ class Classifier:
         # A precise rule can withdraw a broader one's vote (a case named by an administrative wrong
         # is not a court's case, though it ends in 案): the shape of a title must not outvote what it says.
         self._overrides = {entry.id: frozenset(entry.overrides) for entry in data.rule if entry.overrides}
+        self._keys = {entry.id: (entry.sets, entry.value) for entry in data.rule}
         self.version = data.version
         self.scoring = data.scoring
         self.model: FallbackModel | None = shipped_model() if self.scoring.model_min < 1 else None
@@ -367,7 +364,7 @@ class Classifier:
     def classify(self, title: str, body: str = "", source: str = "", agency: str = "") -> Verdict:
         """The verdict for one notice (title, optional body, and its source id and agency for priors)."""
         scores: dict[tuple[str, str], float] = {}
-        fired: list[tuple[float, str, tuple[str, str]]] = []
+        fired: list[tuple[float, str]] = []
         title = title[:TITLE_CHARS].translate(_HALF_WIDTH)
         body = body[: self.scoring.body_chars].translate(_HALF_WIDTH)
         body_weight = self.scoring.body_weight
@@ -396,13 +393,18 @@ class Classifier:
                     score += entry.weight * body_weight
                 if not score:
                     continue
-            fired.append((score, entry.id, rule.key))
-        withdrawn = {o for _, rule_id, _ in fired if rule_id in self._overrides for o in self._overrides[rule_id]}
-        for score, rule_id, key in fired:
-            if rule_id not in withdrawn:
-                scores[key] = scores.get(key, 0.0) + score
-        return self._verdict(scores, [(score, rule_id) for score, rule_id, _ in fired if rule_id not in withdrawn],
-                             title)
+            scores[rule.key] = scores.get(rule.key, 0.0) + score
+            fired.append((score, entry.id))
+        if withdrawn := {o for _, rule_id in fired if rule_id in self._overrides for o in self._overrides[rule_id]}:
+            for score, rule_id in fired:
+                if rule_id in withdrawn:
+                    key = self._keys[rule_id]
+                    if (left := scores[key] - score) > 1e-9:
+                        scores[key] = left
+                    else:
+                        del scores[key]
+            fired = [f for f in fired if f[1] not in withdrawn]
+        return self._verdict(scores, fired, title)
 
     def _verdict(self, scores: dict[tuple[str, str], float], fired: list[tuple[float, str]],
                  title: str) -> Verdict:
@@ -426,15 +428,6 @@ class Classifier:
             confidence = won / (won + runner_up)
             if category == s.where_category:  # where decides; the acts only say how sure
                 confidence = max(confidence, min(1.0, won / (2 * s.where_min)))
-            # The rules disagree: the model picks between their two, but the verdict stays as unsure as the
-            # rules were (a person should still check it; the model is sure of 关于 as much as of the subject).
-            if confidence < s.tie_below and self.model is not None:
-                guess = self.model.predict(title)
-                if (guess.probability >= s.model_tie_min and guess.category != category
-                        and category_scores.get(guess.category, 0.0) > 0):
-                    category = guess.category
-                    rules.append(f"model:{guess.category} {guess.probability:.2f} "
-                                 f"({', '.join(guess.strongest[:3])})")
         else:  # no rule speaks to the category: ask the model, else the default (never sure)
             category, confidence = s.default_category, 0.0
             if self.model is not None:  # never a category the rules ruled out (a Chinese body is not foreign)
