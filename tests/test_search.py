@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 
 from regwatch.store.db import MIGRATIONS, SCHEMA_VERSION, open_db, open_reader, transaction
 from regwatch.store.filters import NoticeFilter
@@ -77,6 +78,23 @@ def test_notices_a_poll_queued_for_the_index_are_found_before_it_is_built_and_af
         assert conn.execute("SELECT count(*) FROM notice_search").fetchone()[0] == stored
     after = [[r["id"] for r in store_search(reader, q, where, 50)] for q, where in queries]
     assert after == before
+
+
+def test_a_search_while_a_writer_holds_the_store_scans_the_queue_instead_of_waiting(site_install: Install) -> None:
+    assert site_install.cli("poll").exit_code == 0
+    writer = sqlite3.connect(site_install.db_path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # as a pass of the service does between its commits
+    try:
+        started = time.monotonic()
+        found = search(site_install, "个人信息", "--limit", "50")
+        waited = time.monotonic() - started
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert "个人信息出境标准合同办法" in [r["title"] for r in found]
+    assert waited < 10  # two seconds for the lock, then the queue is scanned (the store's own timeout is 30 s)
+    with site_install.db() as conn:
+        assert conn.execute("SELECT count(*) FROM search_pending").fetchone()[0] > 0  # still queued
 
 
 def test_the_index_follows_edits_and_detail_bodies(pbc_install: Install) -> None:

@@ -288,6 +288,7 @@ def search(ctx: click.Context, words: tuple[str, ...], since: str | None, agency
         raise UserError("--limit: expected a number of 1 or more")
     if app.config.database_path.exists():  # index what the polls queued; a user who cannot write still finds it
         with contextlib.suppress(StoreError, sqlite3.Error):
+            app.conn.execute("PRAGMA busy_timeout = 2000")  # a pass of the service holds the lock: scan instead
             index_pending(app.conn)
     found = run_search(app.reader, query, NoticeFilter(since=since, agency=agency, category=category), limit)
     if as_json:

@@ -428,6 +428,14 @@ def _v21(conn: sqlite3.Connection) -> None:
     _run_script(conn, "CREATE TABLE search_pending (notice_id INTEGER PRIMARY KEY);")
 
 
+def _schema_version(conn: sqlite3.Connection) -> int:
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"database schema version {version} is newer than this regwatch ({SCHEMA_VERSION}); upgrade regwatch")
+    return version
+
+
 # index i migrates from version i to i+1; append, never edit
 MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11, _v12, _v13, _v14, _v15,
                                _v16, _v17, _v18, _v19, _v20, _v21]
@@ -594,13 +602,15 @@ def _refuse_foreign_owner(path: Path) -> None:
 
 
 def migrate(conn: sqlite3.Connection) -> None:
-    """Run the migrations this database has not had yet, each in its own transaction."""
+    """Run the migrations this database has not had yet, each in its own transaction.
+
+    An up-to-date store is only read: taking the write lock to look would keep every command waiting
+    while the service's pass holds it (up to the 30 s timeout, then "database is locked")."""
+    version = _schema_version(conn)
+    if version == SCHEMA_VERSION:
+        return
     with transaction(conn):
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"database schema version {version} is newer than this regwatch ({SCHEMA_VERSION}); upgrade regwatch"
-            )
+        version = _schema_version(conn)  # another process may have migrated it meanwhile
     for target in range(version, SCHEMA_VERSION):
         with transaction(conn):
             MIGRATIONS[target](conn)
