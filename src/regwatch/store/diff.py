@@ -241,8 +241,9 @@ def _insert_new(conn: sqlite3.Connection, poll: SourcePoll, summary: PollSummary
         " category, tags, doc_type, status, rules, rules_version, confidence, review, instrument)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     ids = known_identities(conn, [identity for identity, _ in fresh])
-    queue_new(conn, [row[0] for row in ids.values()])
-    link_versions(conn, [row[0] for row in ids.values()], named=True)
+    inserted = [row[0] for row in ids.values()]
+    queue_new(conn, inserted)
+    link_versions(conn, inserted, named=True)
     if summary.baseline:
         return
     summary.held = bool(poll.flood_threshold) and len(fresh) > poll.flood_threshold

@@ -47,8 +47,14 @@ def index_notices(conn: sqlite3.Connection, notice_ids: Iterable[int]) -> None:
         return
     marks = ",".join("?" * len(ids))
     conn.execute(f"DELETE FROM search_pending WHERE notice_id IN ({marks})", ids)  # indexed now, as they stand
+    conn.executemany("DELETE FROM notice_search WHERE rowid = ?", [(i,) for i in ids])
+    _insert_index(conn, ids)
+
+
+def _insert_index(conn: sqlite3.Connection, ids: list[int]) -> None:
+    """Index these notices' title and text as they stand (they have no entry in the index now)."""
+    marks = ",".join("?" * len(ids))
     rows = conn.execute(f"SELECT id, title, {text_sql()} FROM notices WHERE id IN ({marks})", ids).fetchall()
-    conn.executemany("DELETE FROM notice_search WHERE rowid = ?", [(row[0],) for row in rows])
     conn.executemany("INSERT INTO notice_search (rowid, title, body) VALUES (?, ?, ?)",
                      [(row[0], spaced(row[1]), spaced(row[2])) for row in rows])
 
@@ -65,11 +71,8 @@ def index_pending(conn: sqlite3.Connection, limit: int = -1) -> int:
                                               (limit,))]
         if not ids:
             return 0
-        marks = ",".join("?" * len(ids))
-        rows = conn.execute(f"SELECT id, title, {text_sql()} FROM notices WHERE id IN ({marks})", ids).fetchall()
-        conn.executemany("INSERT INTO notice_search (rowid, title, body) VALUES (?, ?, ?)",
-                         [(row[0], spaced(row[1]), spaced(row[2])) for row in rows])
-        conn.execute(f"DELETE FROM search_pending WHERE notice_id IN ({marks})", ids)
+        _insert_index(conn, ids)
+        conn.execute(f"DELETE FROM search_pending WHERE notice_id IN ({','.join('?' * len(ids))})", ids)
     return len(ids)
 
 
