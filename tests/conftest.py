@@ -25,6 +25,19 @@ SHIPPED_WATCHLISTS = REPO / "watchlists"
 REGWATCH = str(Path(sys.executable).parent / "regwatch")  # the console script of the venv the tests run in
 
 PBC_LIST_PATH = "www.pbc.gov.cn/goutongjiaoliu/113456/113469/index.html"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _own_cache_dir(tmp_path_factory: pytest.TempPathFactory):
+    """The tests' regwatch (and the services they start) keep their watchlist cache in a directory of
+    the test run's, not in the user's home."""
+    previous = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if previous is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = previous
 PBC_LIST_P1 = REAL / "pbc" / "list_goutongjiaoliu-113469_index-p1_fetched-2026-08-12.html"
 PBC_LIST_P2 = REAL / "pbc" / "list_goutongjiaoliu-113469_11040-2_fetched-2026-08-12.html"
 

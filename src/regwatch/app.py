@@ -51,7 +51,7 @@ class App:
         """Every enabled source of the watchlists, whatever its set (a command may name any of them)."""
         from .watchlist import load_watchlists
 
-        return load_watchlists(self.watchlist_dir)
+        return load_watchlists(self.watchlist_dir, cache=True)
 
     @cached_property
     def sources(self) -> dict[str, Source]:
@@ -62,7 +62,8 @@ class App:
         agencies = {s.agency for s in sources.values()}
         if self.config.watchlists and any(a.upper() not in agencies for s in self.config.subscription
                                           for a in s.agencies):
-            agencies |= {s.agency for s in load_watchlists(shipped_watchlists()).values()}  # known, if not watched
+            shipped = load_watchlists(shipped_watchlists(), cache=True)
+            agencies |= {s.agency for s in shipped.values()}  # known, if not watched
         check_subscription_filters(self.config, agencies, set(sources), self.config_file)
         if self.config.sources:
             unknown = [s for s in self.config.sources if s not in sources]

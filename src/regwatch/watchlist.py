@@ -130,15 +130,27 @@ def load_watchlist_file(path: Path) -> list[Source]:
     return sources
 
 
-def load_watchlists(directory: Path | None) -> dict[str, Source]:
-    """Every enabled source of every `*.toml` in `directory` (default: the shipped ones), by id."""
+def load_watchlists(directory: Path | None, cache: bool = False) -> dict[str, Source]:
+    """Every enabled source of every `*.toml` in `directory` (default: the shipped ones), by id; with
+    `cache`, read back from the user's cache when no file changed (watchlist_cache.py)."""
     directory = directory or shipped_watchlists()
     if not directory.is_dir():
         raise ConfigError(directory, "", "watchlist directory does not exist")
     own = directory / "_blockpages.toml"
-    waf = load_blockpages(own) if own.is_file() else shipped_blockpages()
+    blockpages = own if own.is_file() else None
+    files = sorted(directory.glob("*.toml"))
+    if not cache:
+        return _load(files, blockpages)
+    from .watchlist_cache import cached
+
+    return cached(directory, [*files, *([] if blockpages else [shipped_watchlists() / "_blockpages.toml"])],
+                  lambda: _load(files, blockpages))
+
+
+def _load(files: list[Path], blockpages: Path | None) -> dict[str, Source]:
+    waf = load_blockpages(blockpages) if blockpages else shipped_blockpages()
     sources: dict[str, Source] = {}
-    for path in sorted(directory.glob("*.toml")):
+    for path in files:
         if path.name.startswith("_"):  # _blockpages.toml and the like: data beside the watchlists, not sources
             continue
         for source in load_watchlist_file(path):

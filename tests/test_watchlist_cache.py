@@ -1,0 +1,113 @@
+"""The watchlists are read back from the cache only while nothing they were made from has changed; a
+broken or foreign cache entry is passed over, never trusted."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+from pathlib import Path
+
+import pytest
+
+from regwatch import watchlist, watchlist_cache
+from regwatch._schema import ConfigError
+from regwatch.watchlist import load_watchlists
+
+from .conftest import SHIPPED_WATCHLISTS
+
+WATCHLIST = '''agency = "CAC"
+[[source]]
+id = "cac-news"
+url = "https://www.cac.gov.cn/news/"
+[source.parser]
+kind = "html"
+item = "ul.list li"
+'''
+
+
+def described(sources: dict) -> dict:
+    """What a loaded source is, field by field (parsers by kind and options)."""
+    return {i: (s.url, s.agency, s.set, type(s.parser).__name__, s.parser.options, s.detail,
+                [d.name for d in s.waf]) for i, s in sources.items()}
+
+
+@pytest.fixture
+def watchlists(tmp_path: Path, monkeypatch) -> Path:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    directory = tmp_path / "watchlists"
+    directory.mkdir()
+    (directory / "cac.toml").write_text(WATCHLIST, encoding="utf-8")
+    return directory
+
+
+def entries(directory: Path) -> list[Path]:
+    return list((directory.parent / "cache" / "regwatch").glob("watchlists-*.pickle"))
+
+
+def test_the_shipped_watchlists_read_back_are_what_loading_them_gives(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    first = load_watchlists(SHIPPED_WATCHLISTS, cache=True)  # loaded, and kept
+    assert list((tmp_path / "regwatch").glob("watchlists-*.pickle"))
+    with monkeypatch.context() as patch:
+        patch.setattr(watchlist, "load_watchlist_file", lambda path: pytest.fail(f"{path} parsed again"))
+        again = load_watchlists(SHIPPED_WATCHLISTS, cache=True)  # read back
+    assert len(first) > 40 and described(again) == described(first) == described(load_watchlists(SHIPPED_WATCHLISTS))
+    assert all(a.parser is not b.parser for a, b in zip(first.values(), again.values(), strict=True))
+
+
+def test_an_edited_watchlist_is_loaded_again(watchlists: Path) -> None:
+    assert load_watchlists(watchlists, cache=True)["cac-news"].url == "https://www.cac.gov.cn/news/"
+    (watchlists / "cac.toml").write_text(WATCHLIST.replace("/news/", "/wxzw/"), encoding="utf-8")
+    assert load_watchlists(watchlists, cache=True)["cac-news"].url == "https://www.cac.gov.cn/wxzw/"
+    (watchlists / "more.toml").write_text(WATCHLIST.replace("cac-news", "cac-more"), encoding="utf-8")
+    assert set(load_watchlists(watchlists, cache=True)) == {"cac-news", "cac-more"}
+    (watchlists / "_blockpages.toml").write_text("", encoding="utf-8")  # own block pages: none
+    assert load_watchlists(watchlists, cache=True)["cac-news"].waf == ()
+
+
+def test_a_broken_watchlist_is_an_error_every_time(watchlists: Path) -> None:
+    load_watchlists(watchlists, cache=True)
+    (watchlists / "cac.toml").write_text(WATCHLIST.replace('kind = "html"', 'kind = "htm"'), encoding="utf-8")
+    for _ in range(2):
+        with pytest.raises(ConfigError, match="kind"):
+            load_watchlists(watchlists, cache=True)
+
+
+def test_a_broken_or_foreign_entry_is_passed_over(watchlists: Path) -> None:
+    expected = described(load_watchlists(watchlists))
+    load_watchlists(watchlists, cache=True)
+    [entry] = entries(watchlists)
+    entry.write_bytes(b"not a pickle")
+    assert described(load_watchlists(watchlists, cache=True)) == expected  # loaded again, and the entry rewritten
+    key, _ = pickle.loads(entry.read_bytes())
+    forged = {"cac-news": "not a source"}
+    entry.write_bytes(pickle.dumps((key, forged)))
+    os.chmod(entry, 0o666)  # anyone could have written it
+    assert described(load_watchlists(watchlists, cache=True)) == expected
+    entry.write_bytes(pickle.dumps((b"another key", forged)))
+    os.chmod(entry, 0o600)
+    assert described(load_watchlists(watchlists, cache=True)) == expected
+
+
+def test_no_cache_directory_is_no_cache_and_no_error(watchlists: Path, monkeypatch) -> None:
+    blocker = watchlists.parent / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))  # a file where the directory would go
+    assert set(load_watchlists(watchlists, cache=True)) == {"cac-news"}
+
+
+def test_changed_code_is_loaded_again(watchlists: Path, tmp_path: Path, monkeypatch) -> None:
+    package = tmp_path / "package"
+    shutil.copytree(Path(watchlist_cache.__file__).parent / "parse", package / "parse")
+    for name in ("watchlist.py", "_schema.py", "health.py"):
+        shutil.copy(Path(watchlist_cache.__file__).parent / name, package / name)
+    monkeypatch.setattr(watchlist_cache, "_PACKAGE", package)
+    load_watchlists(watchlists, cache=True)
+    [entry] = entries(watchlists)
+    kept = entry.stat().st_ino
+    load_watchlists(watchlists, cache=True)
+    assert entry.stat().st_ino == kept  # read back, not written again
+    (package / "parse" / "html_list.py").write_text("# changed\n", encoding="utf-8")
+    load_watchlists(watchlists, cache=True)
+    assert entry.stat().st_ino != kept  # another key: loaded and kept anew
