@@ -428,6 +428,13 @@ def _v21(conn: sqlite3.Connection) -> None:
     _run_script(conn, "CREATE TABLE search_pending (notice_id INTEGER PRIMARY KEY);")
 
 
+def _v22(conn: sqlite3.Connection) -> None:
+    """No query reads notices by their bare date (listings sort and filter on COALESCE(published, …), which
+    this index cannot serve), yet every stored notice paid for it: inserting a cold pass's 20,000 notices
+    took 0.40 s with it and 0.28 s without (median of seven interleaved runs)."""
+    _run_script(conn, "DROP INDEX IF EXISTS notices_published;")
+
+
 def _schema_version(conn: sqlite3.Connection) -> int:
     version = int(conn.execute("PRAGMA user_version").fetchone()[0])
     if version > SCHEMA_VERSION:
@@ -438,7 +445,7 @@ def _schema_version(conn: sqlite3.Connection) -> int:
 
 # index i migrates from version i to i+1; append, never edit
 MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11, _v12, _v13, _v14, _v15,
-                               _v16, _v17, _v18, _v19, _v20, _v21]
+                               _v16, _v17, _v18, _v19, _v20, _v21, _v22]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
