@@ -68,6 +68,8 @@ HEARTBEAT_SECONDS = 2.0
 BATCH_SECONDS = 0.05  # polls falling due within this long of each other share one pass
 HELPER_IDLE_SECONDS = 10.0  # the baseline helper ends when no pass has used it for this long
 SEARCH_INDEX_CHUNK = 2000  # queued notices indexed per step after a pass (~30 ms each)
+INDEX_WAIT_SECONDS = 0.5  # how often the search indexing looks whether the passes are done
+INDEX_MAX_WAIT = 60.0  # passes one after another for this long: index between them all the same
 CLOCK_JUMP_SECONDS = 30.0  # a wall-clock step bigger than this (either way) is a jump, not drift
 
 
@@ -94,6 +96,8 @@ class Daemon:
         self.delivery_wanted: dict[str, bool] = {}
         self.delivery_tasks: dict[str, asyncio.Task[Any]] = {}
         self.translating: asyncio.Task[Any] | None = None  # the translation pass running, if any
+        self.indexing: asyncio.Task[Any] | None = None  # the search indexing waiting or running, if any
+        self.passes = 0  # poll passes running now
         self.batch: dict[str, datetime] = {}  # polls waiting for the next pass: source id → when it fell due
         self.batch_done: asyncio.Future[None] | None = None  # that pass's end
         self.helper: Helper | None = None  # classifies baselines beside the passes while many sources need one
@@ -260,10 +264,12 @@ class Daemon:
             helper = await self._baseline_helper(sources)
             shared = helper.active  # (it may die during the pass: the count must still come back down)
             self.helper_users += shared
+            self.passes += 1
             try:
                 reports = (await poll_sources(loaded.config, self.conn, sources, loaded.classifier, self.fetcher,
                                               due, helper)).sources
             finally:
+                self.passes -= 1
                 if shared:
                     self.helper_users -= 1
                     self.helper_used = time.monotonic()
@@ -283,13 +289,22 @@ class Daemon:
         if loaded.config.translate.provider and any(r.new for r in reports) and (
                 self.translating is None or self.translating.done()):  # one pass at a time: no notice twice
             self.translating = self._track(self._translate())
-        await self._index_for_search()
+        if self.indexing is None or self.indexing.done():
+            self.indexing = self._track(self._index_for_search())
 
     async def _index_for_search(self) -> None:
-        """Index what the pass queued for search (store/search.py), a chunk at a time so the loop — alerts,
-        the web view — is never held for long."""
+        """Index what the passes queued for search (store/search.py) once none is running — a first round
+        over many sources is not slowed by it, searches scan the queue meanwhile — or after INDEX_MAX_WAIT
+        of passes one after another; a chunk at a time, so the loop (alerts, the web view) is never held
+        for long."""
+        waited = 0.0
         try:
-            while index_pending(self.conn, SEARCH_INDEX_CHUNK) == SEARCH_INDEX_CHUNK:
+            while True:
+                while (self.passes or self.batch_done is not None) and waited < INDEX_MAX_WAIT:
+                    await asyncio.sleep(INDEX_WAIT_SECONDS)
+                    waited += INDEX_WAIT_SECONDS
+                if index_pending(self.conn, SEARCH_INDEX_CHUNK) < SEARCH_INDEX_CHUNK:
+                    return
                 await asyncio.sleep(0)
         except sqlite3.Error as exc:  # the next pass tries again; searches scan the queue meanwhile
             log.warning("search index not brought up to date: %s", exc)
