@@ -8,6 +8,7 @@ from datetime import date
 import icalendar
 import pytest
 
+from regwatch.parse.dates import parse_date, parse_datetime
 from regwatch.parse.detail import find_deadline_sentence, find_effective
 
 from .conftest import Install
@@ -35,6 +36,18 @@ def test_effective_dates_are_read_from_the_sentences_that_give_them(body: str, e
     assert (found[0] if found else None) == effective
     if found:
         assert found[1] in body
+
+
+@pytest.mark.parametrize("text", [
+    "2026-08-14", " 2026-8-4 ", "发布时间：2026年08月14日 09:30", "2026/08/14", "2026.08.14", "20260814",
+    "t20260814_1.html", "1786665600", "1786665600000", "2026-08-14-10:20:30", "2026-02-30", "2026-13-01",
+    "2026-08-14 25:00", "2026-08-14 23:61", "2026年8月14日18时30分", "第2026-08-14期 2026-09-01", "", "   ", "无日期",
+    "１２３", "2026—08—14",
+])
+def test_a_list_rows_date_is_the_date_of_its_datetime(text: str) -> None:
+    """parse_date reads a row's date without making its datetime; it must agree with parse_datetime."""
+    moment = parse_datetime(text)
+    assert parse_date(text) == (moment.date().isoformat() if moment else None)
 
 
 def test_the_deadline_keeps_its_sentence() -> None:

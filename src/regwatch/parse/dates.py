@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from ..clock import SHANGHAI
 
@@ -42,9 +42,24 @@ def parse_datetime(text: str | None) -> datetime | None:
 
 
 def parse_date(text: str | None) -> str | None:
-    """The first date in `text` as `YYYY-MM-DD`, or None."""
-    moment = parse_datetime(text)
-    return moment.date().isoformat() if moment else None
+    """The first date in `text` as `YYYY-MM-DD`, or None: `parse_datetime`'s date, read without making
+    the datetime (a list page reads one for each of its rows)."""
+    if not text:
+        return None
+    stripped = text.strip()
+    if stripped.isdigit() and len(stripped) in (10, 13):
+        moment = parse_datetime(stripped)
+        return moment.date().isoformat() if moment else None
+    match = _DATE.search(stripped) or _COMPACT.search(stripped)
+    if not match:
+        return None
+    found = match.groupdict()
+    if int(found.get("H") or 0) > 23 or int(found.get("M") or 0) > 59 or int(found.get("S") or 0) > 59:
+        return None  # as parse_datetime: a time that is no time makes the date no date
+    try:
+        return date(int(found["y"]), int(found["m"]), int(found["d"])).isoformat()
+    except ValueError:  # 2026-02-30 and the like
+        return None
 
 
 def from_struct_time(value: time.struct_time | None) -> datetime | None:

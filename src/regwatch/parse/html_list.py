@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
@@ -47,7 +47,9 @@ def clean_text(text: str | None) -> str:
     """Collapse white space; a line break between Chinese characters (SAMR titles) is dropped, not a space."""
     if not text:
         return ""
-    return " ".join(_BREAK_BETWEEN_CJK.sub("", text).split())
+    if "\n" in text or "\r" in text:
+        text = _BREAK_BETWEEN_CJK.sub("", text)
+    return " ".join(text.split())
 
 
 def parse_html(text: str) -> lxml.html.HtmlElement:
@@ -100,7 +102,10 @@ class HtmlListParser(ListParser):
     def read_row(self, page: Page, row: lxml.html.HtmlElement) -> Item | None:
         opts = self.options
         title_el = _first(row, opts.title)
-        link_el = _first(row, opts.link)
+        if title_el is not None and opts.link == f"{opts.title}[href]" and title_el.get("href") is not None:
+            link_el = title_el  # (the defaults, "a" and "a[href]": the first link is the title's)
+        else:
+            link_el = _first(row, opts.link)
         title = ""
         if title_el is not None:
             title = clean_text(title_el.get("title")) or clean_text(title_el.text_content())
@@ -138,9 +143,14 @@ def absolute(base: str, href: str) -> str:
     if href.startswith(("http://", "https://")):
         return href
     if href.startswith("/") and not href.startswith("//") and "/../" not in href and "/./" not in href:
-        parts = urlsplit(base)
-        return f"{parts.scheme}://{parts.netloc}{href}"
+        return _origin(base) + href
     return urljoin(base, href)
+
+
+@lru_cache(maxsize=256)
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 _SIMPLE = re.compile(r"([a-z][a-z0-9]*)(?:\[([a-z-]+)\])?")
@@ -160,7 +170,10 @@ def _first(root: lxml.html.HtmlElement, selector: str) -> lxml.html.HtmlElement 
         return next((sib for sib in root.itersiblings() if sib in match(sib)), None)
     if (simple := _simple(selector)) is not None:  # a walk in document order, as the CSS query would return
         tag, attribute = simple
-        return next((el for el in root.iter(tag) if attribute is None or el.get(attribute) is not None), None)
+        for element in root.iter(tag):
+            if attribute is None or element.get(attribute) is not None:
+                return element
+        return None
     found = css(selector)(root)
     return found[0] if found else None
 
