@@ -140,11 +140,14 @@ async def poll_sources(
 
 async def _build_beside(polls: asyncio.Future[list[SourceReport]], built: asyncio.Future[Classifier],
                         build: Callable[[], Classifier]) -> None:
-    """Build the classifier once the polls' first requests are out; if it cannot be built (a bad rules
-    file), stop the polls — each waits for it before storing, so none has stored anything — and raise."""
+    """Build the classifier once the polls' first requests are out, in a thread: the ~0.1 s of compiling
+    its rules then share the interpreter with the event loop (which takes it back within the switch
+    interval whenever answers come in) instead of holding every answer until it is done. If it cannot be
+    built (a bad rules file), stop the polls — each waits for it before storing, so none has stored
+    anything — and raise."""
     try:
         await asyncio.sleep(BUILD_AFTER_SECONDS)
-        built.set_result(build())
+        built.set_result(await asyncio.to_thread(build))
     except BaseException:  # (cancelled while it waited, too: the polls go with it)
         polls.cancel()
         with suppress(asyncio.CancelledError):
