@@ -4,12 +4,14 @@ alert saying so with what changed article by article, and `regwatch diff` showin
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
 from regwatch.articles import chinese_number, compare, inline_diff, split_articles
 from regwatch.parse.instrument import instrument_key, is_amendment, relation
 from regwatch.store.versions import link_versions
+from regwatch.watchlist import load_watchlists
 
 from .conftest import PBC_LIST_PATH, Install
 from .test_deliver import add_notices, configure, receivers  # noqa: F401  (the fixture is used by name)
@@ -180,3 +182,30 @@ def test_an_edit_in_place_says_what_changed(pbc_install: Install, receivers) -> 
         f"title was «{old_title}»; text: 3 articles changed, 1 added, 1 removed, 1 renumbered")
     printed = pbc_install.cli("diff", str(notice["id"])).output
     assert "edited in place: 3 articles changed" in printed and "before its last edit" in printed
+
+
+def _links(install: Install) -> dict[str, tuple | None]:
+    """Each notice (by identity: ids follow the order notices were stored in) and the title and date of
+    the earlier version it follows (a draft reposted in two columns on one day is one version)."""
+    with install.db() as conn:
+        return {identity: (title, published) if title else None for identity, title, published in conn.execute(
+            "SELECT n.identity, e.title, e.published FROM notices n LEFT JOIN notices e ON e.id = n.follows")}
+
+
+def test_a_first_pass_links_versions_whatever_order_its_pages_were_stored_in(site_install: Install) -> None:
+    """The same columns polled for the first time in opposite orders: every notice follows the same version
+    (linked page by page, a final text stored before its draft from another column followed nothing)."""
+    site_install.write_config('[watch]\nsets = ["core", "national", "courts", "provinces", "foreign"]\n'
+                              "[detail]\nenabled = false\n", fetch_extra="per_host_concurrency = 1")
+    reverse = Install(site_install.root / "reverse", site_install.replay)
+    shutil.copytree(site_install.watchlists, reverse.watchlists)
+    reverse.write_config('[watch]\nsets = ["core", "national", "courts", "provinces", "foreign"]\n'
+                         "[detail]\nenabled = false\n", fetch_extra="per_host_concurrency = 1")
+    ids = sorted(load_watchlists(site_install.watchlists))
+    assert site_install.cli("poll", *(a for i in ids for a in ("--source", i)), "--no-deliver").exit_code == 0
+    assert reverse.cli("poll", *(a for i in reversed(ids) for a in ("--source", i)), "--no-deliver").exit_code == 0
+    forward, backward = _links(site_install), _links(reverse)
+    assert len(forward) > 200 and sum(f is not None for f in forward.values()) > 10
+    assert forward == backward
+    with site_install.db() as conn:
+        assert conn.execute("SELECT count(*) FROM versions_pending").fetchone()[0] == 0

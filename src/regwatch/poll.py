@@ -40,6 +40,7 @@ from .store.diff import (
 )
 from .store.identity import notice_identity
 from .store.outbox import Routing
+from .store.versions import link_pending
 from .store.views import next_poll_times
 from .watchlist import Source
 from .withdrawal_checks import WithdrawalReport, check_missing
@@ -130,6 +131,10 @@ async def poll_sources(
     finally:
         if own_helper:
             await helper.close()
+    try:  # every baseline of the pass is stored: which version each follows no longer depends on the order
+        link_pending(conn)
+    except sqlite3.Error as exc:
+        log.warning("versions of this pass's first notices not linked yet (the next pass links them): %s", exc)
     details = DetailReport()
     if config.detail.enabled:
         details = await fetch_details(config, fetcher, conn, sources, built.result())

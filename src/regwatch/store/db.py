@@ -435,6 +435,13 @@ def _v22(conn: sqlite3.Connection) -> None:
     _run_script(conn, "DROP INDEX IF EXISTS notices_published;")
 
 
+def _v23(conn: sqlite3.Connection) -> None:
+    """A first poll's notices wait here to be linked to the versions they follow (store/versions.py) until
+    its pass has stored every baseline: linked as they were stored, a final text stored before its
+    draft from another column followed nothing."""
+    _run_script(conn, "CREATE TABLE versions_pending (notice_id INTEGER PRIMARY KEY);")
+
+
 def _schema_version(conn: sqlite3.Connection) -> int:
     version = int(conn.execute("PRAGMA user_version").fetchone()[0])
     if version > SCHEMA_VERSION:
@@ -445,7 +452,7 @@ def _schema_version(conn: sqlite3.Connection) -> int:
 
 # index i migrates from version i to i+1; append, never edit
 MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11, _v12, _v13, _v14, _v15,
-                               _v16, _v17, _v18, _v19, _v20, _v21, _v22]
+                               _v16, _v17, _v18, _v19, _v20, _v21, _v22, _v23]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

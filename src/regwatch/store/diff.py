@@ -21,7 +21,7 @@ from .db import transaction
 from .identity import notice_identity
 from .outbox import Routing, queue_event, queue_health, queue_ops
 from .search import index_notices, queue_new
-from .versions import link_versions
+from .versions import link_versions, queue_links
 from .withdrawals import mark_missing
 
 _LOOKUP_CHUNK = 500  # identities per SELECT … IN (…)
@@ -243,9 +243,10 @@ def _insert_new(conn: sqlite3.Connection, poll: SourcePoll, summary: PollSummary
     ids = known_identities(conn, [identity for identity, _ in fresh])
     inserted = [row[0] for row in ids.values()]
     queue_new(conn, inserted)
-    link_versions(conn, inserted, named=True)
     if summary.baseline:
+        queue_links(conn, inserted)  # linked once the pass has stored every baseline (link_pending)
         return
+    link_versions(conn, inserted, named=True)
     summary.held = bool(poll.flood_threshold) and len(fresh) > poll.flood_threshold
     summary.new_ids = [ids[identity][0] for identity, _ in fresh]  # in page order, newest first
     _add_events(conn, summary.new_ids, "new", 1, now, summary.poll_id, routing, held=summary.held)

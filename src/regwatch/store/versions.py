@@ -9,7 +9,24 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..parse.instrument import instrument_key, is_amendment
-from .db import dict_rows
+from .db import dict_rows, transaction
+
+
+def queue_links(conn: sqlite3.Connection, notice_ids: Iterable[int]) -> None:
+    """Link these baseline notices once their pass has stored them all (`link_pending`), not one page at
+    a time: which version a notice follows must not depend on which column's page was stored first."""
+    conn.executemany("INSERT OR IGNORE INTO versions_pending (notice_id) VALUES (?)", [(i,) for i in notice_ids])
+
+
+def link_pending(conn: sqlite3.Connection) -> int:
+    """Link the queued notices (their names were set by the insert), oldest first, in one transaction;
+    how many. A pass ends with it; one that crashed before leaves them to the next."""
+    with transaction(conn):
+        ids = [row[0] for row in conn.execute("SELECT notice_id FROM versions_pending ORDER BY notice_id")]
+        if ids:
+            link_versions(conn, ids, named=True)
+            conn.execute("DELETE FROM versions_pending")
+    return len(ids)
 
 
 def link_versions(conn: sqlite3.Connection, notice_ids: Iterable[int], named: bool = False) -> None:
