@@ -7,6 +7,7 @@ config and watchlists the same way and check them the same way. Nothing here kno
 from __future__ import annotations
 
 import sqlite3
+import sys
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
@@ -34,10 +35,14 @@ class App:
 
     @cached_property
     def config(self) -> Config:
-        from .translate import use_glossary
-
         config = load_config(self.config_file)
-        use_glossary(config.translate.glossary)  # the English glosses of alerts, digests and JSON read it
+        # the English glosses of alerts, digests and JSON read it; with no glossary of the user's and none
+        # loaded yet, the shipped one is what `english` reads, and a command that shows no English never
+        # loads the translate module (its patterns take ~10 ms to compile)
+        if config.translate.glossary or "regwatch.translate" in sys.modules:
+            from .translate import use_glossary
+
+            use_glossary(config.translate.glossary)
         return config
 
     @cached_property

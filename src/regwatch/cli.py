@@ -23,7 +23,6 @@ from ._schema import ConfigError, did_you_mean, dump_toml, to_plain
 from .app import App, UnknownSource
 from .classify import Classifier, split_tags
 from .clock import shown
-from .translate import english
 
 if TYPE_CHECKING:
     from .watchlist import Source
@@ -83,6 +82,13 @@ class _JsonFormatter(logging.Formatter):
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
 
+
+
+def english(title: str) -> str:
+    """A title's English gloss (the glossary and its patterns load with the first: a poll shows none)."""
+    from .translate import english as gloss
+
+    return gloss(title)
 
 def _setup_logging(level: str, fmt: str = "text") -> None:
     handler = logging.StreamHandler(sys.stderr)

@@ -12,6 +12,7 @@ import copy
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 import lxml.html
@@ -31,13 +32,26 @@ _BRACKETS = re.compile(r"[﹝\[【(（〔]\s*((?:19|20)\d\d)\s*[﹞\]】)）〕]
 _NUMBER = r"[0-9一二三四五六七八九十百零〇]{1,6}"
 # Joint documents name each issuing body: 中国人民银行 国家外汇管理局公告〔2025〕第12号
 _ISSUERS = r"(?:[\u4e00-\u9fa5]{1,19}[部局委行办院会署室厅府] ){0,4}"
-_DOC_NUMBER = re.compile(
+_DOC_NUMBER_TEXT = (
     rf"{_ISSUERS}[\u4e00-\u9fa5A-Za-z]{{1,20}}〔(?:19|20)\d\d〕\s*第?\s*{_NUMBER}\s*号"  # 银发〔2026〕12号
     rf"|{_ISSUERS}[\u4e00-\u9fa5]{{2,20}}令\s*第\s*{_NUMBER}\s*号"  # 国家互联网信息办公室令第11号, 主席令第九十一号
     rf"|[\u4e00-\u9fa5]{{0,20}}〔(?:19|20)\d\d年\s*第\s*{_NUMBER}\s*号〕"  # 〔2025年 第2号〕
 )
-# On a line of its own (an announcement's number under its title): 2022年第37号
-_DOC_LINE = re.compile(rf"^\s*(?:{_DOC_NUMBER.pattern}|（?(?:19|20)\d\d年\s*第\s*{_NUMBER}\s*号）?)\s*$")
+
+
+# Compiled when a detail page is first read (their CJK classes take ~8 ms to compile: every command that
+# loads a watchlist imports this module, most never read a page)
+@cache
+def _doc_number() -> re.Pattern[str]:
+    return re.compile(_DOC_NUMBER_TEXT)
+
+
+@cache
+def _doc_line() -> re.Pattern[str]:
+    """On a line of its own (an announcement's number under its title): 2022年第37号"""
+    return re.compile(rf"^\s*(?:{_DOC_NUMBER_TEXT}|（?(?:19|20)\d\d年\s*第\s*{_NUMBER}\s*号）?)\s*$")
+
+
 _DATE_TEXT = r"(?:19|20)\d\d\s*(?:年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|-\d{1,2}-\d{1,2})"
 _DEADLINE = re.compile(
     rf"(?:截止(?:日期|时间)?\s*(?:为|是|至|：|:)?|截至|请于|并于|于)\s*({_DATE_TEXT})"
@@ -96,15 +110,15 @@ def normalise_doc_number(text: str) -> str:
 def find_doc_number(title: str, body: str, other_title: str = "") -> str | None:
     """The notice's own 文号: in its title(s), else a line of its own near the top, else early in the body."""
     for text in (title, other_title):
-        match = _DOC_NUMBER.search(normalise_doc_number(text))
+        match = _doc_number().search(normalise_doc_number(text))
         if match:
             return normalise_doc_number(match.group(0))
     head_lines = body.splitlines()[:15]
     for line in head_lines:
-        if _DOC_LINE.match(normalise_doc_number(line)):
+        if _doc_line().match(normalise_doc_number(line)):
             return normalise_doc_number(line).strip("（）")
     head = _BRACKETS.sub(r"〔\1〕", body[:500])
-    for match in _DOC_NUMBER.finditer(head):
+    for match in _doc_number().finditer(head):
         before = head[max(0, match.start() - 1):match.start()]
         if before not in ("（", "(", "《"):  # a document cited in passing, not this one
             return normalise_doc_number(match.group(0))
