@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from regwatch import baseline_classifier
-from regwatch.classify import Classifier
+from regwatch.classify import Classifier, default_rules_path
 from regwatch.parse.instrument import instrument_key
 from regwatch.store.search import spaced
 
@@ -49,10 +49,14 @@ def test_the_helper_gives_every_baseline_notice_its_inline_verdict(site_install:
         return facts
 
     monkeypatch.setattr(baseline_classifier.Helper, "facts", counting)
-    inline = Classifier.classify
+    inline, build = Classifier.classify, Classifier.__init__
+    built: list[object] = []
     monkeypatch.setattr(Classifier, "classify", lambda *args: pytest.fail(f"classified inline: {args[1]}"))
+    monkeypatch.setattr(Classifier, "__init__", lambda self, *args: built.append(build(self, *args)))
     assert site_install.cli("poll", "--all", "--no-deliver").exit_code == 0
+    assert not built  # the helper loaded the rules: the pass never needed a classifier of its own
     monkeypatch.setattr(Classifier, "classify", inline)
+    monkeypatch.setattr(Classifier, "__init__", build)
     stored = stored_verdicts(site_install)
     assert len(stored) > 200 and sorted({v[0] for v in stored.values()}) == sorted(set(answered))
     classifier = Classifier()
@@ -85,6 +89,21 @@ def test_a_failing_helper_leaves_no_notice_unclassified(site_install: Install, m
     assert site_install.cli("poll", "--all", "--no-deliver").exit_code == 0
     stored = stored_verdicts(site_install)
     assert len(stored) > 200 and all(v[3] and v[7] for v in stored.values())  # a category and a rules version
+
+
+def test_a_bad_rules_file_stops_a_helped_pass_before_anything_is_stored(site_install: Install, tmp_path: Path) -> None:
+    """The helper cannot load it and says nothing; the pass then builds the classifier itself, which names
+    the file (exit status 2), and stores nothing."""
+    prepare(site_install)
+    broken = tmp_path / "rules.toml"
+    broken.write_text(default_rules_path().read_text(encoding="utf-8").replace(
+        'patterns = ["解读"', 'patterns = ["解读(", "解读"', 1), encoding="utf-8")
+    site_install.write_config(CONFIG + f'[classify]\nrules = "{broken}"\n', fetch_extra="per_host_concurrency = 4")
+    result = site_install.cli("poll", "--all", "--no-deliver")
+    assert result.exit_code == 2 and str(broken) in result.stderr, result.output
+    with site_install.db() as conn:
+        assert conn.execute("SELECT count(*) FROM notices").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM polls").fetchone()[0] == 0
 
 
 def helper_processes(parent: int) -> list[int]:

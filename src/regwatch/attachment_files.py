@@ -22,7 +22,6 @@ import sys
 import tempfile
 from dataclasses import dataclass
 
-from .classify import Classifier
 from .config import AttachmentsConfig, Config
 from .fetch import Fetcher
 from .health import assess_response
@@ -38,6 +37,7 @@ from .store.attachments import (
     settle_notice,
     unsettled,
 )
+from .store.classification import Classify
 from .watchlist import Source
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ class AttachmentReport:
 
 
 async def fetch_attachments(config: Config, fetcher: Fetcher, conn: sqlite3.Connection, sources: list[Source],
-                            classifier: Classifier) -> AttachmentReport:
+                            classify: Classify) -> AttachmentReport:
     """Read the due attachments of these sources (at most `attachments.max_per_poll` files)."""
     report = AttachmentReport()
     if not config.attachments.enabled:
@@ -64,7 +64,7 @@ async def fetch_attachments(config: Config, fetcher: Fetcher, conn: sqlite3.Conn
         if unsettled(conn, notice_id) == 0:
             notice = notice_texts(conn, notice_id)
             files = notice.attachment_text
-            verdict = classifier.classify(notice.title, f"{notice.body}\n{files}", notice.source_id, notice.agency)
+            verdict = classify(notice.title, f"{notice.body}\n{files}", notice.source_id, notice.agency)
             settle_notice(conn, notice_id, files, verdict, find_deadline_sentence(files) if files else None,
                           find_effective(files, notice.published) if files else None)
     return report

@@ -37,6 +37,7 @@ class Helper:
         self.collector: asyncio.Task[None] | None = None
         self.waiting: dict[int, asyncio.Future[list[TitleFacts] | None]] = {}
         self.numbers = count()
+        self.ready: asyncio.Future[bool] = asyncio.get_running_loop().create_future()  # its rules loaded
 
     @classmethod
     async def start(cls, config: Config, baselines: int) -> Helper:
@@ -57,6 +58,18 @@ class Helper:
     @property
     def active(self) -> bool:
         return self.child is not None and self.collector is not None and not self.collector.done()
+
+    async def loaded_rules(self) -> bool:
+        """Whether the child built its classifier (the rules file loads), waiting for it to say so; False
+        when it ended, garbled its answer or took WAIT_SECONDS (then it is given up)."""
+        if not self.active:
+            return False
+        try:
+            return await asyncio.wait_for(asyncio.shield(self.ready), WAIT_SECONDS)
+        except TimeoutError:
+            log.warning("baseline classifier did not start: the pass classifies its baseline itself")
+            self._give_up()
+            return False
 
     async def facts(self, source_id: str, agency: str, titles: list[str]) -> list[TitleFacts] | None:
         """What the store needs of one page's list titles, or None: work it out yourself."""
@@ -82,6 +95,9 @@ class Helper:
         try:
             async for line in self.child.stdout:
                 answer = json.loads(line)
+                if not self.ready.done():  # its first line says its classifier is built
+                    self.ready.set_result(answer["ready"] is True)
+                    continue
                 waiting = self.waiting.get(answer["n"])
                 if waiting is not None and not waiting.done():
                     waiting.set_result([TitleFacts(_columns(verdict), instrument)
@@ -89,6 +105,8 @@ class Helper:
         except (ValueError, TypeError, KeyError) as exc:  # a garbled answer: trust none of what follows
             log.warning("baseline classifier gave up (%s): the pass classifies its baseline itself", exc)
         finally:
+            if not self.ready.done():
+                self.ready.set_result(False)
             for waiting in self.waiting.values():  # the child ended or talks nonsense: nothing more comes
                 if not waiting.done():
                     waiting.set_result(None)
@@ -127,6 +145,8 @@ def _columns(verdict: list) -> tuple:
 def _main(argv: list[str]) -> int:
     """Read pages of titles as JSON lines, answer each with its titles' facts, until the input ends."""
     classifier = Classifier(Path(argv[0]) if argv and argv[0] else None)
+    sys.stdout.write(json.dumps({"ready": True}) + "\n")  # the rules loaded (the pass need not check them)
+    sys.stdout.flush()
     for line in sys.stdin:
         page = json.loads(line)
         facts = [title_facts(title, page["source"], page["agency"], classifier.classify) for title in page["titles"]]

@@ -12,13 +12,13 @@ import logging
 import sqlite3
 from dataclasses import dataclass
 
-from .classify import Classifier
 from .config import Config
 from .fetch import Fetcher
 from .health import assess_response
 from .parse import Page
 from .parse.detail import extract_detail
 from .parse.html_list import host_of
+from .store.classification import Classify
 from .store.details import PendingDetail, pending_details, record_detail, record_detail_failure, skip_detail
 from .watchlist import Source
 
@@ -34,19 +34,19 @@ class DetailReport:
 
 
 async def fetch_details(
-    config: Config, fetcher: Fetcher, conn: sqlite3.Connection, sources: list[Source], classifier: Classifier
+    config: Config, fetcher: Fetcher, conn: sqlite3.Connection, sources: list[Source], classify: Classify
 ) -> DetailReport:
     """Fetch the due detail pages of these sources, at most `detail.max_per_poll` of them."""
     by_id = {s.id: s for s in sources}
     todo = pending_details(conn, list(by_id), config.detail.max_per_poll)
     report = DetailReport()
-    await asyncio.gather(*(_one(config, fetcher, conn, by_id[item.source_id], item, report, classifier)
+    await asyncio.gather(*(_one(config, fetcher, conn, by_id[item.source_id], item, report, classify)
                            for item in todo))
     return report
 
 
 async def _one(config: Config, fetcher: Fetcher, conn: sqlite3.Connection, source: Source,
-               item: PendingDetail, report: DetailReport, classifier: Classifier) -> None:
+               item: PendingDetail, report: DetailReport, classify: Classify) -> None:
     if host_of(item.url) not in {host_of(source.url), host_of(source.page_url)}:
         skip_detail(conn, item.notice_id, "detail page on another host")
         report.skipped += 1
@@ -65,7 +65,7 @@ async def _one(config: Config, fetcher: Fetcher, conn: sqlite3.Connection, sourc
         elif detail is not None:
             wanted = config.attachments
             record_detail(conn, item.notice_id, detail,
-                          classifier.classify(item.title, detail.body, item.source_id, item.agency),
+                          classify(item.title, detail.body, item.source_id, item.agency),
                           read_new=wanted.enabled, read_baseline=wanted.enabled and wanted.baseline)
             report.done += 1
             return

@@ -21,13 +21,14 @@ from urllib.parse import urlsplit
 from . import clock
 from .attachment_files import AttachmentReport, fetch_attachments
 from .baseline_classifier import Helper
-from .classify import Classifier
+from .classify import Classifier, Verdict
 from .clock import iso
 from .config import Config
 from .detail_pages import DetailReport, fetch_details
 from .fetch import Fetcher, FetchResult
 from .health import GOOD_STATES, assess_parse, assess_response, blocked_instead
 from .parse import Item, Page, ParseResult, Request, SourceBroken
+from .store.classification import Classify
 from .store.db import group_commit
 from .store.diff import (
     PollSummary,
@@ -103,8 +104,10 @@ async def poll_sources(
     when the scheduler fired each source's poll (its poll started then, and its next one is due an
     interval after), and the baseline `helper` it keeps across passes (else a pass over many new sources
     starts one of its own). A one-off pass passes a function that builds the `classifier`: it is built
-    while the first requests wait for their answers (40–80 ms of the pass otherwise spent before any),
-    and a bad rules file still stops the pass before anything is stored.
+    while the first requests wait for their answers (~0.1 s of the pass otherwise spent before any) —
+    or, when the pass has a helper process whose classifier loaded the same rules, only if this process
+    ends up classifying anything itself — and a bad rules file still stops the pass before anything is
+    stored.
     """
     if fetcher is None:
         async with Fetcher(config.fetch) as own:
@@ -114,10 +117,10 @@ async def poll_sources(
     if helper is None:
         helper = await Helper.start(config, without_baseline(conn, [s.id for s in sources]) if len(sources) > 1
                                     else 0)
-    built: asyncio.Future[Classifier] = asyncio.get_running_loop().create_future()
+    built: asyncio.Future[Classify] = asyncio.get_running_loop().create_future()
     build = None
     if isinstance(classifier, Classifier):
-        built.set_result(classifier)
+        built.set_result(classifier.classify)
     else:
         build = classifier
     try:
@@ -125,7 +128,9 @@ async def poll_sources(
             polls = asyncio.ensure_future(_poll_each(sources, config.fetch.per_host_concurrency, lambda source:
                                                      _poll_source(config, fetcher, conn, source, built, route, helper,
                                                                   (due or {}).get(source.id))))
-            if build is not None:
+            if build is not None and helper.active and await helper.loaded_rules():
+                built.set_result(_when_needed(build))  # the helper works the titles out: likely never
+            elif build is not None:
                 await _build_beside(polls, built, build)
             reports = await polls
     finally:
@@ -143,7 +148,19 @@ async def poll_sources(
     return PassReport(reports, details, files, gone)
 
 
-async def _build_beside(polls: asyncio.Future[list[SourceReport]], built: asyncio.Future[Classifier],
+def _when_needed(build: Callable[[], Classifier]) -> Classify:
+    """A classify function that builds its classifier on its first call."""
+    made: list[Classifier] = []
+
+    def classify(title: str, body: str, source: str, agency: str) -> Verdict:
+        if not made:
+            made.append(build())
+        return made[0].classify(title, body, source, agency)
+
+    return classify
+
+
+async def _build_beside(polls: asyncio.Future[list[SourceReport]], built: asyncio.Future[Classify],
                         build: Callable[[], Classifier]) -> None:
     """Build the classifier once the polls' first requests are out, in a thread: the ~0.1 s of compiling
     its rules then share the interpreter with the event loop (which takes it back within the switch
@@ -152,7 +169,7 @@ async def _build_beside(polls: asyncio.Future[list[SourceReport]], built: asynci
     anything — and raise."""
     try:
         await asyncio.sleep(BUILD_AFTER_SECONDS)
-        built.set_result(await asyncio.to_thread(build))
+        built.set_result((await asyncio.to_thread(build)).classify)
     except BaseException:  # (cancelled while it waited, too: the polls go with it)
         polls.cancel()
         with suppress(asyncio.CancelledError):
@@ -183,7 +200,7 @@ async def _poll_each(sources: list[Source], per_host: int,
 
 async def _poll_source(
     config: Config, fetcher: Fetcher, conn: sqlite3.Connection, source: Source,
-    classifier_ready: asyncio.Future[Classifier], route: Routing, helper: Helper | None = None,
+    classifier_ready: asyncio.Future[Classify], route: Routing, helper: Helper | None = None,
     due: datetime | None = None,
 ) -> SourceReport:
     started = due or clock.now()
@@ -217,7 +234,7 @@ async def _poll_source(
         facts = await helper.facts(source.id, source.agency, titles)
         if facts is not None:
             poll.facts = dict(zip(titles, facts, strict=True))
-    classify = (await classifier_ready).classify  # (a one-off pass builds it while its first requests are out)
+    classify = await classifier_ready  # (a one-off pass builds it while its first requests are out)
     try:
         summary: PollSummary = record_poll(conn, poll, classify, route)
     except sqlite3.Error as exc:  # the store failed, not the site: nothing of this poll was written

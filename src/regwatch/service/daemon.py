@@ -360,8 +360,8 @@ class Daemon:
             return
         sources = list(loaded.sources.values())
         if loaded.config.detail.enabled:
-            await fetch_details(loaded.config, self.fetcher, self.conn, sources, loaded.classifier)
-        await fetch_attachments(loaded.config, self.fetcher, self.conn, sources, loaded.classifier)
+            await fetch_details(loaded.config, self.fetcher, self.conn, sources, loaded.classifier.classify)
+        await fetch_attachments(loaded.config, self.fetcher, self.conn, sources, loaded.classifier.classify)
         await check_missing(loaded.config, self.fetcher, self.conn, sources)
 
     async def _digest(self, name: str) -> None:
