@@ -128,10 +128,8 @@ async def poll_sources(
             polls = asyncio.ensure_future(_poll_each(sources, config.fetch.per_host_concurrency, lambda source:
                                                      _poll_source(config, fetcher, conn, source, built, route, helper,
                                                                   (due or {}).get(source.id))))
-            if build is not None and helper.active and await helper.loaded_rules():
-                built.set_result(_when_needed(build))  # the helper works the titles out: likely never
-            elif build is not None:
-                await _build_beside(polls, built, build)
+            if build is not None:
+                await _build_beside(polls, built, build, helper)
             reports = await polls
     finally:
         if own_helper:
@@ -161,13 +159,17 @@ def _when_needed(build: Callable[[], Classifier]) -> Classify:
 
 
 async def _build_beside(polls: asyncio.Future[list[SourceReport]], built: asyncio.Future[Classify],
-                        build: Callable[[], Classifier]) -> None:
+                        build: Callable[[], Classifier], helper: Helper) -> None:
     """Build the classifier once the polls' first requests are out, in a thread: the ~0.1 s of compiling
     its rules then share the interpreter with the event loop (which takes it back within the switch
-    interval whenever answers come in) instead of holding every answer until it is done. If it cannot be
+    interval whenever answers come in) instead of holding every answer until it is done. When the pass's
+    helper has loaded the rules (and so will work the titles out), only on first use. If it cannot be
     built (a bad rules file), stop the polls — each waits for it before storing, so none has stored
     anything — and raise."""
     try:
+        if helper.active and await helper.loaded_rules():
+            built.set_result(_when_needed(build))  # (likely never: an edit, a detail page, a page unanswered)
+            return
         await asyncio.sleep(BUILD_AFTER_SECONDS)
         built.set_result((await asyncio.to_thread(build)).classify)
     except BaseException:  # (cancelled while it waited, too: the polls go with it)

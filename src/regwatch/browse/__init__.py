@@ -160,7 +160,11 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "title": "title as indexed", "body": "body as indexed",
     }),
     "search_pending": ("Notices stored but not yet in the full-text index (regwatch browse and search, and "
-                       "the service after each pass, index them).", {
+                       "the service once its passes are done, index them).", {
+        "notice_id": "the notice",
+    }),
+    "versions_pending": ("First-poll notices not yet linked to the versions they follow (`follows`): their "
+                         "pass links them once it has stored every baseline.", {
         "notice_id": "the notice",
     }),
 }
