@@ -107,20 +107,23 @@ def record_poll(
         baseline_at, previous_state, bad_polls = source
         is_baseline = baseline_at is None and poll.good and bool(poll.items)
 
+        # (a poll that brought no items — a 304, an error — is stored in one statement: most polls are)
+        state = "ok-no-new" if poll.state == "ok" and not poll.items else poll.state
         cursor = conn.execute(
             "INSERT INTO polls (source_id, started_at, finished_at, http_status, state, pages, items_seen, error,"
             " decode_errors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (poll.source_id, poll.started_at, now, poll.http_status, poll.state, poll.pages,
+            (poll.source_id, poll.started_at, now, poll.http_status, state, poll.pages,
              len(poll.items), poll.error, poll.decode_errors),
         )
-        summary = PollSummary(poll_id=cursor.lastrowid or 0, baseline=is_baseline, state=poll.state)
-        _store_items(conn, poll, summary, now, classify, routing)
-        if poll.state == "ok" and not (is_baseline or summary.new_ids or summary.edited_ids):
-            summary.state = "ok-no-new"
-        conn.execute(
-            "UPDATE polls SET new = ?, edited = ?, state = ? WHERE id = ?",
-            (len(summary.new_ids), len(summary.edited_ids), summary.state, summary.poll_id),
-        )
+        summary = PollSummary(poll_id=cursor.lastrowid or 0, baseline=is_baseline, state=state)
+        if poll.items:
+            _store_items(conn, poll, summary, now, classify, routing)
+            if poll.state == "ok" and not (is_baseline or summary.new_ids or summary.edited_ids):
+                summary.state = "ok-no-new"
+            conn.execute(
+                "UPDATE polls SET new = ?, edited = ?, state = ? WHERE id = ?",
+                (len(summary.new_ids), len(summary.edited_ids), summary.state, summary.poll_id),
+            )
         _update_source(conn, poll, summary.state, now, is_baseline, previous_state)
         summary.health_event = _health_event(conn, poll, summary.state, bad_polls, now, routing)
         return summary
@@ -197,7 +200,8 @@ def _store_items(
         link_versions(conn, [notice_id])  # a new title may name another instrument, or a final one
         _add_events(conn, [notice_id], "edited", version + 1, now, summary.poll_id, routing)
         summary.edited_ids.append(notice_id)
-    conn.executemany("UPDATE notices SET last_seen = ? WHERE id = ?", unchanged)
+    if unchanged:
+        conn.executemany("UPDATE notices SET last_seen = ? WHERE id = ?", unchanged)
     window = _window_start(poll, now)
     if window is not None and not summary.baseline:
         listed = [row[0] for row in known_identities(conn, list(by_identity)).values()]
