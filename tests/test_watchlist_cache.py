@@ -97,6 +97,17 @@ def test_no_cache_directory_is_no_cache_and_no_error(watchlists: Path, monkeypat
     assert set(load_watchlists(watchlists, cache=True)) == {"cac-news"}
 
 
+def test_no_home_is_no_cache(watchlists: Path, monkeypatch) -> None:
+    """A user with no home (no passwd entry): no cache, and no directory named "~" where regwatch runs."""
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.delenv("CACHE_DIRECTORY", raising=False)
+    monkeypatch.setenv("HOME", "~")  # what expanduser leaves when it finds no home
+    monkeypatch.chdir(watchlists.parent)
+    assert watchlist_cache.cache_dir() is None
+    assert set(load_watchlists(watchlists, cache=True)) == {"cac-news"}
+    assert not (watchlists.parent / "~").exists()
+
+
 def test_changed_code_is_loaded_again(watchlists: Path, tmp_path: Path, monkeypatch) -> None:
     package = tmp_path / "package"
     shutil.copytree(Path(watchlist_cache.__file__).parent / "parse", package / "parse")

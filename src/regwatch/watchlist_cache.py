@@ -29,23 +29,32 @@ _PACKAGE = Path(__file__).resolve().parent
 _CODE = ("watchlist.py", "_schema.py", "health.py", "parse")
 
 
-def cache_dir() -> Path:
-    """systemd's CacheDirectory, else the XDG cache directory."""
+def cache_dir() -> Path | None:
+    """systemd's CacheDirectory, else the XDG cache directory; None where there is no home to hold one
+    (a user with no passwd entry: "~" would become a directory named "~" wherever regwatch runs)."""
     if os.environ.get("CACHE_DIRECTORY"):
         return Path(os.environ["CACHE_DIRECTORY"].split(":")[0])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "regwatch"
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]) / "regwatch"
+    try:
+        home = Path.home()
+    except RuntimeError:
+        return None
+    return home / ".cache" / "regwatch" if home.is_absolute() else None
 
 
 def cached(directory: Path, files: list[Path], load: Callable[[], Any], where: Path | None = None) -> Any:
     """What `load()` returns for the watchlist `directory` made of these `files`: read back from the cache
     when they and the code are unchanged, else loaded (its errors raised as ever) and kept for next time."""
+    where = where or cache_dir()
+    if where is None:
+        return load()
     try:
         key = _key(files)
     except OSError:
         return load()  # a file that cannot be read: the loader says which
     name = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:16]
-    entry = (where or cache_dir()) / f"watchlists-{name}.pickle"
+    entry = where / f"watchlists-{name}.pickle"
     found = _read(entry, key)
     if found is not None:
         return found
