@@ -117,7 +117,7 @@ def helper_processes(parent: int) -> list[int]:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and "regwatch.baseline_classifier" in cmdline:
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and "regwatch.baseline_child" in cmdline:
             found.append(int(entry.name))
     return found
 

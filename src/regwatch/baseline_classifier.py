@@ -2,9 +2,9 @@
 
 A first pass over many sources stores thousands of baseline notices; classifying each inside the poll
 costs most of the pass's CPU, and the poll runs on one core (one event loop). So such a pass sends each
-parsed baseline page's titles to a child process (`python -m regwatch.baseline_classifier [RULES]`) and
+parsed baseline page's titles to a child process (`python -m regwatch.baseline_child [RULES]`) and
 awaits what the store needs of each title — its verdict, its instrument's name, its search-index text
-(`store.diff.title_facts`) — while its other polls go on; the page is then stored with them, as if
+(`store.classification.title_facts`) — while its other polls go on; the page is then stored with them, as if
 worked out inline (the same values, one insert, no second write). Whatever the child cannot answer (it died, it
 talks nonsense, it is slow) the poll classifies itself, so no notice is ever stored without a verdict.
 """
@@ -18,14 +18,13 @@ import sys
 from itertools import count
 from pathlib import Path
 
-from .classify import Classifier
 from .config import Config
-from .store.diff import TitleFacts, title_facts
+from .store.classification import TitleFacts
 
 log = logging.getLogger(__name__)
 WORTH_IT = 20  # baselines in a pass before a helper process pays for its start-up
 WAIT_SECONDS = 60.0  # for one page's verdicts: a child this slow is given up on
-CHILD = (sys.executable, "-m", "regwatch.baseline_classifier")  # the helper's command (+ the rules file)
+CHILD = (sys.executable, "-m", "regwatch.baseline_child")  # the helper's command (+ the rules file)
 
 
 class Helper:
@@ -140,21 +139,3 @@ def _columns(verdict: list) -> tuple:
             verdict[6], int | float) or not isinstance(verdict[7], int):
         raise ValueError(f"not a verdict: {verdict!r:.80}")
     return tuple(verdict)
-
-
-def _main(argv: list[str]) -> int:
-    """Read pages of titles as JSON lines, answer each with its titles' facts, until the input ends."""
-    classifier = Classifier(Path(argv[0]) if argv and argv[0] else None)
-    sys.stdout.write(json.dumps({"ready": True}) + "\n")  # the rules loaded (the pass need not check them)
-    sys.stdout.flush()
-    for line in sys.stdin:
-        page = json.loads(line)
-        facts = [title_facts(title, page["source"], page["agency"], classifier.classify) for title in page["titles"]]
-        sys.stdout.write(json.dumps({"n": page["n"], "facts": [(f.verdict, f.instrument) for f in facts]},
-                                    ensure_ascii=False) + "\n")
-        sys.stdout.flush()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(_main(sys.argv[1:]))

@@ -9,10 +9,25 @@ from dataclasses import dataclass
 
 from ..classify import Verdict
 from ..clock import now_iso
+from ..parse.instrument import instrument_key
 from .db import transaction
 from .filters import text_sql
 
 Classify = Callable[[str, str, str, str], Verdict]  # (title, body, source id, agency) → verdict
+
+
+@dataclass(frozen=True)
+class TitleFacts:
+    """What a new notice's list title gives the store, worked out before the poll is stored (the baseline
+    helper does it on the other core): its verdict as stored (`verdict_columns`) and its instrument's name."""
+
+    verdict: tuple
+    instrument: str | None
+
+
+def title_facts(title: str, source_id: str, agency: str, classify: Classify) -> TitleFacts:
+    """A list title's facts, as the store would work them out (the helper calls this too)."""
+    return TitleFacts(verdict_columns(classify(title, "", source_id, agency)), instrument_key(title))
 
 
 def verdict_columns(verdict: Verdict) -> tuple:

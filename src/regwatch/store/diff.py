@@ -15,8 +15,7 @@ from datetime import date, timedelta
 
 from ..clock import now_iso
 from ..parse import Item
-from ..parse.instrument import instrument_key
-from .classification import Classify, verdict_columns, write_verdict
+from .classification import Classify, TitleFacts, title_facts, write_verdict
 from .db import transaction
 from .identity import notice_identity
 from .outbox import Routing, queue_event, queue_health, queue_ops
@@ -26,15 +25,6 @@ from .withdrawals import mark_missing
 
 _LOOKUP_CHUNK = 500  # identities per SELECT … IN (…)
 NO_ROUTING = Routing()  # no subscriptions: events are still recorded, nothing is queued
-
-
-@dataclass(frozen=True)
-class TitleFacts:
-    """What a new notice's list title gives the store, worked out before the poll is stored (the baseline
-    helper does it on the other core): its verdict as stored (`verdict_columns`) and its instrument's name."""
-
-    verdict: tuple
-    instrument: str | None
 
 
 @dataclass
@@ -220,11 +210,6 @@ def _window_start(poll: SourcePoll, now: str) -> str | None:
         return None
     floor = (date.fromisoformat(now[:10]) - timedelta(days=MISSING_WINDOW_DAYS)).isoformat()
     return max(dates[len(dates) // 10], floor)
-
-
-def title_facts(title: str, source_id: str, agency: str, classify: Classify) -> TitleFacts:
-    """A list title's facts, as the store would work them out (the helper calls this too)."""
-    return TitleFacts(verdict_columns(classify(title, "", source_id, agency)), instrument_key(title))
 
 
 def _insert_new(conn: sqlite3.Connection, poll: SourcePoll, summary: PollSummary, now: str, classify: Classify,
