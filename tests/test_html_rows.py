@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import lxml.html
+
 from regwatch.parse import Page, make_parser
+from regwatch.parse.html_list import text_of
 
 
 def parser(**options: object):  # type: ignore[no-untyped-def]
@@ -33,3 +38,15 @@ def test_without_date_in_url_the_rows_own_date_is_read() -> None:
     p = parser(item='li:has(a[href*="/t20"]):not(:has(li))', title="a", link="a[href]", date="span")
     (first, second) = p.parse(Page("https://www.spp.gov.cn/spp/sfjs/index.shtml", PAGE)).items
     assert first.published == "2026-11-05" and second.published is None
+
+
+def test_a_rows_text_is_what_text_content_gives() -> None:
+    """Rows are read with libxml2's text serialization (4x cheaper than text_content's XPath): the same
+    text for every element of the saved agency pages, and for comments, scripts, entities and breaks."""
+    pages = sorted((Path(__file__).parent / "fixtures").rglob("*.htm*"))
+    markup = ['<ul><li>关于<!-- 注 -->通知<script>x()</script>&nbsp;<br/>2026-08-14<?pi x?></li></ul>',
+              '<div><p>一<b>二</b>三</p>尾</div>']
+    roots = [lxml.html.fromstring(page.read_bytes()) for page in pages] + [lxml.html.fromstring(m) for m in markup]
+    elements = [el for root in roots for el in root.iter() if isinstance(el.tag, str)]
+    assert len(pages) >= 50 and len(elements) > 10_000
+    assert [text_of(el) for el in elements] == [el.text_content() for el in elements]
