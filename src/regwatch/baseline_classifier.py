@@ -3,10 +3,12 @@
 A first pass over many sources stores thousands of baseline notices; classifying each inside the poll
 costs most of the pass's CPU, and the poll runs on one core (one event loop). So such a pass sends each
 parsed baseline page's titles to a child process (`python -m regwatch.baseline_child [RULES]`) and
-awaits what the store needs of each title — its verdict, its instrument's name, its search-index text
-(`store.classification.title_facts`) — while its other polls go on; the page is then stored with them, as if
-worked out inline (the same values, one insert, no second write). Whatever the child cannot answer (it died, it
-talks nonsense, it is slow) the poll classifies itself, so no notice is ever stored without a verdict.
+awaits what the store needs of each title — its verdict and its instrument's name
+(`store.classification.title_facts`) — while its other polls go on; the page is then stored with them,
+as if worked out inline (the same values, one insert, no second write). The child's first line says its
+classifier is built, which proves the rules file loads: a one-off pass then builds no classifier of its
+own unless it classifies something itself. Whatever the child cannot answer (it died, it talks nonsense,
+it is slow) the poll classifies itself, so no notice is ever stored without a verdict.
 """
 
 from __future__ import annotations
