@@ -83,12 +83,12 @@ class _JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-
 def english(title: str) -> str:
     """A title's English gloss (the glossary and its patterns load with the first: a poll shows none)."""
     from .translate import english as gloss
 
     return gloss(title)
+
 
 def _setup_logging(level: str, fmt: str = "text") -> None:
     handler = logging.StreamHandler(sys.stderr)

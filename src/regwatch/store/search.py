@@ -12,7 +12,8 @@ counted first, which on a million notices costs more than the answer is worth.
 A notice whose text changes is re-indexed in the transaction that changes it. A notice just inserted is
 only queued (`search_pending`): indexing 20,000 baseline titles was a third of storing them, and a poll
 is not a search. The queue is indexed before anything searches — `regwatch search` and `browse` do it
-first, the service after each pass (its web view reads without writing).
+first, the service once none of its passes is running (its web view reads without writing, and
+scans the queue beside the index).
 """
 
 from __future__ import annotations
