@@ -3,6 +3,7 @@ the verdict it would get inline, and none goes without one if the helper fails, 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import signal
@@ -15,8 +16,10 @@ from pathlib import Path
 import pytest
 
 from regwatch import baseline_classifier
+from regwatch.app import App
 from regwatch.classify import Classifier, default_rules_path
 from regwatch.parse.instrument import instrument_key
+from regwatch.poll import poll_sources
 from regwatch.store.search import spaced
 
 from .conftest import SHIPPED_WATCHLISTS, Install
@@ -104,6 +107,38 @@ def test_a_bad_rules_file_stops_a_helped_pass_before_anything_is_stored(site_ins
     with site_install.db() as conn:
         assert conn.execute("SELECT count(*) FROM notices").fetchone()[0] == 0
         assert conn.execute("SELECT count(*) FROM polls").fetchone()[0] == 0
+
+
+def test_a_pass_with_its_classifier_at_hand_does_not_wait_for_a_helper_still_starting(
+        site_install: Install, monkeypatch) -> None:
+    """The service's case: its classifier is built before its first pass, so while the helper is still
+    loading its rules a baseline page is classified inline (the same verdicts) instead of waiting."""
+    prepare(site_install)
+    started = time.monotonic()
+    monkeypatch.setattr(baseline_classifier, "CHILD", (  # the real child, ready only after a long start-up
+        sys.executable, "-c", "import runpy, sys, time; time.sleep(30); "
+        "runpy.run_module('regwatch.baseline_child', run_name='__main__')"))
+    app = App(str(site_install.config_path))
+    sources = list(app.sources.values())
+
+    async def one_pass() -> list:
+        helper = await baseline_classifier.Helper.start(app.config, len(sources))
+        try:
+            assert helper.active and not helper.answering
+            return (await poll_sources(app.config, app.conn, sources, app.classifier, helper=helper)).sources
+        finally:
+            await helper.close()
+
+    reports = asyncio.run(one_pass())
+    assert time.monotonic() - started < 25  # (it would have waited 30 s for the child's first answer)
+    assert all(r.baseline for r in reports if r.state == "ok")
+    stored = stored_verdicts(site_install)
+    classifier = Classifier()
+    assert len(stored) > 200
+    for title, source, agency, category, tags, doc_type, status, version in stored.values():
+        verdict = classifier.classify(title, "", source, agency)
+        assert (category, tags, doc_type, status, version) == (
+            verdict.category, verdict.tags, verdict.doc_type, verdict.status, verdict.version), title
 
 
 def helper_processes(parent: int) -> list[int]:

@@ -60,6 +60,12 @@ class Helper:
     def active(self) -> bool:
         return self.child is not None and self.collector is not None and not self.collector.done()
 
+    @property
+    def answering(self) -> bool:
+        """Whether the child has said its classifier is built (and is still there): a page sent now is
+        answered in about the time its titles take, not after the child's start-up."""
+        return self.active and self.ready.done() and self.ready.result()
+
     async def loaded_rules(self) -> bool:
         """Whether the child built its classifier (the rules file loads), waiting for it to say so; False
         when it ended, garbled its answer or took WAIT_SECONDS (then it is given up)."""

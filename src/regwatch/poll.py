@@ -238,7 +238,10 @@ async def _poll_source(
     poll.next_poll_at = iso(next_poll)
     if poll.error is None and poll.state not in GOOD_STATES:
         poll.error = poll.state
-    if baseline_at is None and poll.items and helper is not None:  # a baseline page: worked out beside the pass
+    # A baseline page is worked out beside the pass — unless the helper is still starting while this
+    # process has its classifier at hand (the service's first passes): then here, not after its start-up.
+    if baseline_at is None and poll.items and helper is not None and (helper.answering
+                                                                       or not classifier_ready.done()):
         titles = [item.title for item in poll.items]
         facts = await helper.facts(source.id, source.agency, titles)
         if facts is not None:

@@ -128,6 +128,7 @@ class Daemon:
         loop.add_signal_handler(signal.SIGHUP, self.reload)
         await self._start_http()  # first: a busy port stops the service before it polls anything
         self.fetcher = Fetcher(self.current.config.fetch)
+        self._track(self._start_helper_early())
         self._schedule()
         # What start-up loaded (modules, config, watchlists, the classifier) lives as long as the service:
         # the collector need not walk it at every collection of every pass.
@@ -319,6 +320,13 @@ class Daemon:
                 self.helper = await Helper.start(self.current.config,
                                                  without_baseline(self.conn, list(self.current.sources)))
         return self.helper
+
+    async def _start_helper_early(self) -> None:
+        """Many sources without a baseline (a first start): start the helper now, so it has built its
+        classifier (~0.15 s) by the time the first pass's pages come back; let go if no pass uses it."""
+        await self._baseline_helper(list(self.current.sources.values()))
+        self.helper_used = time.monotonic()
+        await self._release_helper()
 
     async def _release_helper(self) -> None:
         """No pass used the helper for HELPER_IDLE_SECONDS: end it (its process holds ~40 MB)."""
