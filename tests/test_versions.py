@@ -50,6 +50,13 @@ def test_an_instrument_that_only_quotes_another_is_not_a_version_of_it(title: st
     assert instrument_key(title) != quoted
 
 
+@pytest.mark.parametrize(("title", "key"), SAME_INSTRUMENT)
+def test_white_space_in_a_title_does_not_change_its_key(title: str, key: str) -> None:
+    """Pages break and pad titles with every kind of space (full-width, no-break, line breaks, tabs)."""
+    spaced = title.replace("《", " 《\u3000").replace("》", "\xa0》").replace("（", "\r\n（ ").replace("办法", "办\t法")
+    assert instrument_key(spaced) == key
+
+
 def test_titles_that_name_no_instrument_have_no_key() -> None:
     for title in ("中国人民银行召开2026年第三季度工作会议", "ICO fines software provider £3 million", "工作动态",
                   "关于开展2026年清朗专项行动的通知"):

@@ -114,6 +114,8 @@ _ENVIRONMENT: ContextVar[Mapping[str, str]] = ContextVar("environment", default=
 
 def expand_env(value: str, file: Path | str | None, key: str) -> str:
     """Replace ${VAR} with the environment's value; a missing variable is a config error."""
+    if "${" not in value:
+        return value  # (most strings: a watchlist of 1,000 sources has ~10,000)
     environment = _ENVIRONMENT.get()
 
     def sub(match: re.Match[str]) -> str:

@@ -28,12 +28,16 @@ _SUFFIX = re.compile(r"(?:(?:再次|第二次|第三次)?(?:向社会)?(?:公开
 _FORMS = ("法", "条例", "规定", "办法", "细则", "规则", "指引", "指南", "标准", "规范", "目录", "清单", "要求",
           "解释", "决定", "意见", "方案", "制度", "准则", "指标")
 _ANY_FORM = re.compile("|".join(_FORMS))
+_CONSULTATION = re.compile(r"^(?:.{0,30}?关于)?(?:公开)?征求(?P<x>.+?)(?:意见|建议)的(?:通知|公告)$")
+_PUBLICATION = re.compile(r"^(?:.{0,30}?关于)?(?:印发|发布|公布)(?P<x>.+?)的(?:通知|公告)$")
+_QUALIFIER = re.compile(r"（[^（）]*）$")
 _COUNTRY = "中华人民共和国"
-_SPACE = re.compile(r"[\s\u3000]+")
 
 
 def _clean(name: str) -> str:
-    name = _SPACE.sub("", name).replace("(", "（").replace(")", "）")
+    name = "".join(name.split()).replace("(", "（").replace(")", "）")  # (str.split's white space is \s's)
+    if "（" not in name and not name.endswith(("草案", "征求意见稿")):
+        return name  # no marker can match (most names)
     previous = None
     while previous != name:  # markers can stack: 《X（修订草案）（征求意见稿）》
         previous = name
@@ -51,17 +55,18 @@ def instrument_key(title: str) -> str | None:
     """
     if "《" not in title and not _ANY_FORM.search(title):
         return None  # most titles: no quoted name and no instrument form anywhere
-    title = _SPACE.sub("", title)
+    title = "".join(title.split())
     quoted = _QUOTED.search(title)
     if quoted and _PREFIX.fullmatch(title[:quoted.start()]) and _SUFFIX.fullmatch(title[quoted.end():]):
         name = _clean(quoted.group(1))
     else:
         bare = title.replace("《", "").replace("》", "")
-        bare = re.sub(r"^(?:.{0,30}?关于)?(?:公开)?征求(?P<x>.+?)(?:意见|建议)的(?:通知|公告)$", r"\g<x>", bare)
-        bare = re.sub(r"^(?:.{0,30}?关于)?(?:印发|发布|公布)(?P<x>.+?)的(?:通知|公告)$", r"\g<x>", bare)
+        if bare.endswith(("的通知", "的公告")):  # (what both frames end with)
+            bare = _CONSULTATION.sub(r"\g<x>", bare)
+            bare = _PUBLICATION.sub(r"\g<x>", bare)
         name = _clean(bare)
     name = name.replace(_COUNTRY, "")
-    form = re.sub(r"（[^（）]*）$", "", name)  # 《X办法（试行）》 is still a 办法
+    form = _QUALIFIER.sub("", name) if name.endswith("）") else name  # 《X办法（试行）》 is still a 办法
     if len(form) < 4 or not form.endswith(_FORMS) or len(name) > 80:
         return None
     return name

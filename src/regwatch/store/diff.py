@@ -18,7 +18,7 @@ from ..parse import Item
 from .classification import Classify, TitleFacts, title_facts, write_verdict
 from .db import transaction
 from .identity import notice_identity
-from .outbox import Routing, queue_event, queue_health, queue_ops
+from .outbox import Routing, queue_events, queue_health, queue_ops
 from .search import index_notices, queue_new
 from .versions import link_versions, queue_links
 from .withdrawals import mark_missing
@@ -229,15 +229,17 @@ def _insert_new(conn: sqlite3.Connection, poll: SourcePoll, summary: PollSummary
         " baseline, published_at, issuer, doc_number, deadline, detail_state,"
         " category, tags, doc_type, status, rules, rules_version, confidence, review, instrument)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    ids = known_identities(conn, [identity for identity, _ in fresh])
-    inserted = [row[0] for row in ids.values()]
+    # One statement's rows take consecutive ids, in its order (each gets the largest id so far + 1, and
+    # nothing else writes in this transaction): the page's new ids without a query for them.
+    last = conn.execute("SELECT last_insert_rowid()").fetchone()[0]
+    inserted = list(range(last - len(rows) + 1, last + 1))
     queue_new(conn, inserted)
     if summary.baseline:
         queue_links(conn, inserted)  # linked once the pass has stored every baseline (link_pending)
         return
     link_versions(conn, inserted, named=True)
     summary.held = bool(poll.flood_threshold) and len(fresh) > poll.flood_threshold
-    summary.new_ids = [ids[identity][0] for identity, _ in fresh]  # in page order, newest first
+    summary.new_ids = inserted  # in page order, newest first
     _add_events(conn, summary.new_ids, "new", 1, now, summary.poll_id, routing, held=summary.held)
     if summary.held:
         _flood_note(conn, poll, len(fresh), now, routing)
@@ -254,9 +256,8 @@ def _add_events(conn: sqlite3.Connection, notice_ids: list[int], kind: str, vers
             "INSERT OR IGNORE INTO events (notice_id, kind, version, created_at, poll_id) VALUES "
             + ",".join("(?, ?, ?, ?, ?)" for _ in chunk) + " RETURNING notice_id, id",
             [value for notice_id in chunk for value in (notice_id, kind, version, now, poll_id)]).fetchall())
-    for notice_id in notice_ids:
-        if notice_id in made:
-            queue_event(conn, routing, made[notice_id], notice_id, kind, now, held)
+    queue_events(conn, routing, [(made[notice_id], notice_id) for notice_id in notice_ids if notice_id in made],
+                 kind, now, held)
 
 
 def _flood_note(conn: sqlite3.Connection, poll: SourcePoll, count: int, now: str, routing: Routing) -> None:
@@ -275,20 +276,19 @@ def _update_source(
     conn: sqlite3.Connection, poll: SourcePoll, state: str, now: str, is_baseline: bool, previous_state: str | None
 ) -> None:
     state_changed = previous_state != state
+    keep = poll.validators is not None and poll.good and bool(poll.items)  # only with the items they cover
+    etag, last_modified = poll.validators if keep and poll.validators is not None else (None, None)
     conn.execute(
         "UPDATE sources SET agency = ?, last_poll_at = ?, next_poll_at = ?, deferred_until = ?, state = ?,"
         " state_since = CASE WHEN ? THEN ? ELSE COALESCE(state_since, ?) END,"
         " last_error = COALESCE(?, last_error),"
         " bad_polls = CASE WHEN ? THEN 0 ELSE bad_polls + 1 END,"
-        " baseline_at = CASE WHEN ? THEN ? ELSE baseline_at END"
+        " baseline_at = CASE WHEN ? THEN ? ELSE baseline_at END,"
+        " etag = CASE WHEN ? THEN ? ELSE etag END, last_modified = CASE WHEN ? THEN ? ELSE last_modified END"
         " WHERE id = ?",
         (poll.agency, now, poll.next_poll_at, poll.deferred_until, state, state_changed, now, now, poll.error,
-         poll.good, is_baseline, now, poll.source_id),
+         poll.good, is_baseline, now, keep, etag, keep, last_modified, poll.source_id),
     )
-    if poll.validators is not None and poll.good and poll.items:  # only with the items they cover
-        conn.execute(
-            "UPDATE sources SET etag = ?, last_modified = ? WHERE id = ?", (*poll.validators, poll.source_id)
-        )
 
 
 def _health_event(conn: sqlite3.Connection, poll: SourcePoll, state: str, bad_before: int, now: str,

@@ -26,14 +26,18 @@ class Routing:
     ops: str | None = None
 
 
-def queue_event(conn: sqlite3.Connection, routing: Routing, event_id: int, notice_id: int, kind: str,
-                now: str, held: bool = False) -> None:
-    """One row per instant subscription; `held` rows (a flood) wait for `regwatch outbox release`."""
+def queue_events(conn: sqlite3.Connection, routing: Routing, events: list[tuple[int, int]], kind: str,
+                 now: str, held: bool = False) -> None:
+    """One row per instant subscription for each (event id, notice id), queued in that order, in one
+    statement for a page of them; `held` rows (a flood) wait for `regwatch outbox release`."""
+    if not routing.instant:
+        return
+    state = "held" if held else "pending"
     conn.executemany(
         "INSERT OR IGNORE INTO outbox (subscription, dedupe_key, kind, notice_id, event_id, next_attempt_at,"
         " created_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [(name, f"event:{event_id}", kind, notice_id, event_id, now, now, "held" if held else "pending")
-         for name in routing.instant],
+        [(name, f"event:{event_id}", kind, notice_id, event_id, now, now, state)
+         for event_id, notice_id in events for name in routing.instant],
     )
 
 
