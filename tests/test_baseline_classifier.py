@@ -84,7 +84,10 @@ def test_the_helper_gives_every_baseline_notice_its_inline_verdict(site_install:
     (sys.executable, "-c", "import sys; sys.exit(3)"),  # dies at once
     (sys.executable, "-c", "import sys\nfor line in sys.stdin: print('not json', flush=True)"),  # talks nonsense
     (sys.executable, "-c", "import sys, time\nfor line in sys.stdin: time.sleep(60)"),  # hangs
-], ids=["dies", "garbled", "hangs"])
+    (sys.executable, "-c", "import json, sys\nprint(json.dumps({'ready': True}), flush=True)\n"  # wrong types
+     "for line in sys.stdin:\n    page = json.loads(line)\n    print(json.dumps({'n': page['n'], 'facts': [[["
+     "'Legislation', [], 'news', 'final', [], 'v', 1.0, True], None] for _ in page['titles']]}), flush=True)"),
+], ids=["dies", "garbled", "hangs", "wrong-types"])
 def test_a_failing_helper_leaves_no_notice_unclassified(site_install: Install, monkeypatch, child) -> None:
     prepare(site_install)
     monkeypatch.setattr(baseline_classifier, "CHILD", child)

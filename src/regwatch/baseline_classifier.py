@@ -141,9 +141,13 @@ class Helper:
             self.collector.cancel()
 
 
+_SIX_TEXTS = [str] * 6
+
+
 def _columns(verdict: list) -> tuple:
-    """A verdict's stored columns as the child sent them, checked as far as the store relies on them."""
-    if len(verdict) != 8 or not all(isinstance(v, str) for v in verdict[:6]) or not isinstance(
-            verdict[6], int | float) or not isinstance(verdict[7], int):
+    """A verdict's stored columns as the child sent them, checked as far as the store relies on them (the
+    exact types JSON gives: six strings, a number, an integer; read per title, so a few C-level tests)."""
+    if len(verdict) != 8 or list(map(type, verdict[:6])) != _SIX_TEXTS or type(verdict[6]) not in (
+            int, float) or type(verdict[7]) is not int:
         raise ValueError(f"not a verdict: {verdict!r:.80}")
     return tuple(verdict)

@@ -192,8 +192,8 @@ def _store_items(
         summary.edited_ids.append(notice_id)
     if unchanged:
         conn.executemany("UPDATE notices SET last_seen = ? WHERE id = ?", unchanged)
-    window = _window_start(poll, now)
-    if window is not None and not summary.baseline:
+    window = None if summary.baseline else _window_start(poll, now)  # (a baseline has nothing missing)
+    if window is not None:
         listed = [row[0] for row in known_identities(conn, list(by_identity)).values()]
         mark_missing(conn, poll.source_id, listed, window, now)
 
