@@ -120,9 +120,15 @@ def record_poll(
 
 
 def without_baseline(conn: sqlite3.Connection, source_ids: list[str]) -> int:
-    """How many of these sources have no baseline yet (their next good poll stores one)."""
-    known = dict(conn.execute("SELECT id, baseline_at FROM sources").fetchall())
-    return sum(1 for source_id in source_ids if known.get(source_id) is None)
+    """How many of these sources have no baseline yet (their next good poll stores one). The service asks
+    at every pass, for that pass's few dozen: their rows only, not the whole table's."""
+    ids = list(dict.fromkeys(source_ids))
+    with_one = 0
+    for start in range(0, len(ids), _LOOKUP_CHUNK):
+        chunk = ids[start:start + _LOOKUP_CHUNK]
+        with_one += conn.execute(f"SELECT count(*) FROM sources WHERE baseline_at IS NOT NULL AND id IN"
+                                 f" ({','.join('?' * len(chunk))})", chunk).fetchone()[0]
+    return len(ids) - with_one
 
 
 def poll_memory(conn: sqlite3.Connection, source_id: str) -> tuple[str | None, str | None, str | None]:
