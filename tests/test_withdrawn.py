@@ -4,6 +4,8 @@ as possibly withdrawn; one that only moved off the list (its page still answers)
 from __future__ import annotations
 
 from regwatch.replay import ScriptedResponse
+from regwatch.store.db import open_db
+from regwatch.store.withdrawals import missing_query
 
 from .conftest import PBC_LIST_PATH, Install
 from .test_deliver import add_notices, configure, receivers  # noqa: F401  (the fixture is used by name)
@@ -56,3 +58,13 @@ def test_a_notice_gone_from_its_list_and_its_page_is_reported_once(pbc_install: 
     assert pbc_install.cli("poll", "--all").exit_code == 0
     assert len(withdrawn_messages(hook)) == 1  # once, however often it is still missing
     assert len(site.requests("www.pbc.gov.cn" + moved["href"])) == asked  # and the moved one is not asked again
+
+
+def test_the_check_for_missing_notices_reads_their_index_not_every_notice_of_the_sources(tmp_path) -> None:
+    """Each pass asks which of its sources' notices went missing; the few that did have an index of their
+    own, and the query must use it — through the index by source it read all their notices every pass."""
+    conn = open_db(tmp_path / "store.sqlite")
+    for sources in (1, 40, 1000):
+        plan = " ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + missing_query(sources),
+                                                        [f"s{i}" for i in range(sources)] + [20]))
+        assert "notices_missing" in plan and "notices_source" not in plan, plan

@@ -39,13 +39,17 @@ def missing_notices(conn: sqlite3.Connection, source_ids: list[str], limit: int)
     """Notices of these sources gone from their lists and not yet settled, the longest-missing first."""
     if not source_ids:
         return []
-    marks = ",".join("?" * len(source_ids))
-    rows = conn.execute(
-        f"SELECT id, source_id, url, title, published, missing_since FROM notices WHERE missing_since IS NOT NULL"
-        f" AND withdrawn_at IS NULL AND missing_checked_at IS NULL AND url IS NOT NULL AND source_id IN ({marks})"
-        f" ORDER BY missing_since, id"
-        f" LIMIT ?", [*source_ids, limit]).fetchall()
+    rows = conn.execute(missing_query(len(source_ids)), [*source_ids, limit]).fetchall()
     return [Missing(*row) for row in rows]
+
+
+def missing_query(sources: int) -> str:
+    """missing_notices' query for that many source ids. `+source_id` keeps the planner off the index by
+    source: read through it, the query walked every notice of the pass's sources (18 ms a pass at 20,000
+    notices, and growing with the store) instead of the few missing ones in their own index."""
+    return (f"SELECT id, source_id, url, title, published, missing_since FROM notices WHERE missing_since IS NOT"
+            f" NULL AND withdrawn_at IS NULL AND missing_checked_at IS NULL AND url IS NOT NULL AND +source_id IN"
+            f" ({','.join('?' * sources)}) ORDER BY missing_since, id LIMIT ?")
 
 
 def settle_missing(conn: sqlite3.Connection, notice_id: int, now: str) -> None:
