@@ -473,6 +473,7 @@ class _Group:
     seconds: float
     pending: int = 0
     since: float = field(default_factory=time.monotonic)
+    passes: int = 0  # the group_commit blocks sharing it (the service's passes overlap)
 
 
 _groups: dict[int, _Group] = {}  # id(connection) → the group commit it is in
@@ -480,9 +481,11 @@ WAL_AUTOCHECKPOINT = 1000  # pages (SQLite's default)
 
 
 @contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+def transaction(conn: sqlite3.Connection, durable: bool = False) -> Iterator[sqlite3.Connection]:
     """One atomic unit of work. Inside `group_commit` it is a savepoint of the group's transaction:
-    atomic all the same (it rolls back alone), durable once the group commits."""
+    atomic all the same (it rolls back alone), durable once the group commits — or as it ends when
+    `durable`: what must be on disk before something leaves the process (outbox rows claimed for a
+    message about to be sent) commits the group there and then, the pass's finished units with it."""
     group = _groups.get(id(conn))
     if group is not None and conn.in_transaction:
         conn.execute("SAVEPOINT unit")
@@ -495,7 +498,7 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
             raise
         conn.execute("RELEASE unit")
         group.pending += 1
-        if group.pending >= group.every or time.monotonic() - group.since >= group.seconds:
+        if durable or group.pending >= group.every or time.monotonic() - group.since >= group.seconds:
             conn.execute("COMMIT")
             group.pending, group.since = 0, time.monotonic()
             conn.execute("BEGIN IMMEDIATE")
@@ -514,29 +517,44 @@ def group_commit(conn: sqlite3.Connection, every: int, seconds: float = 1.0) -> 
     """Let up to `every` transactions (or those of `seconds`) share one commit: a pass over many sources
     pays for far fewer commits. Each source's poll stays one unit — its notices and their alerts are
     stored together or not at all — so a crash costs at most the last group's polls, which the next pass
-    simply makes again (nothing lost, nothing alerted twice)."""
-    if every <= 1 or id(conn) in _groups:
+    simply makes again (nothing lost, nothing alerted twice). Passes that overlap (the service's) share
+    one group, which ends with the last of them: the ones after the first used to store every poll in a
+    commit of its own once the first had ended its group."""
+    if every <= 1:
         yield
         return
-    _groups[id(conn)] = _Group(every, seconds)
-    # The WAL is copied back into the database once, after the pass, not at every thousand pages: the
-    # pass's commits rewrite the same index pages over and over (a checkpoint cost 0.25 s of a cold pass).
-    conn.execute("PRAGMA wal_autocheckpoint = 0")
-    # Each unit's savepoint journals the pages it changes; kept in memory (a few hundred KB, freed at
-    # each release) instead of a temporary file, inserting a cold pass's notices takes 30 % less time.
-    # Only for the pass: a migration's index build on a big store must not sort in memory.
-    conn.execute("PRAGMA temp_store = MEMORY")
-    conn.execute("BEGIN IMMEDIATE")
+    group = _groups.get(id(conn))
+    if group is None:
+        # The WAL is copied back into the database once, after the pass, not at every thousand pages: the
+        # pass's commits rewrite the same index pages over and over (a checkpoint cost 0.25 s of a cold
+        # pass). Each unit's savepoint journals the pages it changes; kept in memory (a few hundred KB,
+        # freed at each release) instead of a temporary file, inserting a cold pass's notices takes 30 %
+        # less time. Only for the pass: a migration's index build on a big store must not sort in memory.
+        conn.execute("PRAGMA wal_autocheckpoint = 0")
+        conn.execute("PRAGMA temp_store = MEMORY")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error:
+            _end_pass_settings(conn)
+            raise
+        group = _groups[id(conn)] = _Group(every, seconds)
+    group.passes += 1
     try:
         yield
     finally:
-        del _groups[id(conn)]
-        if conn.in_transaction:
-            conn.execute("COMMIT")
-        conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT}")
-        conn.execute("PRAGMA temp_store = DEFAULT")
-        with suppress(sqlite3.Error):  # a reader in the way: the next commit's checkpoint copies it
-            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        group.passes -= 1
+        if not group.passes:
+            del _groups[id(conn)]
+            if conn.in_transaction:
+                conn.execute("COMMIT")
+            _end_pass_settings(conn)
+            with suppress(sqlite3.Error):  # a reader in the way: the next commit's checkpoint copies it
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+
+def _end_pass_settings(conn: sqlite3.Connection) -> None:
+    conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT}")
+    conn.execute("PRAGMA temp_store = DEFAULT")
 
 
 class StoreError(Exception):

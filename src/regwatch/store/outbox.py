@@ -135,7 +135,9 @@ def attempts_so_far(conn: sqlite3.Connection, ids: list[int]) -> tuple[int, str]
 def mark_sending(conn: sqlite3.Connection, ids: list[int], message_key: str) -> bool:
     """Claim rows for one message; False (and nothing changed) if any was claimed meanwhile."""
     marks = ",".join("?" * len(ids))
-    with transaction(conn):  # BEGIN IMMEDIATE: nobody can claim between the check and the update
+    # BEGIN IMMEDIATE: nobody can claim between the check and the update; durable: on disk before the send,
+    # even while a pass's group commit is open on this connection (the service delivers during its passes)
+    with transaction(conn, durable=True):
         free = conn.execute(f"SELECT count(*) FROM outbox WHERE id IN ({marks}) AND state IN ('pending', 'retrying')",
                             ids).fetchone()[0]
         if free != len(ids):
@@ -150,7 +152,7 @@ def record_outcome(conn: sqlite3.Connection, subscription: str, ids: list[int], 
                    detail: str, next_attempt_at: str | None, dead: bool) -> None:
     """After a channel answered (or did not): sent, retrying (maybe keeping the key), or dead."""
     now = now_iso()
-    with transaction(conn):
+    with transaction(conn, durable=True):  # (what went out is known at once, a pass's group open or not)
         conn.execute(
             "INSERT INTO deliveries (subscription, message_key, sent_at, outcome, detail, items)"
             " VALUES (?, ?, ?, ?, ?, ?)", (subscription, message_key, now, outcome, detail, len(ids)))
