@@ -1,13 +1,19 @@
 """A pass's polls share commits (store/db.py: group_commit), and that never weakens what must be on disk:
-a message's claim is committed before the message goes out, whatever pass is storing meanwhile."""
+a message's claim is committed before the message goes out, whatever pass is storing meanwhile; and a
+page of new notices stored in one statement gets each its own id."""
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
 
+from regwatch.classify import Verdict
+from regwatch.parse import Item
 from regwatch.store.db import group_commit, open_db, transaction
+from regwatch.store.diff import SourcePoll, record_poll
 from regwatch.store.outbox import mark_sending, queue_ops, record_outcome
+
+NO_VERDICT = lambda *_: Verdict("News Reports", [], "news", "final", [], "none")  # noqa: E731
 
 
 def on_disk(path: Path, sql: str) -> list[tuple]:
@@ -57,3 +63,26 @@ def test_overlapping_passes_share_one_group_commit(tmp_path: Path) -> None:
     assert on_disk(path, "SELECT dedupe_key FROM outbox ORDER BY id") == [("first-pass",), ("second-pass",)]
     assert not conn.in_transaction
     assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000  # the pass's settings undone
+
+
+def test_new_notices_are_linked_to_their_own_ids_even_when_sqlite_picks_ids_at_random(tmp_path: Path) -> None:
+    """A page's new ids are read as one consecutive run (what SQLite gives one statement's rows); once
+    the largest id is taken SQLite picks ids at random, and every event and queue entry must still name
+    its own notice."""
+    conn = open_db(tmp_path / "store.sqlite")
+    with transaction(conn):
+        conn.execute("INSERT INTO notices (id, identity, source_id, agency, url, title, first_seen, last_seen)"
+                     " VALUES (9223372036854775807, 'x', 'other', 'X', 'https://x.example/', 't', 'n', 'n')")
+    baseline = [Item(title=f"旧通知{i}", url=f"https://www.pbc.gov.cn/old/{i}.html", published="2026-11-30")
+                for i in range(3)]
+    record_poll(conn, SourcePoll("s", "PBC", "2026-12-01T00:00:00+00:00", "ok", items=baseline), NO_VERDICT)
+    fresh = [Item(title=f"新通知{i}", url=f"https://www.pbc.gov.cn/new/{i}.html", published="2026-12-01")
+             for i in range(20)]
+    summary = record_poll(conn, SourcePoll("s", "PBC", "2026-12-02T00:00:00+00:00", "ok", items=fresh + baseline),
+                          NO_VERDICT)
+    titles = dict(conn.execute("SELECT id, title FROM notices").fetchall())
+    assert [titles[i] for i in summary.new_ids] == [item.title for item in fresh]  # in page order
+    evented = conn.execute("SELECT n.title FROM events e JOIN notices n ON n.id = e.notice_id ORDER BY e.id").fetchall()
+    assert [t for (t,) in evented] == [item.title for item in fresh]
+    queued = {t for (t,) in conn.execute("SELECT n.title FROM search_pending q JOIN notices n ON n.id = q.notice_id")}
+    assert queued == {item.title for item in fresh + baseline}

@@ -236,9 +236,14 @@ def _insert_new(conn: sqlite3.Connection, poll: SourcePoll, summary: PollSummary
         " category, tags, doc_type, status, rules, rules_version, confidence, review, instrument)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     # One statement's rows take consecutive ids, in its order (each gets the largest id so far + 1, and
-    # nothing else writes in this transaction): the page's new ids without a query for them.
+    # nothing else writes in this transaction): the page's new ids without a lookup of all of them — the
+    # first one's identity is checked, and should SQLite ever have chosen otherwise they are looked up.
     last = conn.execute("SELECT last_insert_rowid()").fetchone()[0]
     inserted = list(range(last - len(rows) + 1, last + 1))
+    first = conn.execute("SELECT identity FROM notices WHERE id = ?", (inserted[0],)).fetchone()
+    if first is None or first[0] != fresh[0][0]:
+        found = known_identities(conn, [identity for identity, _ in fresh])
+        inserted = [found[identity][0] for identity, _ in fresh]
     queue_new(conn, inserted)
     if summary.baseline:
         queue_links(conn, inserted)  # linked once the pass has stored every baseline (link_pending)
