@@ -7,8 +7,10 @@ awaits what the store needs of each title — its verdict and its instrument's n
 (`store.classification.title_facts`) — while its other polls go on; the page is then stored with them,
 as if worked out inline (the same values, one insert, no second write). The child's first line says its
 classifier is built, which proves the rules file loads: a one-off pass then builds no classifier of its
-own unless it classifies something itself. Whatever the child cannot answer (it died, it talks nonsense,
-it is slow) the poll classifies itself, so no notice is ever stored without a verdict.
+own unless it classifies something itself; a pass that has its classifier already (the service's) does
+not wait for the child's start-up, it classifies pages itself until that first line comes. Whatever the
+child cannot answer (it died, it talks nonsense, it is slow) the poll classifies itself, so no notice is
+ever stored without a verdict.
 """
 
 from __future__ import annotations
