@@ -35,6 +35,15 @@ def stored_verdicts(install: Install) -> dict[int, tuple]:
                 for r in conn.execute("SELECT * FROM notices")}
 
 
+def assert_verdicts_as_inline(stored: dict[int, tuple]) -> None:
+    """Every stored notice has exactly the verdict the classifier gives its title in this process."""
+    classifier = Classifier()
+    for title, source, agency, category, tags, doc_type, status, version in stored.values():
+        verdict = classifier.classify(title, "", source, agency)
+        assert (category, tags, doc_type, status, version) == (
+            verdict.category, verdict.tags, verdict.doc_type, verdict.status, verdict.version), title
+
+
 def prepare(install: Install) -> None:
     for path in SHIPPED_WATCHLISTS.glob("*.toml"):
         shutil.copy(path, install.watchlists / path.name)
@@ -62,11 +71,7 @@ def test_the_helper_gives_every_baseline_notice_its_inline_verdict(site_install:
     monkeypatch.setattr(Classifier, "__init__", build)
     stored = stored_verdicts(site_install)
     assert len(stored) > 200 and sorted({v[0] for v in stored.values()}) == sorted(set(answered))
-    classifier = Classifier()
-    for title, source, agency, category, tags, doc_type, status, version in stored.values():
-        verdict = classifier.classify(title, "", source, agency)
-        assert (category, tags, doc_type, status, version) == (
-            verdict.category, verdict.tags, verdict.doc_type, verdict.status, verdict.version), title
+    assert_verdicts_as_inline(stored)
     with site_install.db() as conn:  # the instrument's name as the store makes it; the titles queued for search
         for title, instrument in conn.execute("SELECT title, instrument FROM notices"):
             assert instrument == instrument_key(title), title
@@ -136,12 +141,8 @@ def test_a_pass_with_its_classifier_at_hand_does_not_wait_for_a_helper_still_sta
     assert time.monotonic() - started < 25  # (it would have waited 30 s for the child's first answer)
     assert all(r.baseline for r in reports if r.state == "ok")
     stored = stored_verdicts(site_install)
-    classifier = Classifier()
     assert len(stored) > 200
-    for title, source, agency, category, tags, doc_type, status, version in stored.values():
-        verdict = classifier.classify(title, "", source, agency)
-        assert (category, tags, doc_type, status, version) == (
-            verdict.category, verdict.tags, verdict.doc_type, verdict.status, verdict.version), title
+    assert_verdicts_as_inline(stored)
 
 
 def helper_processes(parent: int) -> list[int]:
@@ -192,9 +193,5 @@ def test_the_service_shares_one_helper_for_its_first_polls_and_lets_it_go(site_i
     assert len(seen) == 1 and most == 1  # one helper for all the first polls, not one per pass
     assert not running, "the helper was not let go once the baselines were done"
     stored = stored_verdicts(site_install)
-    classifier = Classifier()
     assert len(stored) > 200
-    for title, source, agency, category, tags, doc_type, status, version in stored.values():
-        verdict = classifier.classify(title, "", source, agency)
-        assert (category, tags, doc_type, status, version) == (
-            verdict.category, verdict.tags, verdict.doc_type, verdict.status, verdict.version), title
+    assert_verdicts_as_inline(stored)

@@ -287,8 +287,9 @@ def _update_source(
     conn: sqlite3.Connection, poll: SourcePoll, state: str, now: str, is_baseline: bool, previous_state: str | None
 ) -> None:
     state_changed = previous_state != state
-    keep = poll.validators is not None and poll.good and bool(poll.items)  # only with the items they cover
-    etag, last_modified = poll.validators if keep and poll.validators is not None else (None, None)
+    validators = poll.validators if poll.good and poll.items else None  # only with the items they cover
+    keep = validators is not None
+    etag, last_modified = validators or (None, None)
     conn.execute(
         "UPDATE sources SET agency = ?, last_poll_at = ?, next_poll_at = ?, deferred_until = ?, state = ?,"
         " state_since = CASE WHEN ? THEN ? ELSE COALESCE(state_since, ?) END,"
