@@ -22,7 +22,7 @@ class RssParser(ListParser):
     Options = RssOptions
 
     def parse(self, page: Page) -> ParseResult:
-        import feedparser  # only for feeds: none of the shipped sources needs it
+        import feedparser  # only for feeds (the foreign set's): a service without them never loads it
 
         feed = feedparser.parse(strip_xml_declaration(page.text))
         items = []

@@ -599,6 +599,12 @@ def open_reader(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def release_memory(conn: sqlite3.Connection) -> None:
+    """Free what the connection's page cache holds (SQLite keeps up to `cache_size` pages, 2 MB by
+    default, until the connection closes); the pages are read again from the file when next needed."""
+    conn.execute("PRAGMA shrink_memory")
+
+
 def check_integrity(conn: sqlite3.Connection) -> str | None:
     """What `PRAGMA quick_check` finds wrong with the store (None: nothing)."""
     try:
