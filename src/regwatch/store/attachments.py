@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from ..classify import Verdict
 from ..clock import now_iso
 from .classification import write_verdict
-from .db import transaction
+from .db import ANY_OF, json_list, transaction
 from .details import backoff
 from .search import index_notices
 
@@ -31,13 +31,12 @@ def pending_attachments(conn: sqlite3.Connection, source_ids: list[str], limit: 
     """Files of these sources still to read and due, oldest notice first (a notice's files together)."""
     if not source_ids:
         return []
-    marks = ",".join("?" * len(source_ids))
     rows = conn.execute(
         "SELECT a.id, a.notice_id, n.source_id, n.url, a.name, a.url, a.type, a.attempts,"
         " (SELECT COALESCE(sum(b.size), 0) FROM attachments b WHERE b.notice_id = a.notice_id AND b.state = 'done')"
         " FROM attachments a JOIN notices n ON n.id = a.notice_id"
-        f" WHERE a.state = 'pending' AND n.source_id IN ({marks}) AND (a.next_at IS NULL OR a.next_at <= ?)"
-        " ORDER BY a.notice_id, a.id LIMIT ?", [*source_ids, now_iso(), limit]).fetchall()
+        f" WHERE a.state = 'pending' AND n.source_id IN {ANY_OF} AND (a.next_at IS NULL OR a.next_at <= ?)"
+        " ORDER BY a.notice_id, a.id LIMIT ?", (json_list(source_ids), now_iso(), limit)).fetchall()
     return [PendingAttachment(*row) for row in rows]
 
 

@@ -6,11 +6,12 @@ poll's items, its alerts-to-send and its conditional-GET state land together or 
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -478,6 +479,21 @@ class _Group:
 
 _groups: dict[int, _Group] = {}  # id(connection) → the group commit it is in
 WAL_AUTOCHECKPOINT = 1000  # pages (SQLite's default)
+
+
+# A list bound as one parameter: `x IN ANY_OF`, with `json_list(values)` for it. Its statement is the same
+# text for lists of every length; with `IN (?, ?, …)` each length was a statement of its own, prepared
+# again and kept in the connection's statement cache (after rounds over 1,000 sources, 250 statements in
+# it held 1.8 MB of the service's memory for good).
+ANY_OF = "(SELECT value FROM json_each(?))"
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # one encoder, not one a call
+
+
+def json_list(values: Iterable[object]) -> str:
+    """The parameter for ANY_OF."""
+    return _ENCODE(list(values))
 
 
 @contextmanager

@@ -11,7 +11,7 @@ from ..classify import Verdict
 from ..clock import iso, now_iso
 from ..parse.detail import Detail
 from .classification import write_verdict
-from .db import transaction
+from .db import ANY_OF, json_list, transaction
 from .search import index_notices
 
 _MAX_RETRY = timedelta(hours=12)
@@ -31,13 +31,12 @@ def pending_details(conn: sqlite3.Connection, source_ids: list[str], limit: int)
     """Notices of these sources whose detail page is due: alerted notices first, then the newest."""
     if not source_ids:
         return []
-    marks = ",".join("?" * len(source_ids))
     rows = conn.execute(
         "SELECT id, source_id, agency, url, title, detail_attempts FROM notices"
-        f" WHERE detail_state = 'pending' AND source_id IN ({marks})"
+        f" WHERE detail_state = 'pending' AND source_id IN {ANY_OF}"
         " AND (detail_next_at IS NULL OR detail_next_at <= ?)"
         " ORDER BY baseline, id DESC LIMIT ?",
-        [*source_ids, now_iso(), limit],
+        (json_list(source_ids), now_iso(), limit),
     ).fetchall()
     return [PendingDetail(*row) for row in rows]
 

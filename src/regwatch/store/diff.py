@@ -16,14 +16,13 @@ from datetime import date, timedelta
 from ..clock import now_iso
 from ..parse import Item
 from .classification import Classify, TitleFacts, title_facts, write_verdict
-from .db import transaction
+from .db import ANY_OF, json_list, transaction
 from .identity import notice_identity
 from .outbox import Routing, queue_events, queue_health, queue_ops
 from .search import index_notices, queue_new
 from .versions import link_versions, queue_links
 from .withdrawals import mark_missing
 
-_LOOKUP_CHUNK = 500  # identities per SELECT … IN (…)
 NO_ROUTING = Routing()  # no subscriptions: events are still recorded, nothing is queued
 
 
@@ -70,16 +69,9 @@ def _same(a: str | None, b: str | None) -> bool:
 
 def known_identities(conn: sqlite3.Connection, identities: list[str]) -> dict[str, tuple]:
     """id, source_id, title, published, version of each identity already stored."""
-    found: dict[str, tuple] = {}
-    for start in range(0, len(identities), _LOOKUP_CHUNK):
-        chunk = identities[start:start + _LOOKUP_CHUNK]
-        marks = ",".join("?" * len(chunk))
-        for row in conn.execute(
-            f"SELECT identity, id, source_id, title, published, version FROM notices WHERE identity IN ({marks})",
-            chunk,
-        ):
-            found[row[0]] = row[1:]
-    return found
+    return {row[0]: row[1:] for row in conn.execute(
+        f"SELECT identity, id, source_id, title, published, version FROM notices WHERE identity IN {ANY_OF}",
+        (json_list(identities),))}
 
 
 def record_poll(
@@ -123,11 +115,8 @@ def without_baseline(conn: sqlite3.Connection, source_ids: list[str]) -> int:
     """How many of these sources have no baseline yet (their next good poll stores one). The service asks
     at every pass, for that pass's few dozen: their rows only, not the whole table's."""
     ids = list(dict.fromkeys(source_ids))
-    with_one = 0
-    for start in range(0, len(ids), _LOOKUP_CHUNK):
-        chunk = ids[start:start + _LOOKUP_CHUNK]
-        with_one += conn.execute(f"SELECT count(*) FROM sources WHERE baseline_at IS NOT NULL AND id IN"
-                                 f" ({','.join('?' * len(chunk))})", chunk).fetchone()[0]
+    with_one = conn.execute(f"SELECT count(*) FROM sources WHERE baseline_at IS NOT NULL AND id IN {ANY_OF}",
+                            (json_list(ids),)).fetchone()[0]
     return len(ids) - with_one
 
 
@@ -260,13 +249,10 @@ def _add_events(conn: sqlite3.Connection, notice_ids: list[int], kind: str, vers
                 routing: Routing, held: bool = False) -> None:
     """One event per notice (one statement for a page of them; an event already recorded is not made
     again) and its outbox rows, queued in the order given."""
-    made: dict[int, int] = {}
-    for start in range(0, len(notice_ids), _LOOKUP_CHUNK):
-        chunk = notice_ids[start:start + _LOOKUP_CHUNK]
-        made.update(conn.execute(
-            "INSERT OR IGNORE INTO events (notice_id, kind, version, created_at, poll_id) VALUES "
-            + ",".join("(?, ?, ?, ?, ?)" for _ in chunk) + " RETURNING notice_id, id",
-            [value for notice_id in chunk for value in (notice_id, kind, version, now, poll_id)]).fetchall())
+    made: dict[int, int] = dict(conn.execute(
+        "INSERT OR IGNORE INTO events (notice_id, kind, version, created_at, poll_id)"
+        " SELECT value, ?, ?, ?, ? FROM json_each(?) RETURNING notice_id, id",
+        (kind, version, now, poll_id, json_list(notice_ids))).fetchall())
     queue_events(conn, routing, [(made[notice_id], notice_id) for notice_id in notice_ids if notice_id in made],
                  kind, now, held)
 

@@ -15,7 +15,7 @@ from datetime import timedelta
 from .. import clock
 from ..clock import iso, now_iso
 from .alert_rows import ALERT_COLUMNS, ALERT_JOINS
-from .db import dict_rows, transaction
+from .db import ANY_OF, dict_rows, json_list, transaction
 
 
 @dataclass(frozen=True)
@@ -109,13 +109,11 @@ def already_told(conn: sqlite3.Connection, subscription: str, pairs: set[tuple[s
     told: set[tuple[str, str]] = set()
     wanted = sorted(pairs)
     for start in range(0, len(wanted), 200):
-        chunk = wanted[start:start + 200]
-        values = ",".join("(?, ?)" for _ in chunk)
         told.update(conn.execute(
-            f"SELECT DISTINCT n.agency, n.title FROM outbox o JOIN notices n ON n.id = o.notice_id"
-            f" WHERE o.subscription = ? AND o.created_at >= ? AND o.kind = 'new' AND o.state IN ('sent', 'sending')"
-            f" AND (n.agency, n.title) IN (VALUES {values})",
-            [subscription, since, *(v for pair in chunk for v in pair)]).fetchall())
+            "SELECT DISTINCT n.agency, n.title FROM outbox o JOIN notices n ON n.id = o.notice_id"
+            " WHERE o.subscription = ? AND o.created_at >= ? AND o.kind = 'new' AND o.state IN ('sent', 'sending')"
+            " AND (n.agency, n.title) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]')"
+            " FROM json_each(?))", (subscription, since, json_list(wanted[start:start + 200]))).fetchall())
     return told
 
 
@@ -126,20 +124,18 @@ def mark_filtered(conn: sqlite3.Connection, ids: list[int]) -> None:
 
 def attempts_so_far(conn: sqlite3.Connection, ids: list[int]) -> tuple[int, str]:
     """The most attempts any of these rows has had, and when the oldest was queued."""
-    marks = ",".join("?" * len(ids))
-    attempts, created = conn.execute(f"SELECT max(attempts), min(created_at) FROM outbox WHERE id IN ({marks})",
-                                     ids).fetchone()
+    attempts, created = conn.execute(f"SELECT max(attempts), min(created_at) FROM outbox WHERE id IN {ANY_OF}",
+                                     (json_list(ids),)).fetchone()
     return attempts or 0, created
 
 
 def mark_sending(conn: sqlite3.Connection, ids: list[int], message_key: str) -> bool:
     """Claim rows for one message; False (and nothing changed) if any was claimed meanwhile."""
-    marks = ",".join("?" * len(ids))
     # BEGIN IMMEDIATE: nobody can claim between the check and the update; durable: on disk before the send,
     # even while a pass's group commit is open on this connection (the service delivers during its passes)
     with transaction(conn, durable=True):
-        free = conn.execute(f"SELECT count(*) FROM outbox WHERE id IN ({marks}) AND state IN ('pending', 'retrying')",
-                            ids).fetchone()[0]
+        free = conn.execute(f"SELECT count(*) FROM outbox WHERE id IN {ANY_OF} AND state IN ('pending', 'retrying')",
+                            (json_list(ids),)).fetchone()[0]
         if free != len(ids):
             return False
         conn.executemany(

@@ -23,7 +23,7 @@ import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
-from .db import dict_rows, transaction
+from .db import ANY_OF, dict_rows, json_list, transaction
 from .filters import NoticeFilter, filter_sql, text_sql
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
@@ -46,16 +46,15 @@ def index_notices(conn: sqlite3.Connection, notice_ids: Iterable[int]) -> None:
     ids = list(notice_ids)
     if not ids:
         return
-    marks = ",".join("?" * len(ids))
-    conn.execute(f"DELETE FROM search_pending WHERE notice_id IN ({marks})", ids)  # indexed now, as they stand
+    conn.execute(f"DELETE FROM search_pending WHERE notice_id IN {ANY_OF}", (json_list(ids),))  # indexed now
     conn.executemany("DELETE FROM notice_search WHERE rowid = ?", [(i,) for i in ids])
     _insert_index(conn, ids)
 
 
 def _insert_index(conn: sqlite3.Connection, ids: list[int]) -> None:
     """Index these notices' title and text as they stand (they have no entry in the index now)."""
-    marks = ",".join("?" * len(ids))
-    rows = conn.execute(f"SELECT id, title, {text_sql()} FROM notices WHERE id IN ({marks})", ids).fetchall()
+    rows = conn.execute(f"SELECT id, title, {text_sql()} FROM notices WHERE id IN {ANY_OF}",
+                        (json_list(ids),)).fetchall()
     conn.executemany("INSERT INTO notice_search (rowid, title, body) VALUES (?, ?, ?)",
                      [(row[0], spaced(row[1]), spaced(row[2])) for row in rows])
 
@@ -73,7 +72,7 @@ def index_pending(conn: sqlite3.Connection, limit: int = -1) -> int:
         if not ids:
             return 0
         _insert_index(conn, ids)
-        conn.execute(f"DELETE FROM search_pending WHERE notice_id IN ({','.join('?' * len(ids))})", ids)
+        conn.execute(f"DELETE FROM search_pending WHERE notice_id IN {ANY_OF}", (json_list(ids),))
     return len(ids)
 
 

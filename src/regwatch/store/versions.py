@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..parse.instrument import instrument_key, is_amendment
-from .db import dict_rows, transaction
+from .db import ANY_OF, dict_rows, json_list, transaction
 
 
 def queue_links(conn: sqlite3.Connection, notice_ids: Iterable[int]) -> None:
@@ -36,22 +36,21 @@ def link_versions(conn: sqlite3.Connection, notice_ids: Iterable[int], named: bo
     written only where that changes: storing a page costs a few statements, not one per notice."""
     ids = sorted(set(notice_ids))
     for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        marks = ",".join("?" * len(chunk))
+        chunk = json_list(ids[start:start + 500])
         if not named:
             for notice_id, title, stored_key in conn.execute(
-                    f"SELECT id, title, instrument FROM notices WHERE id IN ({marks})", chunk).fetchall():
+                    f"SELECT id, title, instrument FROM notices WHERE id IN {ANY_OF}", (chunk,)).fetchall():
                 key = instrument_key(title)
                 if key != stored_key:
                     conn.execute("UPDATE notices SET instrument = ? WHERE id = ?", (key, notice_id))
         # after every name is set: a page's own versions link to each other too
         found = conn.execute(f"SELECT n.id, n.title, n.status, n.follows, {_LATEST_DRAFT} FROM notices n"
-                             f" WHERE n.id IN ({marks}) AND (n.instrument IS NOT NULL OR n.follows IS NOT NULL)",
-                             chunk).fetchall()
+                             f" WHERE n.id IN {ANY_OF} AND (n.instrument IS NOT NULL OR n.follows IS NOT NULL)",
+                             (chunk,)).fetchall()
         # no draft before it: a draft or an amendment follows the instrument in force, anything else nothing
         wanted = [row[0] for row in found if row[4] is None and (row[2] == "draft" or is_amendment(row[1]))]
-        in_force = dict(conn.execute(f"SELECT n.id, {_LATEST_OTHER} FROM notices n WHERE n.id IN"
-                                     f" ({','.join('?' * len(wanted))})", wanted).fetchall()) if wanted else {}
+        in_force = dict(conn.execute(f"SELECT n.id, {_LATEST_OTHER} FROM notices n WHERE n.id IN {ANY_OF}",
+                                     (json_list(wanted),)).fetchall()) if wanted else {}
         changed = [(earlier, notice_id) for notice_id, _, _, follows, draft in found
                    if (earlier := draft if draft is not None else in_force.get(notice_id)) != follows]
         conn.executemany("UPDATE notices SET follows = ? WHERE id = ?", changed)
@@ -84,11 +83,10 @@ def versions_of(conn: sqlite3.Connection, notice_id: int) -> dict[str, Any]:
 
 def texts(conn: sqlite3.Connection, notice_ids: list[int]) -> dict[int, dict[str, Any]]:
     """Title, status, dates and body of these notices, for comparing two versions."""
-    marks = ",".join("?" * len(notice_ids))
     with dict_rows(conn):
         found = conn.execute(f"SELECT id, title, agency, url, published, deadline, status, follows,"
                              f" COALESCE(body, '') AS body, COALESCE(attachment_text, '') AS attachment_text"
-                             f" FROM notices WHERE id IN ({marks})", notice_ids)
+                             f" FROM notices WHERE id IN {ANY_OF}", (json_list(notice_ids),))
         return {row["id"]: dict(row) for row in found.fetchall()}
 
 

@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .db import transaction
+from .db import ANY_OF, json_list, transaction
 
 
 def mark_missing(conn: sqlite3.Connection, source_id: str, listed_ids: Iterable[int], window_start: str,
@@ -17,12 +17,14 @@ def mark_missing(conn: sqlite3.Connection, source_id: str, listed_ids: Iterable[
     list shows) that it no longer shows are missing from now on; those it shows again are not. Returns how
     many went missing."""
     listed = sorted(set(listed_ids))
-    marks = ",".join("?" * len(listed)) or "NULL"
-    conn.execute(f"UPDATE notices SET missing_since = NULL, missing_checked_at = NULL WHERE id IN ({marks})"
-                 " AND missing_since IS NOT NULL", listed)
+    if not listed:  # a list showing none of the stored notices (all new) says nothing of the others
+        return 0
+    conn.execute(f"UPDATE notices SET missing_since = NULL, missing_checked_at = NULL WHERE id IN {ANY_OF}"
+                 " AND missing_since IS NOT NULL", (json_list(listed),))
     return conn.execute(
-        f"UPDATE notices SET missing_since = ? WHERE source_id = ? AND published > ? AND id NOT IN ({marks})"
-        " AND missing_since IS NULL AND withdrawn_at IS NULL", [now, source_id, window_start, *listed]).rowcount
+        f"UPDATE notices SET missing_since = ? WHERE source_id = ? AND published > ? AND id NOT IN {ANY_OF}"
+        " AND missing_since IS NULL AND withdrawn_at IS NULL",
+        (now, source_id, window_start, json_list(listed))).rowcount
 
 
 @dataclass(frozen=True)
@@ -39,17 +41,16 @@ def missing_notices(conn: sqlite3.Connection, source_ids: list[str], limit: int)
     """Notices of these sources gone from their lists and not yet settled, the longest-missing first."""
     if not source_ids:
         return []
-    rows = conn.execute(missing_query(len(source_ids)), [*source_ids, limit]).fetchall()
+    rows = conn.execute(MISSING_QUERY, (json_list(source_ids), limit)).fetchall()
     return [Missing(*row) for row in rows]
 
 
-def missing_query(sources: int) -> str:
-    """missing_notices' query for that many source ids. `+source_id` keeps the planner off the index by
-    source: read through it, the query walked every notice of the pass's sources (18 ms a pass at 20,000
-    notices, and growing with the store) instead of the few missing ones in their own index."""
-    return (f"SELECT id, source_id, url, title, published, missing_since FROM notices WHERE missing_since IS NOT"
-            f" NULL AND withdrawn_at IS NULL AND missing_checked_at IS NULL AND url IS NOT NULL AND +source_id IN"
-            f" ({','.join('?' * sources)}) ORDER BY missing_since, id LIMIT ?")
+# missing_notices' query. `+source_id` keeps the planner off the index by source: read through it, the
+# query walked every notice of the pass's sources (18 ms a pass at 20,000 notices, and growing with the
+# store) instead of the few missing ones in their own index.
+MISSING_QUERY = ("SELECT id, source_id, url, title, published, missing_since FROM notices WHERE missing_since IS NOT"
+                 " NULL AND withdrawn_at IS NULL AND missing_checked_at IS NULL AND url IS NOT NULL AND +source_id IN"
+                 f" {ANY_OF} ORDER BY missing_since, id LIMIT ?")
 
 
 def settle_missing(conn: sqlite3.Connection, notice_id: int, now: str) -> None:
