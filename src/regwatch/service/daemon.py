@@ -57,7 +57,7 @@ from ..store.search import index_pending
 from ..store.views import dates_ahead, recent_notices
 from ..watchlist import Source, in_quiet_hours
 from ..withdrawal_checks import check_missing
-from . import access, httpd, systemd
+from . import access, heap, httpd, systemd
 from .httpd import Request, Response
 from .status import metrics, stale_sources, status
 
@@ -311,6 +311,7 @@ class Daemon:
                 release_memory(self.conn)
                 if self.reader is not None:
                     release_memory(self.reader)
+                heap.give_back()
                 return
 
     async def _index_for_search(self) -> None:
