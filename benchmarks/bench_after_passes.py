@@ -20,15 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _loopback import start_harness_server
+from bench_idle import rss_mb
 from bench_service_pass import LATENCY_MS, configure, round_seconds
 
 QUIET = 'quiet_hours = "00:00-23:59"\n'
 PAGES = 1000
-
-
-def rss_mb(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(status.split("VmRSS:")[1].split()[0]) / 1024
 
 
 def quieten(work: Path) -> None:

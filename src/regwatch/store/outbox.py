@@ -103,18 +103,14 @@ def already_told(conn: sqlite3.Connection, subscription: str, pairs: set[tuple[s
     The sites post one notice in two columns under two addresses (PBC's news and announcements);
     a team wants to hear about it once. The window keeps recurring generic titles (older APP
     circulars all had the same one) from being swallowed for good. The query walks the subscription's
-    alerts of the window (index outbox_told), 200 pairs at a time.
+    alerts of the window (index outbox_told) once, all pairs bound as one parameter.
     """
     since = iso(clock.now() - REPOST_WINDOW)
-    told: set[tuple[str, str]] = set()
-    wanted = sorted(pairs)
-    for start in range(0, len(wanted), 200):
-        told.update(conn.execute(
-            "SELECT DISTINCT n.agency, n.title FROM outbox o JOIN notices n ON n.id = o.notice_id"
-            " WHERE o.subscription = ? AND o.created_at >= ? AND o.kind = 'new' AND o.state IN ('sent', 'sending')"
-            " AND (n.agency, n.title) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]')"
-            " FROM json_each(?))", (subscription, since, json_list(wanted[start:start + 200]))).fetchall())
-    return told
+    return set(conn.execute(
+        "SELECT DISTINCT n.agency, n.title FROM outbox o JOIN notices n ON n.id = o.notice_id"
+        " WHERE o.subscription = ? AND o.created_at >= ? AND o.kind = 'new' AND o.state IN ('sent', 'sending')"
+        " AND (n.agency, n.title) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]')"
+        " FROM json_each(?))", (subscription, since, json_list(pairs))).fetchall())
 
 
 def mark_filtered(conn: sqlite3.Connection, ids: list[int]) -> None:
