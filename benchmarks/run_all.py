@@ -2,8 +2,11 @@
 
 Micro-benchmarks of the parts always; with --peers, also the side-by-side harness of
 ../shared/bench (copied to BENCH_DIR, which must be writable) for regwatch, the stdlib reference
-client and urlwatch with 50 workers (`--pages 1000 5000` for several sizes), three interleaved
-repetitions, ratios to the floor and to urlwatch first; and the pass inside `regwatch run`.
+client and urlwatch with 50 workers (`--pages 1000 5000` for several sizes), interleaved repetitions
+(`--reps`, default 5), ratios to the floor and to urlwatch first; and the pass inside `regwatch run`.
+A ratio is the median of the repetitions' own ratios (each tool's pass against the floor's in the same
+round, so a slow minute falls on both), with their range: on a shared machine one round's ratio can be
+0.3 off another's, and a median alone would hide how near a target that puts it.
 """
 
 from __future__ import annotations
@@ -31,20 +34,20 @@ from benchmarks import (  # noqa: E402
     bench_store,
 )
 
-REPS = 3
+REPS = 5
 
 
-def peers(bench_dir: Path, pages: int) -> list[dict]:
+def peers(bench_dir: Path, pages: int, rounds: int = REPS) -> list[dict]:
     """The harness's passes over `pages` list pages for regwatch, the reference client (the floor) and
-    urlwatch (when its venv is there), in interleaved repetitions — tool after tool, three rounds — so
-    a slow minute on a shared machine falls on all of them; medians per tool, with ratios."""
+    urlwatch (when its venv is there), in interleaved repetitions — tool after tool, `rounds` times — so
+    a slow minute on a shared machine falls on all of them; medians per tool, and each round's ratios."""
     env = {**os.environ, "REPS": "1", "CONCURRENCY": "50", "LATENCY_MS": "50",
            "REGWATCH_BIN": os.environ.get("REGWATCH_BIN") or str(Path(sys.executable).parent / "regwatch")}
     since = time.strftime("%Y-%m-%dT%H:%M:%S")
     runs = [(str(ROOT / "bench_adapter.sh"), "regwatch"), ("refclient", "refclient")]
     if (bench_dir / ".venvs" / "urlwatch" / "bin" / "urlwatch").exists():
         runs.append(("urlwatch", "urlwatch-workers50"))
-    for rep in range(1, REPS + 1):
+    for rep in range(1, rounds + 1):
         for tool, variant in runs:
             subprocess.run(["./run_tool.sh", tool, str(pages)], cwd=bench_dir, check=True,
                            env={**env, "VARIANT": variant, "REP_START": str(rep)}, capture_output=True)
@@ -64,7 +67,8 @@ def peers(bench_dir: Path, pages: int) -> list[dict]:
         def med(key: str, pass_name: str, reps: list = reps) -> float:
             return statistics.median(r[pass_name][key] for r in reps if r[pass_name].get(key) is not None)
 
-        table.append({"tool": variant, "cold_s": med("wall_s", "cold"), "changed_s": med("wall_s", "changed"),
+        table.append({"tool": variant, "reps": sorted(reps, key=lambda r: r["rep"]),
+                      "cold_s": med("wall_s", "cold"), "changed_s": med("wall_s", "changed"),
                       "peak_rss_mb": round(max(med("peak_rss_kb", "cold"), med("peak_rss_kb", "changed")) / 1024),
                       "cold_cpu_s": med("cpu_s", "cold"), "changed_cpu_s": med("cpu_s", "changed"),
                       "titles": f"{int(med('titles_found_decoded', 'changed'))}/"
@@ -73,21 +77,32 @@ def peers(bench_dir: Path, pages: int) -> list[dict]:
     return table
 
 
-def ratio(value: float, base: dict | None, key: str) -> str:
-    return f"{value / base[key]:.2f}×" if base else "—"
+def ratio(row: dict, base: dict | None, pass_name: str) -> str:
+    """The median of the rounds' ratios of `row`'s pass to `base`'s, and their range when they differ."""
+    if not base:
+        return "—"
+    paired = {r["rep"]: r for r in base["reps"]}
+    ratios = sorted(r[pass_name]["wall_s"] / paired[r["rep"]][pass_name]["wall_s"] for r in row["reps"]
+                    if r["rep"] in paired)
+    if not ratios:
+        return "—"
+    middle = f"{statistics.median(ratios):.2f}×"
+    return middle if ratios[0] == ratios[-1] else f"{middle} ({ratios[0]:.2f}–{ratios[-1]:.2f})"
 
 
 def peer_lines(table: list[dict], pages: int) -> list[str]:
     """Ratios first (to the floor, to urlwatch), then the absolute figures they come from."""
     floor = next((r for r in table if r["tool"] == "refclient"), None)
     urlwatch = next((r for r in table if r["tool"].startswith("urlwatch")), None)
-    lines = ["", f"Peer harness, N={pages}, latency 50 ms, concurrency 50, medians of {REPS} interleaved "
-             "repetitions (targets for regwatch: cold ≤ 1.4× and changed ≤ 1.2× the floor):", "",
+    rounds = len(table[0]["reps"]) if table else 0
+    lines = ["", f"Peer harness, N={pages}, latency 50 ms, concurrency 50, {rounds} interleaved repetitions: "
+             "ratios are the median of each round's own (range in brackets), times the medians (targets for "
+             "regwatch: cold ≤ 1.4× and changed ≤ 1.2× the floor):", "",
              "| tool | cold ÷ floor | changed ÷ floor | cold ÷ urlwatch | changed ÷ urlwatch | cold s | changed s "
              "| cold CPU s | changed CPU s | peak RSS MB | titles | correct |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    lines += [f"| {r['tool']} | {ratio(r['cold_s'], floor, 'cold_s')} | {ratio(r['changed_s'], floor, 'changed_s')} "
-              f"| {ratio(r['cold_s'], urlwatch, 'cold_s')} | {ratio(r['changed_s'], urlwatch, 'changed_s')} "
+    lines += [f"| {r['tool']} | {ratio(r, floor, 'cold')} | {ratio(r, floor, 'changed')} "
+              f"| {ratio(r, urlwatch, 'cold')} | {ratio(r, urlwatch, 'changed')} "
               f"| {r['cold_s']:.2f} | {r['changed_s']:.2f} | {r['cold_cpu_s']:.2f} | {r['changed_cpu_s']:.2f} "
               f"| {r['peak_rss_mb']} | {r['titles']} | {r['correct']} |" for r in table]
     return lines
@@ -97,6 +112,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--peers", type=Path, help="a writable copy of shared/bench")
     parser.add_argument("--pages", type=int, nargs="+", default=[1000], help="list pages per peer run")
+    parser.add_argument("--reps", type=int, default=REPS, help="interleaved rounds of the peer harness")
     args = parser.parse_args()
     results: dict[str, float] = {}
     for module in (bench_parse, bench_store, bench_classify, bench_digest, bench_idle):
@@ -110,7 +126,7 @@ def main() -> None:
     lines += [f"| {k} | {v} | {targets.get(k, '—')} |" for k, v in results.items()]
     if args.peers:
         for pages in args.pages:
-            lines += peer_lines(peers(args.peers, pages), pages)
+            lines += peer_lines(peers(args.peers, pages, args.reps), pages)
         service = bench_service_pass.run(1000)
         lines += ["", f"Inside `regwatch run` (bench_service_pass.py, 1,000 sources; target ≤ 1.1× the floor): "
                   f"cold {service['ratio']['cold']:.2f}× ({service['service_s']['cold']} s against "
