@@ -284,8 +284,13 @@ class Client:
                 connection.close()
 
     async def request(self, method: str, url: str, headers: Mapping[str, str] | None = None,
-                      body: bytes | Mapping[str, str] | None = None) -> Response:
-        """Send one request and read its answer's head; the caller reads the body and closes the answer."""
+                      body: bytes | Mapping[str, str] | None = None, replayable: bool | None = None) -> Response:
+        """Send one request and read its answer's head; the caller reads the body and closes the answer.
+
+        `replayable`: whether the request may be sent again when a kept-alive connection turns out to be
+        dropped before a byte of the answer came (default: for GET, HEAD and OPTIONS; the fetcher's POSTs
+        are queries and say so; a channel's POST is never sent twice)."""
+        replayable = method in _IDEMPOTENT if replayable is None else replayable
         target = parse_url(url)
         proxy = self._proxy_for(target)
         content, wire_headers = self._request_headers(method, target, proxy, headers, body)
@@ -301,9 +306,9 @@ class Client:
                 head = await self._exchange(connection, method, request_target, wire_headers, content)
             except (ProtocolError, ConnectionError) as exc:
                 connection.close()
-                # A kept-alive connection the server had dropped: not a byte of an answer came, so an
-                # idempotent request is made again on a new connection (once: that one is fresh).
-                if not fresh and method in _IDEMPOTENT and connection.received == 0:
+                # A kept-alive connection the server had dropped: not a byte of an answer came, so a
+                # replayable request is made again on a new connection (once: that one is fresh).
+                if not fresh and replayable and connection.received == 0:
                     continue
                 if isinstance(exc, ConnectionError):
                     raise ProtocolError(f"the connection broke: {type(exc).__name__}") from None
@@ -381,9 +386,13 @@ class Client:
                     happy_eyeballs_delay=0.25)
                 connection = _Connection(reader, writer)
                 if proxy is not None and target.scheme == "https":
-                    await self._tunnel(connection, target, proxy)
-                    await writer.start_tls(self.tls, server_hostname=target.host,
-                                           ssl_handshake_timeout=self.connect_timeout)
+                    try:
+                        await self._tunnel(connection, target, proxy)
+                        await writer.start_tls(self.tls, server_hostname=target.host,
+                                               ssl_handshake_timeout=self.connect_timeout)
+                    except BaseException:
+                        connection.close()
+                        raise
                     connection.protocol = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD_BYTES)
                 return connection
         except TimeoutError:
@@ -432,6 +441,8 @@ class Client:
         while True:
             event = await self._next_event(connection, self.read_timeout)
             if isinstance(event, h11.Response):
+                if sum(len(name) + len(value) + 4 for name, value in event.headers) > MAX_HEAD_BYTES:
+                    raise ProtocolError(f"not a valid HTTP answer: headers over {MAX_HEAD_BYTES} bytes")
                 return event
             if isinstance(event, h11.ConnectionClosed):
                 raise ProtocolError("the server closed the connection without answering")

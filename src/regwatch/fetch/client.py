@@ -268,7 +268,8 @@ class Fetcher:
             current, hops = url, 0
             while True:
                 wire = self.wire_url(current)
-                response = await self._client.request(method, wire, headers=headers, body=data)
+                response = await self._client.request(method, wire, headers=headers, body=data,
+                                                      replayable=True)  # (a list query: reads only)
                 try:
                     location = response.headers.get("location")
                     if response.status in _REDIRECTS and location:
