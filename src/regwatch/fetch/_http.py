@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import re
 import ssl
 import time
 from collections.abc import AsyncGenerator, Iterable, Mapping
@@ -32,6 +33,7 @@ MAX_HEAD_BYTES = 65_536  # status line and headers: more is not a web server's a
 READ_BYTES = 65_536
 IDLE_SECONDS = 30.0  # a kept-alive connection unused for longer is closed, not reused (servers drop them)
 _IDEMPOTENT = {"GET", "HEAD", "OPTIONS"}
+_UNSENDABLE = re.compile(r"[\s\x00-\x1f\x7f]")  # white space (any script's) or a control character
 
 
 class HTTPError(Exception):
@@ -104,7 +106,7 @@ class _Target:
 
 def parse_url(url: str) -> _Target:
     """The request's target, or InvalidURL: http(s) only, a host, a valid port, no white space."""
-    if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in url):
+    if _UNSENDABLE.search(url):
         raise InvalidURL("white space or a control character in the URL")
     try:
         parts = urlsplit(url)
@@ -266,7 +268,7 @@ class Client:
         self.proxy = Proxy.of(proxy) if proxy else None
         self.proxy_from_environment = proxy_from_environment
         self.cookies = CookieJar() if cookies else None
-        self.headers = dict(headers or {})
+        self.headers = {name.lower(): (name, value) for name, value in (headers or {}).items()}
         self._idle: dict[tuple, list[_Connection]] = {}
         self._closed = False
 
@@ -335,8 +337,9 @@ class Client:
     def _request_headers(self, method: str, target: _Target, proxy: Proxy | None,
                          headers: Mapping[str, str] | None, body: bytes | Mapping[str, str] | None,
                          ) -> tuple[bytes | None, list[tuple[str, str]]]:
-        merged = {name.lower(): (name, value) for name, value in self.headers.items()}
-        merged.update({name.lower(): (name, value) for name, value in (headers or {}).items()})
+        merged = self.headers.copy()
+        if headers:
+            merged.update({name.lower(): (name, value) for name, value in headers.items()})
         content: bytes | None = None
         if isinstance(body, Mapping):
             content = urlencode(body).encode("ascii")
