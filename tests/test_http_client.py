@@ -46,6 +46,7 @@ class RawServer:
     answer: Answer
     seen: list[Exchange] = field(default_factory=list)
     connections: int = 0
+    ended: int = 0  # connections over (either side closed)
     server: asyncio.Server | None = None
 
     async def start(self, tls: ssl.SSLContext | None = None) -> RawServer:
@@ -74,6 +75,7 @@ class RawServer:
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
+            self.ended += 1
             writer.close()
 
     async def stop(self) -> None:
@@ -100,6 +102,25 @@ def test_requests_to_one_site_share_a_kept_alive_connection() -> None:
     server, results = asyncio.run(go())
     assert [r.status for r in results] == [200] * 5 and results[0].text == "<p>ok</p>"
     assert server.connections == 1 and [ex.number for ex in server.seen] == [1, 2, 3, 4, 5]
+
+
+def test_an_unused_kept_alive_connection_is_closed_after_a_while(monkeypatch) -> None:
+    """A long-lived fetcher (the service's) does not hold a socket open per site between passes."""
+    monkeypatch.setattr(_http, "IDLE_SECONDS", 0.3)
+
+    async def go():
+        server = await RawServer(lambda ex: ex.answer(200, b"ok")).start()
+        async with Fetcher(config()) as fetcher:
+            await fetcher.get(f"http://127.0.0.1:{server.port}/a")
+            await asyncio.sleep(0.1)
+            still_open = server.ended
+            await asyncio.sleep(0.8)
+            closed = server.ended
+            again = await fetcher.get(f"http://127.0.0.1:{server.port}/b")
+        await server.stop()
+        return still_open, closed, again.status, server.connections
+
+    assert asyncio.run(go()) == (0, 1, 200, 2)
 
 
 def test_a_kept_alive_connection_the_site_dropped_is_replaced_for_a_get_but_a_post_is_not_sent_twice() -> None:

@@ -270,6 +270,7 @@ class Client:
         self.cookies = CookieJar() if cookies else None
         self.headers = {name.lower(): (name, value) for name, value in (headers or {}).items()}
         self._idle: dict[tuple, list[_Connection]] = {}
+        self._sweep: asyncio.TimerHandle | None = None
         self._closed = False
 
     async def __aenter__(self) -> Client:
@@ -280,6 +281,8 @@ class Client:
 
     async def aclose(self) -> None:
         self._closed = True
+        if self._sweep is not None:
+            self._sweep.cancel()
         idle, self._idle = self._idle, {}
         for connections in idle.values():
             for connection in connections:
@@ -324,7 +327,11 @@ class Client:
             self.cookies.store(target.scheme, target.host, target.path, response_headers.set_cookie)
         response = Response(head.status_code, response_headers, url, self, key, connection, self.read_timeout)
         if method == "HEAD" or head.status_code in (204, 304):
-            response._done = await self._finish(connection)
+            try:
+                response._done = await self._finish(connection)
+            except BaseException:
+                response._discard()
+                raise
         return response
 
     def _proxy_for(self, target: _Target) -> Proxy | None:
@@ -376,6 +383,23 @@ class Client:
     def _give_back(self, key: tuple, connection: _Connection) -> None:
         connection.idle_since = time.monotonic()
         self._idle.setdefault(key, []).append(connection)
+        if self._sweep is None:
+            self._sweep = asyncio.get_running_loop().call_later(IDLE_SECONDS, self._close_idle)
+
+    def _close_idle(self) -> None:
+        """Close the connections unused for IDLE_SECONDS (a long-lived client between passes holds none)."""
+        self._sweep = None
+        for key, connections in list(self._idle.items()):
+            kept = [c for c in connections if c.usable()]
+            for connection in connections:
+                if connection not in kept:
+                    connection.close()
+            if kept:
+                self._idle[key] = kept
+            else:
+                del self._idle[key]
+        if self._idle and not self._closed:
+            self._sweep = asyncio.get_running_loop().call_later(IDLE_SECONDS, self._close_idle)
 
     async def _connect(self, target: _Target, proxy: Proxy | None) -> _Connection:
         """A new connection to the target (through the proxy), TLS set up, within the connect timeout."""
