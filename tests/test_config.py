@@ -38,12 +38,15 @@ def assert_one_line_error(proc: subprocess.CompletedProcess, *fragments: str) ->
     ('[fetch\ntimeout = 5\n', ["TOML syntax error"]),
     ('log_level = "loud"\n', ["log_level", "expected one of"]),
     ('[fetch]\nconcurrency = 0\n', ["fetch.concurrency", "greater than 0"]),
+    ('[fetch]\nproxy = "socks5://ops:pw-never-shown@proxy:1080"\n', ["fetch.proxy", "expected an http:// proxy"]),
+    ('[fetch]\nproxy = "http://ops:pw-never-shown@proxy:port"\n', ["fetch.proxy", "port is not a number"]),
 ])
 def test_bad_config_is_one_clear_line(tmp_path: Path, text: str, fragments: list[str]) -> None:
     config = tmp_path / "config.toml"
     config.write_text(text, encoding="utf-8")
     proc = run("--config", str(config), "check-config")
     assert_one_line_error(proc, str(config), *fragments)
+    assert "pw-never-shown" not in proc.stderr + proc.stdout
 
 
 def test_config_found_through_environment(tmp_path: Path) -> None:

@@ -108,9 +108,11 @@ def test_dead_endpoint_is_unreachable_not_an_exception() -> None:
 
 
 def test_https_trusts_the_system_store_and_falls_back_to_certifi_without_one(monkeypatch, tmp_path) -> None:
-    """A host with a CA store: aiohttp's own context on it (True). A container without one: certifi's
-    bundle, so HTTPS still verifies instead of failing every request."""
+    """A host with a CA store: a verifying context on it. A container without one: certifi's bundle, so
+    HTTPS still verifies instead of failing every request."""
     import ssl
+
+    import certifi
 
     from regwatch import tls
 
@@ -118,7 +120,9 @@ def test_https_trusts_the_system_store_and_falls_back_to_certifi_without_one(mon
     store = ssl.get_default_verify_paths()
     if not (store.cafile and Path(store.cafile).is_file()):
         pytest.skip("this machine has no system CA file")
-    assert tls.client_tls() is True
+    system = tls.client_tls()
+    assert system.verify_mode == ssl.CERT_REQUIRED and system.check_hostname
+    assert system.cert_store_stats() == ssl.create_default_context().cert_store_stats()
     missing = str(tmp_path / "none")
     monkeypatch.setattr(ssl, "get_default_verify_paths",
                         lambda: ssl.DefaultVerifyPaths(missing, missing, "SSL_CERT_FILE", missing, "SSL_CERT_DIR",
@@ -126,7 +130,8 @@ def test_https_trusts_the_system_store_and_falls_back_to_certifi_without_one(mon
     tls.client_tls.cache_clear()
     try:
         context = tls.client_tls()
-        assert isinstance(context, ssl.SSLContext) and context.cert_store_stats()["x509_ca"] > 100
+        assert context.cert_store_stats() == ssl.create_default_context(cafile=certifi.where()).cert_store_stats()
+        assert context.cert_store_stats()["x509_ca"] > 100
         assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
     finally:
         tls.client_tls.cache_clear()

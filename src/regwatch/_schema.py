@@ -35,9 +35,14 @@ class ConfigError(Exception):
         super().__init__(f"{where}{key + ': ' if key else ''}{problem}")
 
 
-def secret(default: Any = "", url: bool = False, **kwargs: Any) -> Any:
-    """A field whose value is never printed or logged (keys, passwords); a `url` shows all but its secret parts."""
-    return dataclasses.field(default=default, metadata={"secret": "url" if url else True}, **kwargs)
+def secret(default: Any = "", url: bool = False, check: Callable[[Any], str | None] | None = None,
+           **kwargs: Any) -> Any:
+    """A field whose value is never printed or logged (keys, passwords); a `url` shows all but its secret
+    parts. `check` as for `checked`: its message must not quote the value."""
+    metadata: dict[str, Any] = {"secret": "url" if url else True}
+    if check is not None:
+        metadata["check"] = check
+    return dataclasses.field(default=default, metadata=metadata, **kwargs)
 
 
 # Query parameters that carry a credential in the webhook URLs of the chat platforms (and proxies).
@@ -277,6 +282,24 @@ def valid_regex(pattern: str) -> str | None:
         re.compile(pattern)
     except re.error as exc:
         return f"invalid regular expression {pattern!r}: {exc}"
+    return None
+
+
+def valid_proxy(value: str) -> str | None:
+    """An HTTP proxy's address, http://[user:password@]host[:port] (https:// sites go through it by CONNECT).
+    The message never quotes the value: it may hold a password."""
+    from urllib.parse import urlsplit
+
+    if not value:
+        return None
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 -- raises ValueError for a port out of range or not a number
+    except ValueError:
+        return "expected an http:// proxy address, http://[user:password@]host:port (its port is not a number)"
+    if parts.scheme != "http" or not parts.hostname:
+        return ("expected an http:// proxy address, http://[user:password@]host:port (https:// sites go "
+                "through it by CONNECT; SOCKS and https:// proxies are not supported)")
     return None
 
 

@@ -29,6 +29,7 @@ from ._schema import (
     read_toml,
     secret,
     valid_http_url,
+    valid_proxy,
 )
 
 DEFAULT_USER_AGENT = (
@@ -61,7 +62,7 @@ class FetchConfig:
     retry_after_cap: float = checked(3600.0, positive)  # a longer Retry-After (a day, 2099) counts as this
     deadline: float = checked(60.0, positive)  # seconds a whole request may take, body included
     allow_private_redirects: bool = False  # follow redirects to loopback/private addresses (tests, intranets)
-    proxy: str = secret("", url=True)  # e.g. "http://user:pass@proxy:3128" for reaching the sites from abroad
+    proxy: str = secret("", url=True, check=valid_proxy)  # "http://user:pass@proxy:3128": to reach sites from abroad
     # Send every request to this base URL instead, as `<rewrite_to>/<host><path>` (replay server, demos).
     rewrite_to: str = checked("", lambda v: valid_http_url(v) if v else None)
 

@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiohttp
-
 from .. import clock
 from ..clock import iso, now_iso
 from ..config import Config, SubscriptionConfig
@@ -73,7 +71,7 @@ async def deliver_due(config: Config, conn: sqlite3.Connection, only: str | None
     return report
 
 
-async def _deliver_subscription(config: Config, conn: sqlite3.Connection, client: aiohttp.ClientSession,
+async def _deliver_subscription(config: Config, conn: sqlite3.Connection, client: http.Client,
                                 sub: SubscriptionConfig, report: DeliveryReport) -> None:
     channel = channel_for(sub)
     now = clock.now()
@@ -160,7 +158,7 @@ async def _wait_for_rate(conn: sqlite3.Connection, channel: Channel, name: str) 
     return True
 
 
-async def _send(config: Config, conn: sqlite3.Connection, client: aiohttp.ClientSession, channel: Channel,
+async def _send(config: Config, conn: sqlite3.Connection, client: http.Client, channel: Channel,
                 sub: SubscriptionConfig, message: Message, report: DeliveryReport) -> str | None:
     """Send one message and record the answer; when the channel should be tried again later, when."""
     attempts = attempts_so_far(conn, message.row_ids)
@@ -198,7 +196,7 @@ async def _send(config: Config, conn: sqlite3.Connection, client: aiohttp.Client
     return next_at
 
 
-async def send_message(client: aiohttp.ClientSession, channel: Channel, message: Message, attempt: int) -> Outcome:
+async def send_message(client: http.Client, channel: Channel, message: Message, attempt: int) -> Outcome:
     """Sign and send one message; classify the answer (network trouble never raises)."""
     payload = channel.payload(message)
     url, headers, body = channel.request(payload, message, time.time())

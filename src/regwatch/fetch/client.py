@@ -15,12 +15,11 @@ import zlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Literal
-from urllib.parse import unquote, urljoin, urlsplit
-
-import aiohttp
+from urllib.parse import urljoin, urlsplit
 
 from ..config import FetchConfig
 from ..tls import client_tls
+from . import _http
 from .decode import decode_body
 
 ErrorKind = Literal["timeout", "network", "tls", "too_large", "redirects", "redirect_refused", "bad_url",
@@ -101,7 +100,7 @@ def _is_private(host: str) -> bool:
 
 
 class _HostGate:
-    """Concurrency and pacing for one host (the connections themselves are the session's pool)."""
+    """Concurrency and pacing for one host (the connections themselves are the client's pool)."""
 
     def __init__(self, concurrency: int, delay: float) -> None:
         self.slots = asyncio.Semaphore(concurrency)
@@ -144,50 +143,39 @@ class _TooManyRedirects(Exception):
     pass
 
 
+class _UnsupportedEncoding(Exception):
+    pass
+
+
 class Fetcher:
     """Async HTTP client for one poll pass; use as `async with Fetcher(config) as f`.
 
-    The transport is aiohttp (one session and keep-alive pool for the pass): it costs a third of the
-    CPU per request that httpx did on this path (0.16 ms against 0.50 ms for a 14 KB page over
-    loopback, `benchmarks/bench_fetch_cpu.py`), which is most of a changed pass. Everything the poll relies
-    on is done here, not left to the library: redirects are followed by hand within the source's site,
-    bodies are read raw and inflated under the size cap, and a whole request has a deadline.
+    The transport is `_http` (HTTP/1.1 on h11: one keep-alive pool and cookie jar for the pass).
+    Everything the poll relies on is done here, not left to it: redirects are followed by hand within
+    the source's site, bodies are read raw and inflated under the size cap, and a whole request has a
+    deadline.
     """
 
     def __init__(self, config: FetchConfig) -> None:
         self.config = config
         self._gates: dict[str, _HostGate] = {}
         self._slots = asyncio.Semaphore(config.concurrency)
-        self._tls = client_tls()
-        self._session: aiohttp.ClientSession | None = None
-        self._proxy, self._proxy_auth = _proxy_parts(config.proxy)
-
-    def _client(self) -> aiohttp.ClientSession:
-        """The session, made on first use (it needs the running event loop)."""
-        if self._session is None:
-            config = self.config
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=0, ssl=self._tls, ttl_dns_cache=300),  # limits: the gates
-                timeout=aiohttp.ClientTimeout(total=None, sock_connect=config.timeout, sock_read=config.timeout),
-                auto_decompress=False,  # inflated in _read_capped, within the size cap
-                cookie_jar=aiohttp.CookieJar(unsafe=True),  # a site's cookies (some WAFs set one), by host
-                trust_env=False,  # the proxy is the config's, not the environment's
-                headers={
-                    "User-Agent": config.user_agent,
-                    "Accept": "text/html,application/xhtml+xml,application/json;q=0.9,*/*;q=0.8",
-                    "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.6",
-                    "Accept-Encoding": "gzip, deflate",
-                },
-            )
-        return self._session
+        self._client = _http.Client(
+            client_tls(), connect_timeout=config.timeout, read_timeout=config.timeout,
+            proxy=config.proxy,  # the config's, not the environment's
+            cookies=True,  # a site's cookies (some WAFs set one)
+            headers={
+                "User-Agent": config.user_agent,
+                "Accept": "text/html,application/xhtml+xml,application/json;q=0.9,*/*;q=0.8",
+                "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.6",
+                "Accept-Encoding": "gzip, deflate",  # inflated in _read_capped, within the size cap
+            })
 
     async def __aenter__(self) -> Fetcher:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self._client.aclose()
 
     def wire_url(self, url: str) -> str:
         """The address actually requested: `url`, or its rewrite onto `fetch.rewrite_to`."""
@@ -276,19 +264,19 @@ class Fetcher:
         redirect_hosts: Collection[str], sink: _Body,
     ) -> FetchResult:
         result = FetchResult(url=url)
-        session = self._client()
         try:
             current, hops = url, 0
             while True:
-                async with session.request(method, self.wire_url(current), headers=headers, data=data,
-                                           allow_redirects=False, proxy=self._proxy,
-                                           proxy_auth=self._proxy_auth) as response:
+                wire = self.wire_url(current)
+                response = await self._client.request(method, wire, headers=headers, body=data,
+                                                      replayable=True)  # (a list query: reads only)
+                try:
                     location = response.headers.get("location")
                     if response.status in _REDIRECTS and location:
                         hops += 1
                         if hops > self.config.max_redirects:
                             raise _TooManyRedirects
-                        current = self._follow(current, str(response.url), location, url, redirect_hosts)
+                        current = self._follow(current, wire, location, url, redirect_hosts)
                         if response.status == 303 or (response.status in (301, 302) and method == "POST"):
                             method, data = "GET", None
                         continue
@@ -299,6 +287,8 @@ class Fetcher:
                         result.retry_after = parse_retry_after(response.headers.get("retry-after"))
                     result.content = await self._read_capped(response, sink)
                     break
+                finally:
+                    response.close()
         except _BodyTooLarge:
             result.error_kind = "too_large"
             what = "fetch.max_body_bytes" if sink.file is None else "the size cap"
@@ -313,18 +303,17 @@ class Fetcher:
             result.error_kind = "redirects"
             result.error = f"more than {self.config.max_redirects} redirects"
             return result
-        except aiohttp.ServerTimeoutError as exc:  # connect or read: no byte for fetch.timeout seconds
+        except (_http.ConnectTimeout, _http.ReadTimeout) as exc:  # connect or read: no byte for fetch.timeout s
             result.error_kind = "timeout"
-            result.error = f"timed out ({type(exc).__name__})" + (" while reading the body" if result.status else "")
+            result.error = f"timed out ({exc})" + (" while reading the body" if result.status else "")
             return result
-        except aiohttp.InvalidURL as exc:
+        except _http.InvalidURL as exc:
             result.error_kind = "bad_url"
             result.error = f"invalid URL: {exc}"
             return result
-        except (aiohttp.ClientError, zlib.error, ValueError) as exc:
+        except (_http.HTTPError, zlib.error, _UnsupportedEncoding) as exc:
             text = str(exc).replace(self.config.proxy, "<fetch.proxy>") if self.config.proxy else str(exc)
-            tls = isinstance(exc, aiohttp.ClientSSLError) or "SSL" in text or "certificate" in text
-            result.error_kind = "tls" if tls else "network"
+            result.error_kind = "tls" if isinstance(exc, _http.TLSFailed) else "network"
             where = " while reading the body (cut off?)" if result.status else ""
             result.error = (f"{type(exc).__name__}: {text}" if text else type(exc).__name__) + where
             return result
@@ -352,7 +341,7 @@ class Fetcher:
             raise _RedirectRefused(f"refused a redirect to {target[:200]}: a private or loopback address")
         return target
 
-    async def _read_capped(self, response: aiohttp.ClientResponse, sink: _Body) -> bytes:
+    async def _read_capped(self, response: _http.Response, sink: _Body) -> bytes:
         """The body, decompressed as it arrives, never holding more than the cap (a gzip bomb stops at
         the cap instead of filling memory); written to `sink.file` as it comes when there is one."""
         limit = sink.limit
@@ -362,7 +351,7 @@ class Fetcher:
         encoding = response.headers.get("content-encoding", "identity").strip().lower()
         inflater = _inflater(encoding)
         chunks, size, wire = [], 0, 0
-        async for raw in response.content.iter_any():
+        async for raw in response.chunks():
             wire += len(raw)
             if wire > limit:
                 raise _BodyTooLarge
@@ -404,16 +393,4 @@ def _inflater(encoding: str) -> zlib._Decompress | None:
         return zlib.decompressobj(16 + zlib.MAX_WBITS)
     if encoding == "deflate":
         return zlib.decompressobj(zlib.MAX_WBITS | 32)  # zlib or gzip header, auto-detected
-    raise aiohttp.ClientPayloadError(f"unsupported Content-Encoding {encoding!r}")
-
-
-def _proxy_parts(proxy: str) -> tuple[str | None, aiohttp.BasicAuth | None]:
-    """The proxy's address and its credentials apart (aiohttp takes them separately)."""
-    if not proxy:
-        return None, None
-    parts = urlsplit(proxy)
-    if not parts.username:
-        return proxy, None
-    host = parts.hostname or ""
-    address = f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
-    return address, aiohttp.BasicAuth(unquote(parts.username), unquote(parts.password or ""))
+    raise _UnsupportedEncoding(f"unsupported Content-Encoding {encoding!r}")
