@@ -346,7 +346,7 @@ def test_cookie_scope() -> None:
     jar = CookieJar()
     jar.store("https", "www.miit.gov.cn", "/n/list.html", [
         "site=1; Domain=.miit.gov.cn; Path=/", "host=2", "deep=3; Path=/n/sub", "gone=4; Max-Age=0",
-        "tld=5; Domain=cn", "elsewhere=6; Domain=samr.gov.cn", "safe=7; Secure"])
+        "tld=5; Domain=cn", "elsewhere=6; Domain=samr.gov.cn", "safe=7; Secure", "suffix=8; Domain=gov.cn"])
     assert jar.header_for("https", "www.miit.gov.cn", "/n/sub/page.html") == "deep=3; host=2; safe=7; site=1"
     assert jar.header_for("https", "search.miit.gov.cn", "/") == "site=1"
     assert jar.header_for("http", "www.miit.gov.cn", "/n/a.html") == "host=2; site=1"

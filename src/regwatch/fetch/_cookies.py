@@ -2,8 +2,9 @@
 answer and want it back on the next request. Kept in memory for the pass, never written anywhere.
 
 Domain cookies go to the domain and its subdomains, host-only ones to their host alone; a Domain the
-answering host is not in, or a bare top-level one, is refused; Path, Secure, Max-Age and Expires are
-honoured; IP-address hosts get cookies too (the replay and test servers are 127.0.0.1).
+answering host is not in, or one wider than the host's site (gov.cn for www.miit.gov.cn), is refused;
+Path, Secure, Max-Age and Expires are honoured; IP-address hosts get cookies too (the replay and test
+servers are 127.0.0.1).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import email.utils
 import ipaddress
 import time
 from dataclasses import dataclass
+
+from ._sites import site_of
 
 MAX_COOKIES = 3000  # a jar this full stops taking new ones (a hostile site cannot fill memory)
 
@@ -106,9 +109,10 @@ def _parse(header: str, scheme: str, host: str, request_path: str) -> _Cookie | 
             with contextlib.suppress(TypeError, ValueError, IndexError):
                 expires = email.utils.parsedate_to_datetime(argument).timestamp()
     if domain:
-        if "." not in domain or _is_ip(domain) != _is_ip(host) or not (
-                host == domain or (not _is_ip(host) and host.endswith("." + domain))):
-            return None  # another site's, or a whole top-level domain's
+        if _is_ip(domain) != _is_ip(host) or not (host == domain or (not _is_ip(host) and host.endswith("." + domain))):
+            return None  # another site's
+        if not domain.endswith(site_of(host)):
+            return None  # a public suffix's, shared by other sites (cn, gov.cn): as browsers refuse them
         host_only = False
     else:
         domain, host_only = host, True

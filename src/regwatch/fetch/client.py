@@ -20,14 +20,11 @@ from urllib.parse import urljoin, urlsplit
 from ..config import FetchConfig
 from ..tls import client_tls
 from . import _http
+from ._sites import site_of
 from .decode import decode_body
 
 ErrorKind = Literal["timeout", "network", "tls", "too_large", "redirects", "redirect_refused", "bad_url",
                     "deferred"]
-# Registrable domains under these suffixes have three labels (www.pbc.gov.cn → pbc.gov.cn), not two.
-_TWO_LABEL_SUFFIXES = {"gov.cn", "com.cn", "org.cn", "net.cn", "edu.cn", "ac.cn", "gov.uk", "co.uk", "org.uk",
-                       "ac.uk", "gov.au", "com.au", "gov.sg", "com.sg", "go.jp", "co.jp", "go.kr", "gov.hk",
-                       "gov.mo", "gov.tw"}
 _REDIRECTS = {301, 302, 303, 307, 308}
 
 
@@ -73,19 +70,6 @@ class _Body:
 
 class _RedirectRefused(Exception):
     pass
-
-
-def site_of(host: str) -> str:
-    """The registrable domain of a host (an IP address is its own site)."""
-    host = host.lower().rstrip(".")
-    try:
-        ipaddress.ip_address(host)
-        return host
-    except ValueError:
-        pass
-    labels = host.split(".")
-    keep = 3 if ".".join(labels[-2:]) in _TWO_LABEL_SUFFIXES else 2
-    return ".".join(labels[-keep:])
 
 
 def _is_private(host: str) -> bool:
