@@ -123,13 +123,16 @@ def parse_url(url: str) -> _Target:
         host = host.encode("idna").decode("ascii") if not host.isascii() else host
     except UnicodeError as exc:
         raise InvalidURL(f"host {host!r}: {exc}") from None
-    path = parts.path or "/"
-    if not path.isascii():  # (a link as a page writes it, with Chinese in it: sent percent-encoded)
-        path = "".join(c if c.isascii() else "".join(f"%{b:02X}" for b in c.encode()) for c in path)
-    query = parts.query
-    if query and not query.isascii():
-        query = "".join(c if c.isascii() else "".join(f"%{b:02X}" for b in c.encode()) for c in query)
+    path = _ascii(parts.path or "/")
+    query = _ascii(parts.query)
     return _Target(scheme, host, port or (443 if scheme == "https" else 80), path + (f"?{query}" if query else ""))
+
+
+def _ascii(text: str) -> str:
+    """Non-ASCII characters percent-encoded as UTF-8 (a link as a page writes it, with Chinese in it)."""
+    if text.isascii():
+        return text
+    return "".join(c if c.isascii() else "".join(f"%{b:02X}" for b in c.encode()) for c in text)
 
 
 @dataclass(frozen=True)
@@ -196,11 +199,9 @@ class Response:
 
     status: int
     headers: Headers
-    url: str
     _client: Client
     _key: tuple
     _connection: _Connection | None
-    _read_timeout: float
     _done: bool = field(default=False)
 
     async def chunks(self) -> AsyncGenerator[bytes, None]:
@@ -210,7 +211,7 @@ class Response:
             return
         try:
             while True:
-                event = await self._client._next_event(connection, self._read_timeout)
+                event = await self._client._next_event(connection, self._client.read_timeout)
                 if isinstance(event, h11.Data):
                     yield bytes(event.data)
                 elif isinstance(event, h11.EndOfMessage):
@@ -300,13 +301,13 @@ class Client:
         proxy = self._proxy_for(target)
         content, wire_headers = self._request_headers(method, target, proxy, headers, body)
         key = (target.scheme, target.host, target.port, proxy)
+        request_target = f"{target.scheme}://{target.authority}{target.path}" \
+            if proxy is not None and target.scheme == "http" else target.path  # (a proxy is sent the whole URL)
         while True:
             connection = self._pooled(key)
             fresh = connection is None
             if connection is None:
                 connection = await self._connect(target, proxy)
-            request_target = f"{target.scheme}://{target.authority}{target.path}" \
-                if proxy is not None and target.scheme == "http" else target.path
             try:
                 head = await self._exchange(connection, method, request_target, wire_headers, content)
             except (ProtocolError, ConnectionError) as exc:
@@ -325,7 +326,7 @@ class Client:
         response_headers = Headers.of(head.headers)
         if self.cookies is not None and response_headers.set_cookie:
             self.cookies.store(target.scheme, target.host, target.path, response_headers.set_cookie)
-        response = Response(head.status_code, response_headers, url, self, key, connection, self.read_timeout)
+        response = Response(head.status_code, response_headers, self, key, connection)
         if method == "HEAD" or head.status_code in (204, 304):
             try:
                 response._done = await self._finish(connection)
