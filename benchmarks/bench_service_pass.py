@@ -1,16 +1,16 @@
-"""Benchmark: a pass over N sources inside `regwatch run`, from the first poll's start to the last poll
+"""Benchmark: a pass over N sources inside `regwatch run`, from the scheduler's trigger to the last poll
 stored, against the reference client's floor measured in the same run.
 
 Run by hand: `python benchmarks/bench_service_pass.py [N]` (default 1,000), beside a checkout of `shared`
-(the peer harness's server and reference client). The service gets one source per list page with a
-1.2 s interval, so every poll job is due within the first 1.2 s (first polls are spaced by interval ÷
-N) and keeps polling; the pass's time is read from the `polls` table the service writes: cold is every
-source's first poll, changed the first poll of each source that started after 100 pages gained a
-notice, a few seconds after the cold round (while the other sources keep polling: an artificial
-schedule, the service's own spacing spreads a real pass over its interval). Polls due within 50 ms of
-each other share one pass in the service (its batching), so the round is a series of passes; the polls
-the short interval puts inside a round (sources polled again before its last first poll is stored) are
-counted in `repolls_in_round`. The floor is the harness's reference client
+(the peer harness's server and reference client). The service gets one source per list page, all with
+one interval and no jitter, and `spread_first_polls = false`: every poll job fires at the same instant,
+at start and then once per interval, so each tick is one pass over all N sources (the polls falling due
+within 50 ms share a pass: the service's batching), as `regwatch poll --all` is one pass in a process of
+its own. The interval is long enough that no source is polled twice inside a round; the polls that
+were are counted in `repolls_in_round` (0 unless the round overran the interval: then the figures do
+not compare). Cold is the first tick; changed the next one, after 100 pages gained a notice. A pass's
+time is read from the `polls` table the service writes: from the first poll's start (when the
+scheduler ran its job) to the last poll's end. The floor is the harness's reference client
 (`shared/bench/tools/refclient.py`) over the same server, cold and changed.
 """
 
@@ -32,7 +32,6 @@ from _loopback import HARNESS, start_harness_server
 
 ROOT = Path(__file__).resolve().parent.parent
 LATENCY_MS = 50
-SETTLE_SECONDS = 4.0
 
 
 def control(base: str, action: str) -> None:
@@ -55,18 +54,24 @@ def floor(base: str, pages: int, work: Path) -> tuple[float, float]:
     return times[0], times[1]
 
 
+def interval_seconds(pages: int) -> float:
+    """Long enough for a slow cold round (about 2 s at 1,000 sources here) to end well inside it."""
+    return 10.0 + pages / 200
+
+
 def configure(work: Path, base: str, pages: int) -> Path:
     (work / "watchlists").mkdir()
     with (work / "watchlists" / "bench.toml").open("w", encoding="utf-8") as fh:
         fh.write('agency = "BENCH"\n')
+        minutes = interval_seconds(pages) / 60
         for i in range(pages):
-            fh.write(f'[[source]]\nid = "list-{i}"\nurl = "{base}/list/{i}.html"\ninterval_minutes = 0.02\n'
+            fh.write(f'[[source]]\nid = "list-{i}"\nurl = "{base}/list/{i}.html"\ninterval_minutes = {minutes}\n'
                      '[source.parser]\nkind = "html"\nitem = "ul.list li"\n')
     config = work / "config.toml"
     config.write_text(f'database = "{work}/regwatch.sqlite"\nwatchlists = "{work}/watchlists"\nlog_level = "warning"\n'
                       "[fetch]\nconcurrency = 50\nper_host_concurrency = 50\nper_host_delay = 0\ntimeout = 60\n"
                       "[poll]\nbackfill_pages = 1\n[detail]\nenabled = false\n[attachments]\nenabled = false\n"
-                      "[service]\njitter = 0\n", encoding="utf-8")
+                      "[service]\njitter = 0\nspread_first_polls = false\n", encoding="utf-8")
     return config
 
 
@@ -92,7 +97,7 @@ def round_seconds(db: Path, pages: int, after: str = "") -> float | None:
 
 def repolls_during(db: Path, after: str = "") -> int:
     """Polls of sources already polled in the round (started after `after`) made before its last first
-    poll finished: the benchmark's short interval puts them inside the round, a real schedule would not."""
+    poll finished: none, unless the round overran the interval (then it was not one pass)."""
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         return conn.execute(
@@ -121,8 +126,7 @@ def run(pages: int = 1000) -> dict:
                 time.sleep(0.5)
                 cold = round_seconds(db, pages)
             cold_repolls = repolls_during(db)
-            time.sleep(SETTLE_SECONDS)  # the cold round overran the interval: let every source find its phase
-            mark = datetime.now().astimezone().isoformat()
+            mark = datetime.now().astimezone().isoformat()  # (the next tick is most of an interval away)
             control(base, "mutate?k=1&m=100")
             changed = None
             while changed is None:
