@@ -7,10 +7,12 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -221,3 +223,36 @@ def test_the_service_sends_alerts_with_the_gloss_and_writes_the_english_afterwar
         assert len(receiver.messages) == 1
     finally:
         chat.stop()
+
+
+def first_polls(install: Install) -> dict[str, str]:
+    """Each polled source's first poll start, read from the store the service writes."""
+    if not install.db_path.exists():
+        return {}
+    with install.db() as conn:
+        try:
+            return dict(conn.execute("SELECT source_id, min(started_at) FROM polls GROUP BY source_id").fetchall())
+        except sqlite3.OperationalError:  # (the service is still creating its tables)
+            return {}
+
+
+@pytest.mark.parametrize("spread", [True, False])
+def test_first_polls_are_spread_out_unless_the_config_asks_for_one_pass_at_start(site_install: Install,
+                                                                                 spread: bool) -> None:
+    site_install.write_config('[watch]\nsets = ["core"]\n[detail]\nenabled = false\n[attachments]\nenabled = false\n'
+                              f"[service]\njitter = 0\nspread_first_polls = {str(spread).lower()}\n")
+    watched = site_install.cli_json("sources")["sources"]
+    assert len(watched) > 10  # CAC, MIIT, PBC and SAMR: first polls 10 s apart when spread
+    proc = site_install.subprocess("run")
+    try:
+        if spread:  # the second site is asked 10 s after the first, not with it
+            wait_for(lambda: first_polls(site_install))
+            time.sleep(1.0)
+            assert len(first_polls(site_install)) == 1
+        else:  # every source polled at start, together (per-host limits still apply)
+            starts = wait_for(lambda: (found := first_polls(site_install)) and len(found) == len(watched) and found)
+            moments = sorted(datetime.fromisoformat(moment) for moment in starts.values())
+            assert (moments[-1] - moments[0]).total_seconds() < 2
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0, proc.stderr.read()

@@ -65,7 +65,7 @@ log = logging.getLogger(__name__)
 DIGEST_GRACE = 6 * 3600  # a digest may start up to six hours late (then the start-up catch-up takes over)
 SHUTDOWN_WAIT = 4.0
 HEARTBEAT_SECONDS = 2.0
-BATCH_SECONDS = 0.05  # polls falling due within this long of each other share one pass
+BATCH_SECONDS = 0.05  # polls falling due within this long of the first share one pass (none more due: at once)
 HELPER_IDLE_SECONDS = 10.0  # the baseline helper ends when no pass has used it for this long
 SEARCH_INDEX_CHUNK = 2000  # queued notices indexed per step once the passes are done (~30 ms each)
 INDEX_WAIT_SECONDS = 0.5  # how often the search indexing looks whether the passes are done
@@ -246,9 +246,10 @@ class Daemon:
         return task
 
     async def _poll(self, source_id: str) -> None:
-        """A source's poll joins the pass that starts BATCH_SECONDS after the first of them fell due:
-        the polls due together share one pass (its commits, its baseline helper, one detail and attachment
-        step) instead of one each. The job lasts until its pass is done (so it never runs twice at once)."""
+        """A source's poll joins the pass that starts BATCH_SECONDS after the first of them fell due (or
+        at once, when no other poll falls due by then): the polls due together share one pass (its
+        commits, its baseline helper, one detail and attachment step) instead of one each. The job lasts
+        until its pass is done (so it never runs twice at once)."""
         loaded = self.current
         source = loaded.sources.get(source_id)
         if source is None or in_quiet_hours(source, clock.now()) or is_deferred(self.conn, source_id):
@@ -261,7 +262,10 @@ class Daemon:
 
     async def _poll_batch(self, done: asyncio.Future[None]) -> None:
         try:
-            await asyncio.sleep(BATCH_SECONDS)
+            window_end = clock.now() + timedelta(seconds=BATCH_SECONDS)
+            await asyncio.sleep(0)  # (the polls the scheduler fired with the first one join it meanwhile)
+            if self._polls_due_by(window_end):  # else waiting would only delay this pass
+                await asyncio.sleep(max((window_end - clock.now()).total_seconds(), 0.0))
             due, self.batch, self.batch_done = self.batch, {}, None
             loaded = self.current
             sources = [loaded.sources[i] for i in due if i in loaded.sources]  # a reload may have dropped one
@@ -299,6 +303,11 @@ class Daemon:
             self.indexing = self._track(self._index_for_search())
         if self.releasing is None or self.releasing.done():
             self.releasing = self._track(self._release_when_idle())
+
+    def _polls_due_by(self, moment: datetime) -> bool:
+        """Whether a source's poll not in the waiting pass falls due by `moment` (it would join it)."""
+        return any(job.id.startswith("poll:") and job.next_run_time is not None and job.next_run_time <= moment
+                   and job.id.removeprefix("poll:") not in self.batch for job in self.scheduler.get_jobs())
 
     async def _release_when_idle(self) -> None:
         """Once no pass has run for RELEASE_IDLE_SECONDS, give back the store's page caches: a service
