@@ -35,7 +35,7 @@ from benchmarks import (  # noqa: E402
 )
 
 REPS = 5
-SERVICE_RUNS = 3  # one run of bench_service_pass moves by 0.5× with the minute
+SERVICE_RUNS = 5  # one run of bench_service_pass moves by 0.1× with the minute
 
 
 def peers(bench_dir: Path, pages: int, rounds: int = REPS) -> list[dict]:
@@ -139,9 +139,9 @@ def main() -> None:
                   f"cold {spread('ratio', 'cold')}× ({spread('service_s', 'cold')} s against "
                   f"{spread('floor_s', 'cold')} s), changed {spread('ratio', 'changed')}× "
                   f"({spread('service_s', 'changed')} s against {spread('floor_s', 'changed')} s); "
-                  f"{spread('repolls_in_round', 'cold')} and {spread('repolls_in_round', 'changed')} polls of "
-                  "sources polled again inside the rounds (the benchmark's 1.2 s interval: the slower a round, "
-                  "the more of them)"]
+                  "every source falls due at one instant, one pass each tick; sources polled twice inside a "
+                  f"round: {spread('repolls_in_round', 'cold')} cold, {spread('repolls_in_round', 'changed')} "
+                  "changed (0 unless a round overran the interval)"]
         after = bench_after_passes.run()
         lines += ["", "Memory given back (bench_after_passes.py, 1,000 sources): "
                   f"{after['idle_never_polled_rss_mb']} MB never polled; {after['busy_rss_mb']} MB after a cold and a "
