@@ -195,3 +195,30 @@ def test_the_service_shares_one_helper_for_its_first_polls_and_lets_it_go(site_i
     stored = stored_verdicts(site_install)
     assert len(stored) > 200
     assert_verdicts_as_inline(stored)
+
+
+def test_a_service_restarted_over_its_baselines_starts_no_helper(site_install: Install) -> None:
+    prepare(site_install)
+    assert site_install.cli("poll").exit_code == 0  # every source has its baseline
+    with site_install.db() as conn:
+        polls_before = conn.execute("SELECT count(*) FROM polls").fetchone()[0]
+    site_install.write_config(CONFIG + "[service]\njitter = 0\nspread_first_polls = false\n",
+                              fetch_extra="per_host_concurrency = 4")
+    log = (site_install.root / "service.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "regwatch", "--config", str(site_install.config_path), "run"],
+                            stdout=log, stderr=log)
+    seen: set[int] = set()
+    try:
+        deadline = time.monotonic() + 30
+        polled_again = 0
+        while time.monotonic() < deadline and polled_again < polls_before:  # every source polled once more
+            seen.update(helper_processes(proc.pid))
+            with site_install.db() as conn:
+                polled_again = conn.execute("SELECT count(*) FROM polls").fetchone()[0] - polls_before
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+        log.close()
+    assert polled_again >= polls_before, (site_install.root / "service.log").read_text()[-3000:]
+    assert not seen  # nothing to classify beside the pass: no 40 MB process for it

@@ -8,7 +8,9 @@ awaits what the store needs of each title — its verdict and its instrument's n
 as if worked out inline (the same values, one insert, no second write). The child's first line says its
 classifier is built, which proves the rules file loads: a one-off pass then builds no classifier of its
 own unless it classifies something itself; a pass that has its classifier already (the service's) does
-not wait for the child's start-up, it classifies pages itself until that first line comes. Whatever the
+not wait for the child's start-up, it classifies pages itself until that first line comes (on a first
+start the service starts the child before reading its watchlists, so that first line is there by its
+first pass). Whatever the
 child cannot answer (it died, it talks nonsense, it is slow) the poll classifies itself, so no notice is
 ever stored without a verdict.
 """

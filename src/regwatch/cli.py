@@ -889,7 +889,7 @@ def digest_send(ctx: click.Context, name: str | None) -> None:
 @click.pass_context
 def run(ctx: click.Context) -> None:
     """Run as a service: poll on schedule, deliver alerts, send digests (see systemd/regwatch.service)."""
-    from .service.daemon import Daemon, Loaded, ServiceError
+    from .service.daemon import Loaded, ServiceError, serve
 
     app = _app(ctx)
     database = app.config.database_path
@@ -900,7 +900,7 @@ def run(ctx: click.Context) -> None:
         return App(str(app.config_file) if app.config_file else None).loaded()
 
     try:
-        code = _run(Daemon(load, database_was_lost=lost).run())
+        code = _run(serve(load, app.config, database_was_lost=lost))
     except ServiceError as exc:
         raise Failure(str(exc)) from None
     ctx.exit(code)

@@ -38,7 +38,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from .. import clock
 from .._schema import ConfigError
 from ..attachment_files import fetch_attachments
-from ..baseline_classifier import Helper
+from ..baseline_classifier import WORTH_IT, Helper
 from ..classify import Classifier
 from ..config import Config
 from ..cron import cron_trigger, previous_fire
@@ -87,8 +87,26 @@ class Loaded:
     classifier: Classifier
 
 
+async def serve(load: Callable[[], Loaded], config: Config, database_was_lost: bool = False) -> int:
+    """Start the service and run it until it is stopped; its exit code.
+
+    On a first start (no database yet, so every source needs a baseline) the baseline helper is started
+    before the watchlists are read and the classifier is built: its own start-up (≈0.2 s) then runs on
+    the other core meanwhile, and it answers from the first pass on instead of after this process has
+    classified the pass's first pages itself. (If few sources turn out to need it, it is let go.)"""
+    helper = await Helper.start(config, WORTH_IT) if not config.database_path.exists() else None
+    try:
+        daemon = Daemon(load, database_was_lost, helper)
+    except BaseException:
+        if helper is not None:
+            await helper.close()
+        raise
+    return await daemon.run()
+
+
 class Daemon:
-    def __init__(self, load: Callable[[], Loaded], database_was_lost: bool = False) -> None:
+    def __init__(self, load: Callable[[], Loaded], database_was_lost: bool = False,
+                 helper: Helper | None = None) -> None:
         self.load = load
         self.current = load()
         self.started = clock.now()
@@ -103,7 +121,7 @@ class Daemon:
         self.pass_ended = 0.0  # when the last pass ended (monotonic)
         self.batch: dict[str, datetime] = {}  # polls waiting for the next pass: source id → when it fell due
         self.batch_done: asyncio.Future[None] | None = None  # that pass's end
-        self.helper: Helper | None = None  # classifies baselines beside the passes while many sources need one
+        self.helper = helper  # classifies baselines beside the passes while many sources need one
         self.helper_users = 0  # passes using it now
         self.helper_starting = asyncio.Lock()
         self.helper_used = 0.0  # when a pass last finished with it (monotonic)
