@@ -222,3 +222,13 @@ def test_a_service_restarted_over_its_baselines_starts_no_helper(site_install: I
         log.close()
     assert polled_again >= polls_before, (site_install.root / "service.log").read_text()[-3000:]
     assert not seen  # nothing to classify beside the pass: no 40 MB process for it
+
+
+def test_a_helper_whose_pass_has_gone_ends_quietly() -> None:
+    child = subprocess.Popen([sys.executable, "-m", "regwatch.baseline_child", ""], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert child.stdout is not None
+    child.stdout.close()  # the pass ended (or never started) before the child said it was ready
+    child.stdout = None
+    _, err = child.communicate(timeout=30)
+    assert child.returncode == 1 and err == b""  # no traceback on the stderr it shares with the pass

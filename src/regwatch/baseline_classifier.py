@@ -130,6 +130,13 @@ class Helper:
         if self.child is not None and self.child.returncode is None:
             self.child.kill()
 
+    async def stop(self) -> None:
+        """End the child now, whatever it is doing (started early for a pass that turned out not to need it,
+        or one that failed): `close` would wait for it to finish starting."""
+        self._give_up()
+        if self.child is not None:
+            await self.child.wait()
+
     async def close(self) -> None:
         """The polls are done: let the child end (or end it)."""
         if self.child is None:

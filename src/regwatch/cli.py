@@ -25,6 +25,7 @@ from .classify import Classifier, split_tags
 from .clock import shown
 
 if TYPE_CHECKING:
+    from .poll import PassReport
     from .watchlist import Source
 
 log = logging.getLogger("regwatch")
@@ -222,22 +223,12 @@ def _exclusive(ctx: click.Context, app: App, purpose: str) -> None:
 @click.pass_context
 def poll(ctx: click.Context, source_ids: tuple[str, ...], poll_all: bool, no_deliver: bool) -> None:
     """One pass over the due (or named) sources. Exit status 1 if any source failed."""
-    from .digest import register_subscriptions
-    from .poll import due_sources, poll_sources
-
     app = _app(ctx)
     _exclusive(ctx, app, "regwatch poll")
-    register_subscriptions(app.config, app.conn)
-    sources = _pick_sources(app, source_ids)
-    if not source_ids and not poll_all:
-        sources = due_sources(app.conn, sources)
-    if not sources:
+    done = _run(_one_pass(app, source_ids, poll_all))
+    if done is None:
         click.echo("no source is due (use --all to poll anyway)")
         return
-    # What is loaded by now (modules, config, watchlists) lives as long as the process: the collector need
-    # not walk it again at every collection of the pass, nor at exit (N=1000: ~30 ms a pass, ~70 ms at exit).
-    gc.freeze()
-    done = _run(poll_sources(app.config, app.conn, sources, lambda: app.classifier))
     reports, details, files = done.sources, done.details, done.attachments
     delivery = _deliver(app) if app.config.subscriptions() and not no_deliver else None
     if app.config.translate.provider:  # after the alerts went out: a slow model never holds them up
@@ -264,6 +255,38 @@ def poll(ctx: click.Context, source_ids: tuple[str, ...], poll_all: bool, no_del
         _echo_delivery(delivery)
     if any(r.failed for r in reports):
         ctx.exit(1)
+
+
+async def _one_pass(app: App, source_ids: tuple[str, ...], poll_all: bool) -> PassReport | None:
+    """`regwatch poll`'s pass; None when no source is due.
+
+    A first pass (no database yet: every source needs its baseline) starts the baseline helper before
+    the store is made and the watchlists are read, so the helper's start-up (≈0.2 s) runs beside them on
+    the other core instead of holding the pass's first pages; it is let go at once if few sources turn
+    out to need it."""
+    from .baseline_classifier import WORTH_IT, Helper
+    from .digest import register_subscriptions
+    from .poll import due_sources, poll_sources
+
+    helper = await Helper.start(app.config, WORTH_IT) if not app.config.database_path.exists() else None
+    try:
+        register_subscriptions(app.config, app.conn)
+        sources = _pick_sources(app, source_ids)
+        if not source_ids and not poll_all:
+            sources = due_sources(app.conn, sources)
+        if helper is not None and len(sources) < WORTH_IT:
+            await helper.stop()
+            helper = None  # (the pass decides for itself)
+        if not sources:
+            return None
+        # What is loaded by now (modules, config, watchlists) lives as long as the process: the collector need
+        # not walk it again at every collection of the pass, nor at exit (N=1000: ~30 ms a pass, ~70 ms at exit).
+        gc.freeze()
+        return await poll_sources(app.config, app.conn, sources, lambda: app.classifier, helper=helper,
+                                  close_helper=True)
+    finally:
+        if helper is not None:
+            await helper.stop()  # (ended already, unless the pass failed first: no waiting for it then)
 
 
 @main.command()

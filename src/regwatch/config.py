@@ -226,8 +226,9 @@ class ServiceConfig:
     outbox_seconds: float = checked(30.0, positive)  # how often the sender looks for due deliveries
     detail_minutes: float = checked(5.0, positive)  # how often failed detail pages are retried
     jitter: float = checked(0.1, non_negative)  # random delay on each poll, as a fraction of its interval (≤ 60 s)
-    # First polls after a start spread over time (interval ÷ sources apart, ≤ 10 s), so a new install does
-    # not hit every site at once; false: every source polls at start, in one pass (per-host limits still hold).
+    # First polls after a start or a reload spread over time (interval ÷ sources apart, ≤ 10 s), so a new
+    # install does not hit every site at once; false: every source polls then, in one pass (per-host
+    # limits still hold).
     spread_first_polls: bool = True
     store_check_seconds: float = checked(15.0, positive)  # how often the service checks its database file
 

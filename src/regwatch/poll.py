@@ -126,6 +126,7 @@ BUILD_AFTER_SECONDS = 0.005  # the pass's first requests are on the wire by then
 async def poll_sources(
     config: Config, conn: sqlite3.Connection, sources: list[Source], classifier: Classifier | Callable[[], Classifier],
     fetcher: Fetcher | None = None, due: dict[str, datetime] | None = None, helper: Helper | None = None,
+    close_helper: bool = False,
 ) -> PassReport:
     """Poll the given sources concurrently (within the fetch limits), store, then fetch detail pages
     and the attachments they list.
@@ -133,7 +134,8 @@ async def poll_sources(
     The daemon passes its long-lived `fetcher` so per-host limits hold across all its jobs, and `due`:
     when the scheduler fired each source's poll (its poll started then, and its next one is due an
     interval after), and the baseline `helper` it keeps across passes (else a pass over many new sources
-    starts one of its own). A one-off pass passes a function that builds the `classifier`: it is built
+    starts one of its own; `close_helper`: the given one is this pass's, ended once its polls are done,
+    as one it started would be). A one-off pass passes a function that builds the `classifier`: it is built
     while the first requests wait for their answers (~0.1 s of the pass otherwise spent before any) —
     or, when the pass has a helper process whose classifier loaded the same rules, only if this process
     ends up classifying anything itself — and a bad rules file still stops the pass before anything is
@@ -141,17 +143,17 @@ async def poll_sources(
     """
     if fetcher is None:
         async with Fetcher(config.fetch) as own:
-            return await poll_sources(config, conn, sources, classifier, own, due, helper)
+            return await poll_sources(config, conn, sources, classifier, own, due, helper, close_helper)
     with _fewer_collections():
-        return await _poll_pass(config, conn, sources, classifier, fetcher, due, helper)
+        return await _poll_pass(config, conn, sources, classifier, fetcher, due, helper, close_helper)
 
 
 async def _poll_pass(
     config: Config, conn: sqlite3.Connection, sources: list[Source], classifier: Classifier | Callable[[], Classifier],
-    fetcher: Fetcher, due: dict[str, datetime] | None, helper: Helper | None,
+    fetcher: Fetcher, due: dict[str, datetime] | None, helper: Helper | None, close_helper: bool,
 ) -> PassReport:
     route = routing(config)
-    own_helper = helper is None
+    own_helper = helper is None or close_helper
     if helper is None:
         helper = await Helper.start(config, without_baseline(conn, [s.id for s in sources]) if len(sources) > 1
                                     else 0)

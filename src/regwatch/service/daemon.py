@@ -96,12 +96,11 @@ async def serve(load: Callable[[], Loaded], config: Config, database_was_lost: b
     classified the pass's first pages itself. (If few sources turn out to need it, it is let go.)"""
     helper = await Helper.start(config, WORTH_IT) if not config.database_path.exists() else None
     try:
-        daemon = Daemon(load, database_was_lost, helper)
-    except BaseException:
+        return await Daemon(load, database_was_lost, helper).run()
+    except BaseException:  # it did not start (a bad store, a busy port): the helper must not outlive it
         if helper is not None:
-            await helper.close()
+            await helper.stop()
         raise
-    return await daemon.run()
 
 
 class Daemon:
