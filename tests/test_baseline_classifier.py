@@ -232,3 +232,15 @@ def test_a_helper_whose_pass_has_gone_ends_quietly() -> None:
     child.stdout = None
     _, err = child.communicate(timeout=30)
     assert child.returncode == 1 and err == b""  # no traceback on the stderr it shares with the pass
+
+
+def test_ctrl_c_is_left_to_the_pass_which_ends_the_helper() -> None:
+    child = subprocess.Popen([sys.executable, "-m", "regwatch.baseline_child", ""], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert child.stdout is not None and child.stdin is not None
+    assert json.loads(child.stdout.readline()) == {"ready": True}
+    child.send_signal(signal.SIGINT)  # Ctrl-C in a terminal reaches the pass and its helper alike
+    child.stdin.write(json.dumps({"n": 0, "source": "s", "agency": "PBC", "titles": ["数据安全管理办法"]}).encode()
+                      + b"\n")
+    out, err = child.communicate(timeout=30)  # the pass closes its stdin: the helper answers, then ends
+    assert child.returncode == 0 and err == b"" and json.loads(out)["n"] == 0

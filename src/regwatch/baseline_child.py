@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -30,7 +31,8 @@ def main(argv: list[str]) -> int:
 
 def run(argv: list[str]) -> int:
     """`main`, ending quietly when the pass it answers has gone (a broken pipe, not a traceback on the
-    stderr it shares with that pass's process)."""
+    stderr it shares with that pass's process), and left to its pass when Ctrl-C reaches both."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the pass, which ends this child (stdin closes)
     try:
         return main(argv)
     except BrokenPipeError:

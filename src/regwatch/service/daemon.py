@@ -148,6 +148,9 @@ class Daemon:
         loop.add_signal_handler(signal.SIGHUP, self.reload)
         await self._start_http()  # first: a busy port stops the service before it polls anything
         self.fetcher = Fetcher(self.current.config.fetch)
+        if self.helper is not None and without_baseline(self.conn, list(self.current.sources)) < WORTH_IT:
+            await self.helper.stop()  # started before the watchlists were read: too few need a baseline
+            self.helper = None
         self._track(self._start_helper_early())
         self._schedule()
         # What start-up loaded (modules, config, watchlists, the classifier) lives as long as the service:
