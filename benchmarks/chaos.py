@@ -5,9 +5,10 @@ Meanwhile two of the sites misbehave in turn (503 with Retry-After, a day-long R
 challenge page, answers that take longer than the whole-request deadline, 500s) and the daemon is
 killed with SIGKILL at random moments and started again. A Standard Webhooks receiver on loopback
 counts arrivals. At the end the faults stop and the run waits for the stragglers, then reports:
-notices added vs stored exactly once, alerts delivered at least once, repeats (and whether every
-repeat came under one webhook-id), and how often the four healthy sites' sources were polled
-while the others were failing (their longest gap between two polls).
+notices added vs stored exactly once, new-notice alerts delivered at least once, repeats (and whether
+every repeat came under one webhook-id), the other alerts by type (a notice pushed off a full list
+whose page answers 404 is reported withdrawn: not a repeat), and how often the four healthy sites'
+sources were polled while the others were failing (their longest gap between two polls).
 """
 
 from __future__ import annotations
@@ -143,7 +144,11 @@ def main(duration: float) -> dict:
 
     keys_by_title: dict[str, set[str]] = defaultdict(set)
     deliveries: dict[str, int] = defaultdict(int)
+    reports: dict[str, int] = defaultdict(int)  # other alerts about a notice (withdrawn, updated), by type
     for message in receiver.messages:
+        if message.payload.get("type") != "notice.created":
+            reports[message.payload.get("type", "?")] += len(message.payload.get("data", {}).get("notices", []))
+            continue
         for notice in message.payload["data"]["notices"]:
             deliveries[notice["title"]] += 1
             keys_by_title[notice["title"]].add(message.headers.get("webhook-id", ""))
@@ -171,6 +176,7 @@ def main(duration: float) -> dict:
         "missing": sum(1 for t in added if not deliveries.get(t)),
         "repeated": len(repeated),
         "repeats_under_one_webhook_id": sum(1 for t in repeated if len(keys_by_title[t]) == 1),
+        "other_alerts": dict(reports),  # e.g. notice.withdrawn: a notice that left a full list, its page a 404
         "healthy_polls_during_faults": healthy_polls_in_faults,
         "healthy_longest_gap_s": round(max(healthy_gaps, default=0), 1),
         "exit_code": code,
