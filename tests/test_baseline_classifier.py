@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shutil
 import signal
 import sqlite3
@@ -21,6 +22,7 @@ from regwatch.classify import Classifier, default_rules_path
 from regwatch.parse.instrument import instrument_key
 from regwatch.poll import poll_sources
 from regwatch.store.search import spaced
+from regwatch.watchlist import load_watchlists
 
 from .conftest import SHIPPED_WATCHLISTS, Install
 
@@ -244,3 +246,47 @@ def test_ctrl_c_is_left_to_the_pass_which_ends_the_helper() -> None:
                       + b"\n")
     out, err = child.communicate(timeout=30)  # the pass closes its stdin: the helper answers, then ends
     assert child.returncode == 0 and err == b"" and json.loads(out)["n"] == 0
+
+
+def test_after_a_reload_with_new_rules_new_baselines_get_the_new_rules(site_install: Install) -> None:
+    for path in SHIPPED_WATCHLISTS.glob("*.toml"):
+        shutil.copy(path, site_install.watchlists / path.name)
+    rules = site_install.root / "rules.toml"
+    shipped = default_rules_path().read_text(encoding="utf-8")
+
+    def configure(version: str, sets: str) -> None:
+        rules.write_text(re.sub(r'(?m)^version = ".*"$', f'version = "{version}"', shipped, count=1), encoding="utf-8")
+        site_install.write_config(f"[watch]\nsets = [{sets}]\n[detail]\nenabled = false\n"
+                                  f'[classify]\nrules = "{rules}"\n[service]\njitter = 0\nspread_first_polls = false\n',
+                                  fetch_extra="per_host_concurrency = 4")
+
+    def baselined() -> int:
+        try:
+            with site_install.db() as conn:
+                return conn.execute("SELECT count(*) FROM sources WHERE baseline_at IS NOT NULL").fetchone()[0]
+        except sqlite3.OperationalError:  # (the service is still creating its tables)
+            return 0
+
+    configure("test-1", '"core", "national"')  # 28 sources: a helper classifies their baselines
+    log = (site_install.root / "service.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "regwatch", "--config", str(site_install.config_path), "run"],
+                            stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 60
+        while baselined() < 28 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert helper_processes(proc.pid)  # still there: it is let go 10 s after its last pass
+        configure("test-2", '"core", "national", "courts", "foreign"')  # new rules, 14 more sources
+        proc.send_signal(signal.SIGHUP)
+        while baselined() < 42 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+        log.close()
+    assert baselined() == 42, (site_install.root / "service.log").read_text()[-3000:]
+    added = {i for i, source in load_watchlists(site_install.watchlists).items() if source.set in ("courts", "foreign")}
+    with site_install.db() as conn:
+        versions = {(source in added, version) for source, version in conn.execute(
+            "SELECT DISTINCT source_id, rules_version FROM notices")}
+    assert versions == {(False, "test-1"), (True, "test-2")}  # each baseline by the rules of its time

@@ -203,6 +203,9 @@ class Daemon:
             return
         old_fetch = self.current.config.fetch
         self.current = loaded
+        if self.helper is not None:  # it classifies with the rules it started with: the next pass that
+            helper, self.helper = self.helper, None  # needs one starts one with the rules just read
+            self._track(helper.close())  # (a pass using it now classifies what it has not answered itself)
         if loaded.config.fetch != old_fetch and self.fetcher is not None:
             self._track(self.fetcher.__aexit__(None, None, None))
             self.fetcher = Fetcher(loaded.config.fetch)
