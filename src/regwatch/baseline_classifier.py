@@ -10,9 +10,8 @@ classifier is built, which proves the rules file loads: a one-off pass then buil
 own unless it classifies something itself; a pass that has its classifier already (the service's) does
 not wait for the child's start-up, it classifies pages itself until that first line comes (on a first
 start the service starts the child before reading its watchlists, so that first line is there by its
-first pass). Whatever the
-child cannot answer (it died, it talks nonsense, it is slow) the poll classifies itself, so no notice is
-ever stored without a verdict.
+first pass). Whatever the child cannot answer (it died, it talks nonsense, it is slow) the poll
+classifies itself, so no notice is ever stored without a verdict.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 Jobs: one poll job per source (its own interval, jittered, first runs spread so the sites are not
 all hit at once unless `spread_first_polls = false`, skipped in the source's quiet hours), the outbox
 sender, detail-page retries, one cron job per email digest (a digest missed while the service was
-down is sent at start), and the systemd watchdog. Every poll shares one Fetcher, so per-host limits hold across jobs.
+down is sent at start), and the systemd watchdog. Every poll shares one Fetcher, so per-host limits
+hold across jobs.
 
 `misfire_grace_time` is set on purpose (APScheduler's default of 1 s silently drops a run that starts
 late, e.g. after a suspend or a slow poll): a poll may run up to one interval late, a digest up to
@@ -218,9 +219,9 @@ class Daemon:
         config = self.current.config
         now = clock.now()
         ordered = _interleave_agencies(list(self.current.sources.values()))
+        spread = config.service.spread_first_polls
         for index, source in enumerate(ordered):
             interval = 60 * (source.interval_minutes or config.poll.interval_minutes)
-            spread = config.service.spread_first_polls
             spacing = min(interval / max(len(ordered), 1), 10.0) if spread else 0.0  # the first polls over time
             self.scheduler.add_job(
                 self._job, IntervalTrigger(seconds=interval, jitter=min(interval * config.service.jitter, 60) or None),
