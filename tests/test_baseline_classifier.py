@@ -12,6 +12,8 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -163,16 +165,31 @@ def helper_processes(parent: int) -> list[int]:
     return found
 
 
+@contextmanager
+def running_service(install: Install) -> Iterator[subprocess.Popen]:
+    """`regwatch run` on the install, its output in service.log (a pipe nobody reads would fill up and
+    stall the service), stopped with SIGTERM at the end."""
+    with (install.root / "service.log").open("w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "regwatch", "--config", str(install.config_path), "run"],
+                                stdout=log, stderr=log)
+        try:
+            yield proc
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=10)
+
+
+def service_log(install: Install) -> str:
+    return (install.root / "service.log").read_text()[-3000:]
+
+
 def test_the_service_shares_one_helper_for_its_first_polls_and_lets_it_go(site_install: Install) -> None:
     prepare(site_install)
     site_install.write_config(CONFIG + "[poll]\ninterval_minutes = 0.05\n[service]\njitter = 0\n",
                               fetch_extra="per_host_concurrency = 4")
-    log = (site_install.root / "service.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "regwatch", "--config", str(site_install.config_path), "run"],
-                            stdout=log, stderr=log)  # a pipe nobody reads would fill up and stall the service
     seen: set[int] = set()
     most = 0
-    try:
+    with running_service(site_install) as proc:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             running = helper_processes(proc.pid)
@@ -187,11 +204,7 @@ def test_the_service_shares_one_helper_for_its_first_polls_and_lets_it_go(site_i
             if polled > 20 and not waiting and seen and not running:
                 break
             time.sleep(0.1)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=10)
-        log.close()
-    assert waiting == 0, (site_install.root / "service.log").read_text()[-3000:]
+    assert waiting == 0, service_log(site_install)
     assert len(seen) == 1 and most == 1  # one helper for all the first polls, not one per pass
     assert not running, "the helper was not let go once the baselines were done"
     stored = stored_verdicts(site_install)
@@ -206,11 +219,8 @@ def test_a_service_restarted_over_its_baselines_starts_no_helper(site_install: I
         polls_before = conn.execute("SELECT count(*) FROM polls").fetchone()[0]
     site_install.write_config(CONFIG + "[service]\njitter = 0\nspread_first_polls = false\n",
                               fetch_extra="per_host_concurrency = 4")
-    log = (site_install.root / "service.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "regwatch", "--config", str(site_install.config_path), "run"],
-                            stdout=log, stderr=log)
     seen: set[int] = set()
-    try:
+    with running_service(site_install) as proc:
         deadline = time.monotonic() + 30
         polled_again = 0
         while time.monotonic() < deadline and polled_again < polls_before:  # every source polled once more
@@ -218,11 +228,7 @@ def test_a_service_restarted_over_its_baselines_starts_no_helper(site_install: I
             with site_install.db() as conn:
                 polled_again = conn.execute("SELECT count(*) FROM polls").fetchone()[0] - polls_before
             time.sleep(0.05)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=10)
-        log.close()
-    assert polled_again >= polls_before, (site_install.root / "service.log").read_text()[-3000:]
+    assert polled_again >= polls_before, service_log(site_install)
     assert not seen  # nothing to classify beside the pass: no 40 MB process for it
 
 
@@ -268,10 +274,7 @@ def test_after_a_reload_with_new_rules_new_baselines_get_the_new_rules(site_inst
             return 0
 
     configure("test-1", '"core", "national"')  # 28 sources: a helper classifies their baselines
-    log = (site_install.root / "service.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "regwatch", "--config", str(site_install.config_path), "run"],
-                            stdout=log, stderr=log)
-    try:
+    with running_service(site_install) as proc:
         deadline = time.monotonic() + 60
         while baselined() < 28 and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -280,11 +283,7 @@ def test_after_a_reload_with_new_rules_new_baselines_get_the_new_rules(site_inst
         proc.send_signal(signal.SIGHUP)
         while baselined() < 42 and time.monotonic() < deadline:
             time.sleep(0.1)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=10)
-        log.close()
-    assert baselined() == 42, (site_install.root / "service.log").read_text()[-3000:]
+    assert baselined() == 42, service_log(site_install)
     added = {i for i, source in load_watchlists(site_install.watchlists).items() if source.set in ("courts", "foreign")}
     with site_install.db() as conn:
         versions = {(source in added, version) for source, version in conn.execute(

@@ -59,6 +59,21 @@ class Helper:
         helper.collector = asyncio.create_task(helper._collect())
         return helper
 
+    @classmethod
+    async def start_early(cls, config: Config) -> Helper | None:
+        """On a first run (no database yet, so every source needs a baseline): the helper, started before
+        the store is made and the watchlists are read, so that its own start-up (≈0.2 s) runs beside
+        them on the other core and it answers from the first pass's first pages; else None. Once the
+        count is known, `kept_for` lets it go if too few need it."""
+        return None if config.database_path.exists() else await cls.start(config, WORTH_IT)
+
+    async def kept_for(self, baselines: int) -> Helper | None:
+        """This helper if `baselines` are worth it, else None, the child ended at once."""
+        if baselines >= WORTH_IT:
+            return self
+        await self.stop()
+        return None
+
     @property
     def active(self) -> bool:
         return self.child is not None and self.collector is not None and not self.collector.done()

@@ -258,25 +258,20 @@ def poll(ctx: click.Context, source_ids: tuple[str, ...], poll_all: bool, no_del
 
 
 async def _one_pass(app: App, source_ids: tuple[str, ...], poll_all: bool) -> PassReport | None:
-    """`regwatch poll`'s pass; None when no source is due.
-
-    A first pass (no database yet: every source needs its baseline) starts the baseline helper before
-    the store is made and the watchlists are read, so the helper's start-up (≈0.2 s) runs beside them on
-    the other core instead of holding the pass's first pages; it is let go at once if few sources turn
-    out to need it."""
-    from .baseline_classifier import WORTH_IT, Helper
+    """`regwatch poll`'s pass; None when no source is due. A first pass starts its baseline helper
+    before anything else (`Helper.start_early`)."""
+    from .baseline_classifier import Helper
     from .digest import register_subscriptions
     from .poll import due_sources, poll_sources
 
-    helper = await Helper.start(app.config, WORTH_IT) if not app.config.database_path.exists() else None
+    helper = await Helper.start_early(app.config)
     try:
         register_subscriptions(app.config, app.conn)
         sources = _pick_sources(app, source_ids)
         if not source_ids and not poll_all:
             sources = due_sources(app.conn, sources)
-        if helper is not None and len(sources) < WORTH_IT:
-            await helper.stop()
-            helper = None  # (the pass decides for itself)
+        if helper is not None:
+            helper = await helper.kept_for(len(sources))  # (a new database: every source needs a baseline)
         if not sources:
             return None
         # What is loaded by now (modules, config, watchlists) lives as long as the process: the collector need

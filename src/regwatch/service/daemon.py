@@ -39,7 +39,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from .. import clock
 from .._schema import ConfigError
 from ..attachment_files import fetch_attachments
-from ..baseline_classifier import WORTH_IT, Helper
+from ..baseline_classifier import Helper
 from ..classify import Classifier
 from ..config import Config
 from ..cron import cron_trigger, previous_fire
@@ -91,11 +91,10 @@ class Loaded:
 async def serve(load: Callable[[], Loaded], config: Config, database_was_lost: bool = False) -> int:
     """Start the service and run it until it is stopped; its exit code.
 
-    On a first start (no database yet, so every source needs a baseline) the baseline helper is started
-    before the watchlists are read and the classifier is built: its own start-up (≈0.2 s) then runs on
-    the other core meanwhile, and it answers from the first pass on instead of after this process has
-    classified the pass's first pages itself. (If few sources turn out to need it, it is let go.)"""
-    helper = await Helper.start(config, WORTH_IT) if not config.database_path.exists() else None
+    On a first start the baseline helper starts before the watchlists are read and the classifier is
+    built (`Helper.start_early`): it answers from the first pass on, instead of after this process has
+    classified the pass's first pages itself."""
+    helper = await Helper.start_early(config)
     try:
         return await Daemon(load, database_was_lost, helper).run()
     except BaseException:  # it did not start (a bad store, a busy port): the helper must not outlive it
@@ -149,9 +148,8 @@ class Daemon:
         loop.add_signal_handler(signal.SIGHUP, self.reload)
         await self._start_http()  # first: a busy port stops the service before it polls anything
         self.fetcher = Fetcher(self.current.config.fetch)
-        if self.helper is not None and without_baseline(self.conn, list(self.current.sources)) < WORTH_IT:
-            await self.helper.stop()  # started before the watchlists were read: too few need a baseline
-            self.helper = None
+        if self.helper is not None:  # started before the watchlists were read
+            self.helper = await self.helper.kept_for(without_baseline(self.conn, list(self.current.sources)))
         self._track(self._start_helper_early())
         self._schedule()
         # What start-up loaded (modules, config, watchlists, the classifier) lives as long as the service:
