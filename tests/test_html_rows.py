@@ -50,3 +50,22 @@ def test_a_rows_text_is_what_text_content_gives() -> None:
     elements = [el for root in roots for el in root.iter() if isinstance(el.tag, str)]
     assert len(pages) >= 50 and len(elements) > 10_000
     assert [text_of(el) for el in elements] == [el.text_content() for el in elements]
+
+
+def test_a_list_page_is_read_as_a_whole_document_whatever_it_starts_with() -> None:
+    """A list is the same list with or without its <html> (some CMS list endpoints answer a bare fragment,
+    some pages start with a comment or an XML declaration): selectors that name the page's structure
+    from its root find the same rows, and a next-page link outside the list is still found."""
+    rows = '<ul class="list"><li><a href="/a/1.html">关于一的通知</a> 2026-11-05</li>' \
+           '<li><a href="/a/2.html" title="关于二的公告">关于二…</a> 2026-11-04</li></ul>'
+    pages = [f"<html><body>{rows}<a class='next' href='?p=2'>下一页</a></body></html>",
+             f"{rows}<a class='next' href='?p=2'>下一页</a>",
+             f"<!-- 栏目 -->\n{rows}<a class='next' href='?p=2'>下一页</a>",
+             f"<?xml version='1.0' encoding='gbk'?>\n<div>{rows}</div><a class='next' href='?p=2'>下一页</a>"]
+    p = parser(item="body ul.list > li", next_page="a.next")
+    for text in pages:
+        result = p.parse(Page("https://www.example.gov.cn/a/index.html", text))
+        assert [(i.title, i.url, i.published) for i in result.items] == [
+            ("关于一的通知", "https://www.example.gov.cn/a/1.html", "2026-11-05"),
+            ("关于二的公告", "https://www.example.gov.cn/a/2.html", "2026-11-04")], text
+        assert result.next_page_url == "https://www.example.gov.cn/a/index.html?p=2"

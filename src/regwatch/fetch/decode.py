@@ -114,5 +114,7 @@ def _meta_label(content: bytes) -> str | None:
 
 
 def strip_xml_declaration(text: str) -> str:
-    """Drop `<?xml … encoding=…?>` from decoded text: parsers given str would trust its stale label."""
-    return _XML_DECLARATION.sub("", text, count=1)
+    """Drop `<?xml … encoding=…?>` from decoded text: parsers given str would trust its stale label.
+    (A match at the start only: `sub` would try the anchored pattern at every position of the page.)"""
+    declaration = _XML_DECLARATION.match(text)
+    return text[declaration.end():] if declaration else text

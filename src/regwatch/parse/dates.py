@@ -53,6 +53,12 @@ def parse_date(text: str | None) -> str | None:
     match = _DATE.search(stripped) or _COMPACT.search(stripped)
     if not match:
         return None
+    written = match.group(0)
+    if len(written) == 10 and written[4] == written[7] == "-":  # YYYY-MM-DD, as most lists write it
+        try:
+            return date.fromisoformat(written).isoformat()
+        except ValueError:  # 2026-1-1日, 2026-02-30: read as below
+            pass
     found = match.groupdict()
     if int(found.get("H") or 0) > 23 or int(found.get("M") or 0) > 59 or int(found.get("S") or 0) > 59:
         return None  # as parse_datetime: a time that is no time makes the date no date

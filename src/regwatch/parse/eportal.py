@@ -12,11 +12,11 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
-import lxml.html
+from lxml import etree
 
 from .._schema import checked
 from ._base import Page, register
-from .html_list import HtmlListOptions, HtmlListParser, css, valid_css, valid_row_css
+from .html_list import HtmlListOptions, HtmlListParser, css, text_of, valid_css, valid_row_css
 
 _JUMP_TEMPLATE = re.compile(r"""jumpTo\(this,\s*'(\d+)',\s*'(\d+)',\s*'([^']*%1[^']*)'\)""")
 
@@ -35,11 +35,11 @@ class EportalParser(HtmlListParser):
     kind = "eportal"
     Options = EportalOptions
 
-    def next_page(self, page: Page, root: lxml.html.HtmlElement) -> str | None:
+    def next_page(self, page: Page, root: etree._Element) -> str | None:
         for link in css("a[tagname]")(root):
-            if link.text_content().strip() == "下一页" and not link.get("tagname", "").startswith("["):
+            if text_of(link).strip() == "下一页" and not link.get("tagname", "").startswith("["):
                 return urljoin(page.url, link.get("tagname"))
-        match = _JUMP_TEMPLATE.search(lxml.html.tostring(root, encoding="unicode"))
+        match = _JUMP_TEMPLATE.search(etree.tostring(root, encoding="unicode", method="html"))
         if match:
             total, current, template = int(match.group(1)), int(match.group(2)), match.group(3)
             if current < total:
