@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from importlib import resources
+from operator import itemgetter
 from pathlib import Path
 from typing import Literal
 
@@ -32,6 +33,7 @@ BULLETIN_TAGS = (
 # still files so a subscription can follow them: shown as `topics`, beside the tags.
 TOPICS = ("payments", "online-content", "e-commerce", "antitrust", "product-safety", "food-safety")
 TAGS = BULLETIN_TAGS + TOPICS  # every value a tag rule can set and a filter can name
+_TAG_ORDER = {tag: TAGS.index(tag) for tag in TAGS}
 
 
 def split_tags(tags: list[str] | tuple[str, ...]) -> tuple[list[str], list[str]]:
@@ -129,6 +131,13 @@ TITLE_CHARS = 500
 _KEPT_FULL_WIDTH = "（），：；？！"
 _HALF_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F) if chr(code) not in _KEPT_FULL_WIDTH}
 _HALF_WIDTH[0x3000] = 0x20
+_TO_HALF_WIDTH = re.compile(f"[{re.escape(''.join(map(chr, _HALF_WIDTH)))}]")
+
+
+def half_width(text: str) -> str:
+    """`text` with full-width letters, digits and signs as ASCII (a lookup per character, so only when
+    the text holds one: most titles hold none, or only the punctuation that stays)."""
+    return text.translate(_HALF_WIDTH) if _TO_HALF_WIDTH.search(text) else text
 
 _META = set("\\.^$*+?{}[]()|")
 _LOOKAROUND = re.compile(r"^\(\?<?[=!]")
@@ -356,6 +365,9 @@ class Classifier:
                 self._needles.add_word(needle, tuple(
                     i for i, r in enumerate(self._rules) if r.anchors is not None and needle in r.anchors))
             self._needles.make_automaton()
+        # what the loop over a title's candidate rules reads of each, as one tuple (a title tries ~14)
+        self._steps = tuple((frozenset(r.entry.sources) or None, r.pattern, r.mask, r.on_title, r.on_body,
+                             r.entry.weight, r.key, r.entry.id) for r in self._rules)
 
     def notes(self) -> dict[str, str]:
         """Each rule's note, for explanations."""
@@ -365,8 +377,8 @@ class Classifier:
         """The verdict for one notice (title, optional body, and its source id and agency for priors)."""
         scores: dict[tuple[str, str], float] = {}
         fired: list[tuple[float, str]] = []
-        title = title[:TITLE_CHARS].translate(_HALF_WIDTH)
-        body = body[: self.scoring.body_chars].translate(_HALF_WIDTH)
+        title = half_width(title[:TITLE_CHARS])
+        body = half_width(body[: self.scoring.body_chars])
         body_weight = self.scoring.body_weight
         texts: list[tuple[str, str] | None] = [(title, body)] + [None] * (len(self._masks) - 1)
         candidates = set(self._always)
@@ -374,27 +386,24 @@ class Classifier:
             for _, rule_indexes in self._needles.iter(f"{title}\n{body}".lower()):
                 candidates.update(rule_indexes)
         for index in sorted(candidates):
-            rule = self._rules[index]
-            entry = rule.entry
-            if entry.sources and source not in entry.sources and agency not in entry.sources:
+            sources, pattern, mask, on_title, on_body, weight, key, rule_id = self._steps[index]
+            if sources is not None and source not in sources and agency not in sources:
                 continue
-            if rule.pattern is None:
-                score = entry.weight
+            if pattern is None:
+                score = weight
             else:
-                masked = texts[rule.mask]
+                masked = texts[mask]
                 if masked is None:
-                    mask = self._masks[rule.mask]
-                    assert mask is not None
-                    masked = texts[rule.mask] = (mask.sub("□", title), mask.sub("□", body) if body else "")
-                score = 0.0
-                if rule.on_title and rule.pattern.search(masked[0]):
-                    score = entry.weight
-                if rule.on_body and body and rule.pattern.search(masked[1]):
-                    score += entry.weight * body_weight
+                    exclusion = self._masks[mask]
+                    assert exclusion is not None
+                    masked = texts[mask] = (exclusion.sub("□", title), exclusion.sub("□", body) if body else "")
+                score = weight if on_title and pattern.search(masked[0]) else 0.0
+                if on_body and body and pattern.search(masked[1]):
+                    score += weight * body_weight
                 if not score:
                     continue
-            scores[rule.key] = scores.get(rule.key, 0.0) + score
-            fired.append((score, entry.id))
+            scores[key] = scores.get(key, 0.0) + score
+            fired.append((score, rule_id))
         if withdrawn := {o for _, rule_id in fired if rule_id in self._overrides for o in self._overrides[rule_id]}:
             for score, rule_id in fired:
                 if rule_id in withdrawn:
@@ -409,17 +418,26 @@ class Classifier:
     def _verdict(self, scores: dict[tuple[str, str], float], fired: list[tuple[float, str]],
                  title: str) -> Verdict:
         s = self.scoring
-
-        def best(kind: str, default: str, minimum: float) -> str:
-            candidates = [(v, k[1]) for k, v in scores.items() if k[0] == kind and v >= minimum]
-            return max(candidates)[1] if candidates else default
-
-        category_scores = {k[1]: round(v, 3) for k, v in scores.items() if k[0] == "category"}
-        tags = sorted((k[1] for k, v in scores.items() if k[0] == "tag" and v >= s.tag_min), key=TAGS.index)
-        doc_type = best("doc_type", s.default_doc_type, 0.5)
+        category_scores: dict[str, float] = {}
+        tags: list[str] = []
+        best_category: tuple[float, str] | None = None  # the highest (score, value) over its minimum
+        best_doc_type: tuple[float, str] | None = None
+        for (kind, value), score in scores.items():  # one pass over the scores, not one per kind
+            if kind == "category":
+                category_scores[value] = round(score, 3)
+                if score >= s.category_min and (best_category is None or (score, value) > best_category):
+                    best_category = (score, value)
+            elif kind == "tag":
+                if score >= s.tag_min:
+                    tags.append(value)
+            elif kind == "doc_type" and score >= 0.5 and (best_doc_type is None or (score, value) > best_doc_type):
+                best_doc_type = (score, value)
+        category = best_category[1] if best_category else ""
+        doc_type = best_doc_type[1] if best_doc_type else s.default_doc_type
+        tags.sort(key=_TAG_ORDER.__getitem__)
         status = "draft" if scores.get(("status", "draft"), 0) > scores.get(("status", "final"), 0) else "final"
-        rules = [rule_id for _, rule_id in sorted(fired, key=lambda f: -f[0])]
-        category = best("category", "", s.category_min)
+        fired.sort(key=itemgetter(0), reverse=True)  # strongest first; a stable sort keeps ties in rule order
+        rules = [rule_id for _, rule_id in fired]
         if category_scores.get(s.where_category, 0.0) >= s.where_min:
             category = s.where_category
         if category:  # rules decided: as sure as the winner's share of it and the strongest other category
