@@ -24,29 +24,37 @@ def link_pending(conn: sqlite3.Connection) -> int:
     with transaction(conn):
         ids = [row[0] for row in conn.execute("SELECT notice_id FROM versions_pending ORDER BY notice_id")]
         if ids:
-            link_versions(conn, ids, named=True)
+            link_versions(conn, ids, named=True, batch=True)
             conn.execute("DELETE FROM versions_pending")
     return len(ids)
 
 
-def link_versions(conn: sqlite3.Connection, notice_ids: Iterable[int], named: bool = False) -> None:
+def link_versions(conn: sqlite3.Connection, notice_ids: Iterable[int], named: bool = False,
+                  batch: bool = False) -> None:
     """Set each notice's instrument name (`named`: the insert already did), then the earlier version it
     follows (in the storing transaction). One query a chunk finds each named notice's latest earlier
     draft, a second the instrument in force for the few drafts and amendments with none, and a row is
-    written only where that changes: storing a page costs a few statements, not one per notice."""
+    written only where that changes: storing a page costs a few statements, not one per notice.
+
+    `batch`: many notices at once (a pass's baselines), most of them of names that one title gives
+    (`_VERSIONED`): those are set aside first."""
     ids = sorted(set(notice_ids))
-    for start in range(0, len(ids), 500):
-        chunk = json_list(ids[start:start + 500])
-        if not named:
+    if not named:
+        for start in range(0, len(ids), 500):
             for notice_id, title, stored_key in conn.execute(
-                    f"SELECT id, title, instrument FROM notices WHERE id IN {ANY_OF}", (chunk,)).fetchall():
+                    f"SELECT id, title, instrument FROM notices WHERE id IN {ANY_OF}",
+                    (json_list(ids[start:start + 500]),)).fetchall():
                 key = instrument_key(title)
                 if key != stored_key:
                     conn.execute("UPDATE notices SET instrument = ? WHERE id = ?", (key, notice_id))
-        # after every name is set: a page's own versions link to each other too
+    # (after every name is set: a page's own versions link to each other too)
+    versioned = json_list(row[0] for row in conn.execute(_VERSIONED, (json_list(ids),))) if batch else None
+    for start in range(0, len(ids), 500):
+        chunk = json_list(ids[start:start + 500])
+        named_here = "n.instrument IS NOT NULL" if versioned is None else f"n.instrument IN {ANY_OF}"
         found = conn.execute(f"SELECT n.id, n.title, n.status, n.follows, {_LATEST_DRAFT} FROM notices n"
-                             f" WHERE n.id IN {ANY_OF} AND (n.instrument IS NOT NULL OR n.follows IS NOT NULL)",
-                             (chunk,)).fetchall()
+                             f" WHERE n.id IN {ANY_OF} AND ({named_here} OR n.follows IS NOT NULL)",
+                             (chunk,) if versioned is None else (chunk, versioned)).fetchall()
         # no draft before it: a draft or an amendment follows the instrument in force, anything else nothing
         wanted = [row[0] for row in found if row[4] is None and (row[2] == "draft" or is_amendment(row[1]))]
         in_force = dict(conn.execute(f"SELECT n.id, {_LATEST_OTHER} FROM notices n WHERE n.id IN {ANY_OF}",
@@ -55,6 +63,18 @@ def link_versions(conn: sqlite3.Connection, notice_ids: Iterable[int], named: bo
                    if (earlier := draft if draft is not None else in_force.get(notice_id)) != follows]
         conn.executemany("UPDATE notices SET follows = ? WHERE id = ?", changed)
 
+
+# The names of these notices' instruments that more than one title gives. A version has another title than
+# the notice (the same title is a repost in another column), so a name only ever given by one title has no
+# versions: its notices need no search for an earlier one (20 rows read each). A name with more than
+# _NAME_ROWS drafts or other notices is taken to have several titles, unread (its notices are searched).
+_NAME_ROWS = 1000
+_VERSIONED = (
+    "WITH names AS (SELECT DISTINCT instrument AS name FROM notices WHERE id IN " + ANY_OF
+    + " AND instrument IS NOT NULL) SELECT name FROM names WHERE (SELECT count(*) >= {rows} OR min(title) != max(title)"
+    " FROM (SELECT title FROM (SELECT title FROM notices WHERE instrument = name AND status = 'draft' LIMIT {rows})"
+    " UNION ALL SELECT title FROM (SELECT title FROM notices WHERE instrument = name AND instrument IS NOT NULL"
+    " AND status IS NOT 'draft' LIMIT {rows})))").format(rows=_NAME_ROWS)
 
 # The latest earlier notice of the same instrument that is (`=`) or is not (`IS NOT`) a draft: a final
 # text follows the latest earlier draft, a draft the latest earlier draft (a redraft); an amendment, or a
