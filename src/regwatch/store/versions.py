@@ -48,13 +48,15 @@ def link_versions(conn: sqlite3.Connection, notice_ids: Iterable[int], named: bo
                 if key != stored_key:
                     conn.execute("UPDATE notices SET instrument = ? WHERE id = ?", (key, notice_id))
     # (after every name is set: a page's own versions link to each other too)
-    versioned = json_list(row[0] for row in conn.execute(_VERSIONED, (json_list(ids),))) if batch else None
+    searched, names = "n.instrument IS NOT NULL", []  # which named notices are searched (and its parameter)
+    if batch:  # only those of names that more than one title gives
+        searched = f"n.instrument IN {ANY_OF}"
+        names = [json_list(row[0] for row in conn.execute(_VERSIONED, (json_list(ids),)))]
     for start in range(0, len(ids), 500):
         chunk = json_list(ids[start:start + 500])
-        named_here = "n.instrument IS NOT NULL" if versioned is None else f"n.instrument IN {ANY_OF}"
         found = conn.execute(f"SELECT n.id, n.title, n.status, n.follows, {_LATEST_DRAFT} FROM notices n"
-                             f" WHERE n.id IN {ANY_OF} AND ({named_here} OR n.follows IS NOT NULL)",
-                             (chunk,) if versioned is None else (chunk, versioned)).fetchall()
+                             f" WHERE n.id IN {ANY_OF} AND ({searched} OR n.follows IS NOT NULL)",
+                             (chunk, *names)).fetchall()
         # no draft before it: a draft or an amendment follows the instrument in force, anything else nothing
         wanted = [row[0] for row in found if row[4] is None and (row[2] == "draft" or is_amendment(row[1]))]
         in_force = dict(conn.execute(f"SELECT n.id, {_LATEST_OTHER} FROM notices n WHERE n.id IN {ANY_OF}",
