@@ -220,6 +220,7 @@ def test_the_model_decides_only_where_no_rule_speaks(tmp_path: Path) -> None:
     classifier.model = toy
     sure = classifier.classify("劳务派遣员工工伤待遇")  # no category rule speaks to it
     assert sure.category == "Court Rulings" and sure.rules[-1].startswith("model:Court Rulings")
+    assert "(c:工伤" in sure.rules[-1]  # the explanation names the feature as the model file does
     assert sure.confidence > 0.9 and not sure.review
     ruled = classifier.classify("关于侵害用户权益行为的APP（SDK）通报（2026年第3批，总第56批）")
     assert ruled.category == "Law Enforcement" and not any(r.startswith("model:") for r in ruled.rules)
@@ -287,3 +288,19 @@ def test_the_anchor_prefilter_never_hides_a_rule_that_matches() -> None:
         "关于侵害用户权益行为的APP（SDK）通报（2026年第1批，总第54批）"]
     for title in titles:
         assert anchored.classify(title) == brute.classify(title), title
+
+
+def test_stored_tags_and_rules_are_the_json_of_the_verdict() -> None:
+    """The store writes a verdict's tags and rule ids as JSON text; rule ids come from a user's rule file,
+    so quotes, backslashes, control characters and Chinese must come back as they were, in the text
+    json.dumps would have written."""
+    from regwatch.classify import Verdict
+    from regwatch.store.classification import verdict_columns
+
+    hostile = ['say "hi"', "back\\slash", "line\nbreak\x00", "个人信息", "emoji \U0001F600", ""]
+    for tags, rules in (([], []), (["apps", "ai"], hostile), (["minors"], ["model:News Reports 0.71 (c:工作)"])):
+        verdict = Verdict(category="News Reports", tags=tags, doc_type="news", status="final", rules=rules,
+                          version="v")
+        columns = verdict_columns(verdict)
+        assert (columns[1], columns[4]) == (json.dumps(tags), json.dumps(rules))
+        assert (json.loads(columns[1]), json.loads(columns[4])) == (tags, rules)

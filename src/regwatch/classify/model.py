@@ -14,33 +14,62 @@ import math
 import re
 from array import array
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from itertools import pairwise
 from pathlib import Path
+from typing import cast
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 _WORD = re.compile(r"[a-z][a-z'’-]+")
 
 
+def _feature_parts(title: str) -> tuple[list[str], list[str]]:
+    """A title's features in two lists: its Chinese character n-grams as they are (the model keys them
+    without the `c:` its file gives them: no formatting of ~70 strings per title), and the rest in full."""
+    runs = _CJK_RUN.findall(title)
+    grams: list[str] = []
+    for run in runs:
+        grams += run  # (its characters)
+        grams += [run[i:i + 2] for i in range(len(run) - 1)]
+        grams += [run[i:i + 3] for i in range(len(run) - 2)]
+    words = _WORD.findall(title.lower())
+    rest = ["lang:zh" if runs else "lang:en"]  # each language its own baseline, not the majority's
+    rest += [f"w:{w}" for w in words]
+    rest += [f"w:{a} {b}" for a, b in pairwise(words)]
+    return grams, rest
+
+
 def features(title: str) -> list[str]:
     """What the model sees: the script, character 1–3-grams of each run of Chinese, words and word pairs."""
-    runs = _CJK_RUN.findall(title)
-    out: list[str] = ["lang:zh" if runs else "lang:en"]  # each language its own baseline, not the majority's
-    for run in runs:
-        for n in (1, 2, 3):
-            out.extend(f"c:{run[i:i + n]}" for i in range(len(run) - n + 1))
-    words = _WORD.findall(title.lower())
-    out.extend(f"w:{w}" for w in words)
-    out.extend(f"w:{a} {b}" for a, b in pairwise(words))
-    return out
+    grams, rest = _feature_parts(title)
+    return [rest[0], *(f"c:{gram}" for gram in grams), *rest[1:]]
+
+
+def _key(feature: str) -> str:
+    """How the model keys a feature: a Chinese n-gram bare (it holds no `:`; every other feature does)."""
+    return feature[2:] if feature.startswith("c:") else feature
+
+
+def _feature_name(key: str) -> str:
+    return key if ":" in key else f"c:{key}"
 
 
 @dataclass(frozen=True)
 class Prediction:
     category: str
     probability: float
-    strongest: list[str]  # the features that pushed most towards the category, for --explain
+    _weights: Sequence[float] = field(repr=False)  # the category's weight for each feature row
+    _rows: set[int] = field(repr=False)  # the rows of the title's features the model knows
+    _keys: Sequence[str] = field(repr=False)  # each row's feature key
+
+    @property
+    def strongest(self) -> list[str]:
+        """The features that pushed most towards the category, for --explain: sorted only when asked (the
+        rules decide most titles the model is asked about, and then no one reads them)."""
+        weights, keys = self._weights, self._keys
+        ranked = sorted((-weights[row], _feature_name(keys[row])) for row in self._rows)
+        return [name for _, name in ranked[:5]]
 
 
 class FallbackModel:
@@ -54,9 +83,10 @@ class FallbackModel:
         self._rows: dict[str, int] = {}
         self._columns = [array("d") for _ in classes]
         for feature, row in weights:
-            self._rows[feature] = len(self._rows)
+            self._rows[_key(feature)] = len(self._rows)
             for column, weight in zip(self._columns, row, strict=True):
                 column.append(weight)
+        self._keys = list(self._rows)  # (the dict's own strings: a row's key for explanations)
 
     @classmethod
     def from_export(cls, data: dict) -> FallbackModel:
@@ -65,17 +95,19 @@ class FallbackModel:
 
     def predict(self, title: str, exclude: set[str] | frozenset[str] = frozenset()) -> Prediction:
         """The likeliest category but those in `exclude`, with its probability among all categories."""
-        present = {f for f in features(title) if f in self._rows}
-        rows = [self._rows[f] for f in present]
+        grams, rest = _feature_parts(title)
+        row_of = self._rows.get
+        found: set[int | None] = set(map(row_of, grams))
+        found.update(map(row_of, rest))
+        found.discard(None)
+        rows = cast("set[int]", found)  # (each known feature's row, once: the model was trained on presence)
         scores = [bias + sum(map(column.__getitem__, rows))
                   for bias, column in zip(self.bias, self._columns, strict=True)]
         top = max(scores)
         exps = [math.exp(s - top) for s in scores]
         allowed = [i for i, c in enumerate(self.classes) if c not in exclude] or list(range(len(scores)))
         best = max(allowed, key=scores.__getitem__)
-        column = self._columns[best]
-        strongest = sorted(present, key=lambda f: (-column[self._rows[f]], f))[:5]
-        return Prediction(self.classes[best], exps[best] / sum(exps), strongest)
+        return Prediction(self.classes[best], exps[best] / sum(exps), self._columns[best], rows, self._keys)
 
 
 def dump_model(data: dict) -> str:
