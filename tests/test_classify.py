@@ -285,9 +285,27 @@ def test_the_anchor_prefilter_never_hides_a_rule_that_matches() -> None:
     titles = [e.title for e in load("all")] + [
         "The US Bans All New Foreign-Made Network Routers", "UK ICO fines a retailer", "NYC bans facial recognition",
         "us and them", "ＧＢ／Ｔ　３５２７３－２０２０",
-        "关于侵害用户权益行为的APP（SDK）通报（2026年第1批，总第54批）"]
+        "关于侵害用户权益行为的APP（SDK）通报（2026年第1批，总第54批）",
+        # anchors that count only between word boundaries: inside words, beside an exclusion blanked out
+        # (China's is one: the blank makes the boundary), beside letters that lower-case to ASCII ones
+        "Cybersecurity review of a ministry's administration", "China'sSEC probes brokers", "the SEC's fines",
+        "SEC_x and NIST1", "\u212aSEC fines a bank", "SEC\u0130 x", "Chinese regulatorsFTC", "usage of cookies"]
+    assert any(rule.bounds for rule in anchored._rules)  # word-bounded anchors are in use too
     for title in titles:
         assert anchored.classify(title) == brute.classify(title), title
+        assert anchored.classify("", title) == brute.classify("", title), title  # and in a body
+
+
+def test_a_word_anchor_inside_another_word_does_not_make_a_rule_a_candidate() -> None:
+    """A pattern written \\b(SEC|NIST)\\b cannot match where `sec` stands inside `security`, so its rule is
+    not searched there; an alternative that lets a letter follow (AGs?) keeps its anchor unbounded."""
+    from regwatch.classify import word_bounds
+
+    assert word_bounds(r"\b(SEC|NIST|AI Act|department of )\b") == {
+        "sec": (True, True), "nist": (True, True), "ai act": (True, True), "department of ": (True, False)}
+    assert word_bounds(r"(?-i:\b(US|USA)\b)") == {"us": (True, True), "usa": (True, True)}
+    assert word_bounds(r"\b(AGs?|SEC)\b") == {"sec": (True, True)}
+    assert word_bounds(r"\b(SEC)|x\b") == {} and word_bounds(r"\b(?=SEC)\b") == {} and word_bounds("SEC") == {}
 
 
 def test_stored_tags_and_rules_are_the_json_of_the_verdict() -> None:

@@ -301,6 +301,49 @@ def anchors(pattern: str) -> set[str] | None:
     return found
 
 
+_ASCII_WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")  # \w under re.ASCII
+# The only characters that are not ASCII word characters but lower-case to one (İ → i̇, the Kelvin sign →
+# k): in a text holding one, the lower-cased text's neighbours of an anchor may not be the original's.
+_LOWERS_TO_WORD = re.compile("[\u0130\u212a]")
+
+
+def _word_bounded_body(pattern: str) -> str | None:
+    """The alternatives X of a pattern written \\b(X)\\b or \\b(?:X)\\b (either inside (?-i:…)), else None."""
+    if pattern.startswith("(?-i:") and _group_end(pattern) == len(pattern) - 1:
+        pattern = pattern[5:-1]
+    if not (pattern.startswith("\\b(") and pattern.endswith(")\\b")):
+        return None
+    group = pattern[2:-2]
+    if _group_end(group) != len(group) - 1:
+        return None
+    inner = group[1:-1]
+    if inner.startswith("?:"):
+        return inner[2:]
+    return None if inner.startswith("?") else inner
+
+
+def word_bounds(pattern: str) -> dict[str, tuple[bool, bool]]:
+    """For a pattern \\b(A|B|…)\\b: the anchors that every match through them has a word boundary right
+    before (left) and right after (right), as they are plain words (`SEC`, `NIST`): a title that holds
+    `sec` only inside `security` cannot match them, and the rule need not be searched. An anchor that
+    another alternative of the pattern also gives (`AGs?`: after `ag` may come an `s`) gets the bounds
+    both share; the patterns of any other form give none."""
+    body = _word_bounded_body(pattern)
+    alternatives = _split_alternatives(body) if body is not None else None
+    if not alternatives:
+        return {}
+    bounds: dict[str, tuple[bool, bool]] = {}
+    for alternative in alternatives:
+        plain = alternative and not _META.intersection(alternative)
+        for needle in _required(alternative) or ():
+            left = right = False
+            if plain and needle == alternative.lower():
+                left, right = alternative[0] in _ASCII_WORD, alternative[-1] in _ASCII_WORD
+            before = bounds.get(needle, (True, True))
+            bounds[needle] = (before[0] and left, before[1] and right)
+    return {needle: bound for needle, bound in bounds.items() if bound != (False, False)}
+
+
 @dataclass(frozen=True)
 class _Compiled:
     """A rule ready to run: its pattern, and which shared exclusion mask (index) applies first."""
@@ -312,6 +355,7 @@ class _Compiled:
     on_title: bool
     on_body: bool
     anchors: frozenset[str] | None  # the rule cannot match unless one of these is in the text
+    bounds: dict[str, tuple[bool, bool]]  # anchors that must stand after / before a word boundary to count
 
 
 def default_rules_path() -> Path:
@@ -351,8 +395,18 @@ class Classifier:
             literal_sets = [anchors(p) for p in e.patterns]
             needles = None if not e.patterns or None in literal_sets else frozenset(
                 n for literals in literal_sets if literals is not None for n in literals)
+            bounds: dict[str, tuple[bool, bool]] = {}
+            if needles is not None:
+                every = [word_bounds(p) for p in e.patterns]
+                for needle in needles:  # bounded only as far as every pattern giving the anchor bounds it
+                    shared = [found.get(needle, (False, False)) for found, literals in zip(every, literal_sets,
+                                                                                              strict=True)
+                              if literals is not None and needle in literals]
+                    left, right = all(b[0] for b in shared), all(b[1] for b in shared)
+                    if left or right:
+                        bounds[needle] = (left, right)
             self._rules.append(_Compiled(e, (e.sets, e.value), pattern, masks[exclusion],
-                                         e.fields != "body", e.fields != "title", needles))
+                                         e.fields != "body", e.fields != "title", needles, bounds))
         needle_list = sorted({n for r in self._rules if r.anchors for n in r.anchors})
         # Rules to try for a title: those without anchors always, the others only when an anchor is present.
         # One Aho-Corasick pass over the text finds every anchor present (a regex alternation of ~800
@@ -362,8 +416,18 @@ class Classifier:
         if needle_list:
             self._needles = ahocorasick.Automaton()
             for needle in needle_list:
-                self._needles.add_word(needle, tuple(
-                    i for i, r in enumerate(self._rules) if r.anchors is not None and needle in r.anchors))
+                # (the rules the anchor makes candidates, its length, and the rules it does only where it
+                # stands between the word boundaries they need, grouped by which)
+                anywhere: list[int] = []
+                bounded: dict[tuple[bool, bool], list[int]] = {}
+                for i, r in enumerate(self._rules):
+                    if r.anchors is not None and needle in r.anchors:
+                        if needle in r.bounds:
+                            bounded.setdefault(r.bounds[needle], []).append(i)
+                        else:
+                            anywhere.append(i)
+                self._needles.add_word(needle, (tuple(anywhere), len(needle), tuple(
+                    (left, right, tuple(rules)) for (left, right), rules in bounded.items())))
             self._needles.make_automaton()
         # what the loop over a title's candidate rules reads of each, as one tuple (a title tries ~9)
         self._steps = tuple((r.pattern, r.mask, r.on_title, r.on_body, r.entry.weight, r.key, r.entry.id)
@@ -397,8 +461,25 @@ class Classifier:
         texts: list[tuple[str, str] | None] = [(title, body)] + [None] * (len(self._masks) - 1)
         candidates = set(self._always)
         if self._needles is not None:
-            for _, rule_indexes in self._needles.iter(f"{title}\n{body}".lower()):
+            text = f"{title}\n{body}".lower()
+            exact: bool | None = None  # whether the lower-cased text's characters stand as the original's
+            inside_words: set[int] = set()  # rules whose bounded anchors this text holds only inside words
+            for end, (rule_indexes, length, bounded) in self._needles.iter(text):
                 candidates.update(rule_indexes)
+                for left, right, bounded_indexes in bounded:
+                    start = end - length + 1
+                    if (left and start and text[start - 1] in _ASCII_WORD) or (
+                            right and end + 1 < len(text) and text[end + 1] in _ASCII_WORD):
+                        if exact is None:
+                            exact = not _LOWERS_TO_WORD.search(title) and not _LOWERS_TO_WORD.search(body)
+                        if exact:  # inside a word: no match of these rules can be made of it …
+                            inside_words.update(bounded_indexes)
+                            continue
+                    candidates.update(bounded_indexes)
+            for index in inside_words - candidates:  # … unless blanking an exclusion out makes a boundary
+                exclusion = self._masks[self._steps[index][1]]
+                if exclusion is not None and (exclusion.search(title) or (body and exclusion.search(body))):
+                    candidates.add(index)
         if self._scoped:
             candidates -= self._scoped_elsewhere(source, agency)
         for index in sorted(candidates):
