@@ -336,11 +336,31 @@ def word_bounds(pattern: str) -> dict[str, tuple[bool, bool]]:
     for alternative in alternatives:
         plain = alternative and not _META.intersection(alternative)
         for needle in _required(alternative) or ():
-            left = right = False
             if plain and needle == alternative.lower():
-                left, right = alternative[0] in _ASCII_WORD, alternative[-1] in _ASCII_WORD
-            before = bounds.get(needle, (True, True))
-            bounds[needle] = (before[0] and left, before[1] and right)
+                _narrow(bounds, needle, (alternative[0] in _ASCII_WORD, alternative[-1] in _ASCII_WORD))
+            else:
+                _narrow(bounds, needle, (False, False))
+    return _bounded(bounds)
+
+
+def _rule_bounds(patterns: list[str], literal_sets: list[set[str] | None]) -> dict[str, tuple[bool, bool]]:
+    """`word_bounds` over a rule's patterns (and the anchors each gives): an anchor that several patterns
+    give keeps only the bounds all of them share."""
+    bounds: dict[str, tuple[bool, bool]] = {}
+    for pattern, literals in zip(patterns, literal_sets, strict=True):
+        found = word_bounds(pattern)
+        for needle in literals or ():
+            _narrow(bounds, needle, found.get(needle, (False, False)))
+    return _bounded(bounds)
+
+
+def _narrow(bounds: dict[str, tuple[bool, bool]], needle: str, bound: tuple[bool, bool]) -> None:
+    """Keep of the needle's bounds so far only those `bound` shares."""
+    left, right = bounds.get(needle, (True, True))
+    bounds[needle] = (left and bound[0], right and bound[1])
+
+
+def _bounded(bounds: dict[str, tuple[bool, bool]]) -> dict[str, tuple[bool, bool]]:
     return {needle: bound for needle, bound in bounds.items() if bound != (False, False)}
 
 
@@ -395,16 +415,7 @@ class Classifier:
             literal_sets = [anchors(p) for p in e.patterns]
             needles = None if not e.patterns or None in literal_sets else frozenset(
                 n for literals in literal_sets if literals is not None for n in literals)
-            bounds: dict[str, tuple[bool, bool]] = {}
-            if needles is not None:
-                every = [word_bounds(p) for p in e.patterns]
-                for needle in needles:  # bounded only as far as every pattern giving the anchor bounds it
-                    shared = [found.get(needle, (False, False)) for found, literals in zip(every, literal_sets,
-                                                                                              strict=True)
-                              if literals is not None and needle in literals]
-                    left, right = all(b[0] for b in shared), all(b[1] for b in shared)
-                    if left or right:
-                        bounds[needle] = (left, right)
+            bounds = _rule_bounds(e.patterns, literal_sets) if needles is not None else {}
             self._rules.append(_Compiled(e, (e.sets, e.value), pattern, masks[exclusion],
                                          e.fields != "body", e.fields != "title", needles, bounds))
         needle_list = sorted({n for r in self._rules if r.anchors for n in r.anchors})
