@@ -6,6 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
 import zipfile
 import zlib
 from pathlib import Path
@@ -173,6 +180,41 @@ def test_the_child_process_stops_at_its_limits(tmp_path: Path) -> None:
     fine = tmp_path / "fine.pdf"
     fine.write_bytes(make_pdf([ARTICLE_1]))
     assert asyncio.run(_read_text(str(fine), "pdf", AttachmentsConfig()))["text"] == ARTICLE_1
+
+
+def test_the_reader_stopped_again_and_again_as_it_answers_loses_no_byte_of_the_text(tmp_path: Path) -> None:
+    """A text far longer than a pipe writes at once, the reader stopped and continued all the while (a
+    freeze, a debugger), under PYTHONUNBUFFERED as the systemd unit runs it: the text used to be cut short."""
+    paragraphs = [f"第{i}条 数据处理者应当按照本办法的规定开展数据出境安全评估。" for i in range(3000)]
+    document = tmp_path / "long.docx"
+    document.write_bytes(make_docx(paragraphs, []))
+    reader = subprocess.Popen([sys.executable, "-m", "regwatch.parse.attachment", str(document), "docx", "200000",
+                               str(2000 * 2**20), "60"], stdout=subprocess.PIPE,
+                              env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert reader.stdout is not None
+    done = threading.Event()
+
+    def stop_and_continue() -> None:
+        while not done.is_set():
+            reader.send_signal(signal.SIGSTOP)
+            reader.send_signal(signal.SIGCONT)
+            time.sleep(0.001)
+
+    stopper = threading.Thread(target=stop_and_continue)
+    stopper.start()
+    chunks = []
+    try:
+        while chunk := reader.stdout.read1(4096):  # slower than it writes: it waits inside its write
+            chunks.append(chunk)
+            time.sleep(0.002)
+    finally:
+        done.set()
+        stopper.join()
+        reader.send_signal(signal.SIGCONT)
+        reader.wait(timeout=60)
+    answer = b"".join(chunks)
+    assert len(answer) > 100_000
+    assert json.loads(answer)["text"] == extract(document.read_bytes(), "docx").text
 
 
 DETAIL = """<html><head><meta charset="utf-8"></head><body><div id="zoom">

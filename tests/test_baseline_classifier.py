@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -252,6 +254,51 @@ def test_ctrl_c_is_left_to_the_pass_which_ends_the_helper() -> None:
                       + b"\n")
     out, err = child.communicate(timeout=30)  # the pass closes its stdin: the helper answers, then ends
     assert child.returncode == 0 and err == b"" and json.loads(out)["n"] == 0
+
+
+def test_a_helper_stopped_again_and_again_as_it_answers_loses_no_byte_of_its_answers() -> None:
+    """Answers longer than a pipe writes at once (4 KB), the child stopped and continued all the while, as a
+    freeze, a debugger or py-spy does; under PYTHONUNBUFFERED, as the systemd unit runs it. Such a stop
+    used to cut an answer short, and the pass gave its helper up."""
+    titles = [f"关于印发《数据出境安全评估办法（第{i}号）》的通知" for i in range(40)]
+    pages = 200
+    child = subprocess.Popen([sys.executable, "-m", "regwatch.baseline_child", ""], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert child.stdin is not None and child.stdout is not None
+    stdin, stdout, done = child.stdin, child.stdout, threading.Event()
+
+    def ask() -> None:
+        for n in range(pages):
+            stdin.write(json.dumps({"n": n, "source": "s", "agency": "CAC", "titles": titles},
+                                   ensure_ascii=False).encode() + b"\n")
+        stdin.close()
+
+    def stop_and_continue() -> None:
+        while not done.is_set():
+            child.send_signal(signal.SIGSTOP)
+            child.send_signal(signal.SIGCONT)
+            time.sleep(0.001)
+
+    try:
+        assert json.loads(stdout.readline()) == {"ready": True}
+        threads = [threading.Thread(target=ask), threading.Thread(target=stop_and_continue)]
+        for thread in threads:
+            thread.start()
+        answers = []
+        for line in stdout:  # read slower than the child answers: it waits inside its writes, and is stopped there
+            answers.append(line)
+            time.sleep(0.01)
+    finally:
+        done.set()
+        child.send_signal(signal.SIGCONT)
+        child.wait(timeout=60)
+    for thread in threads:
+        thread.join()
+    assert min(map(len, answers)) > 4096
+    parsed = [json.loads(answer) for answer in answers]
+    assert [answer["n"] for answer in parsed] == list(range(pages))
+    assert all(answer["facts"] == parsed[0]["facts"] for answer in parsed)  # the same titles on every page
+    assert [instrument for _, instrument in parsed[0]["facts"]] == [instrument_key(title) for title in titles]
 
 
 def test_after_a_reload_with_new_rules_new_baselines_get_the_new_rules(site_install: Install) -> None:

@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import BinaryIO
 
 from .classify import Classifier
 from .store.classification import title_facts
@@ -18,15 +19,24 @@ from .store.classification import title_facts
 def main(argv: list[str]) -> int:
     """Read pages of titles as JSON lines, answer each with its titles' facts, until the input ends."""
     classifier = Classifier(Path(argv[0]) if argv and argv[0] else None)
-    sys.stdout.write(json.dumps({"ready": True}) + "\n")  # the rules loaded (the pass need not check them)
-    sys.stdout.flush()
+    answers = answer_pipe()
+    answers.write(b'{"ready": true}\n')  # the rules loaded (the pass need not check them)
+    answers.flush()
     for line in sys.stdin:
         page = json.loads(line)
         facts = [title_facts(title, page["source"], page["agency"], classifier.classify) for title in page["titles"]]
-        sys.stdout.write(json.dumps({"n": page["n"], "facts": [(f.verdict, f.instrument) for f in facts]},
-                                    ensure_ascii=False) + "\n")
-        sys.stdout.flush()
+        answers.write(json.dumps({"n": page["n"], "facts": [(f.verdict, f.instrument) for f in facts]},
+                                 ensure_ascii=False).encode() + b"\n")
+        answers.flush()
     return 0
+
+
+def answer_pipe() -> BinaryIO:
+    """Standard output as a buffered binary file of its own. Under PYTHONUNBUFFERED (the systemd unit sets
+    it) sys.stdout writes straight to the pipe and ignores a short write: an answer longer than the pipe
+    writes atomically (4 KB) lost its tail whenever the child was stopped mid-write (SIGSTOP, a freeze,
+    py-spy, a debugger). A buffered writer writes what is left."""
+    return open(sys.stdout.fileno(), "wb", closefd=False)
 
 
 def run(argv: list[str]) -> int:

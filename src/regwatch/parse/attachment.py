@@ -197,7 +197,10 @@ def _main(argv: list[str]) -> int:
         result = Extracted("failed", sniff(data, declared), reason="reading it needs more memory than allowed "
                                                                   "([attachments] memory_mb): a very large or "
                                                                   "hostile file")
-    sys.stdout.write(json.dumps(asdict(result), ensure_ascii=False))
+    # (its own buffered writer, not sys.stdout, which under PYTHONUNBUFFERED can drop the tail of a text
+    # longer than the pipe writes at once: see baseline_child.answer_pipe)
+    with open(sys.stdout.fileno(), "wb", closefd=False) as answer:
+        answer.write(json.dumps(asdict(result), ensure_ascii=False).encode())
     return 0
 
 
