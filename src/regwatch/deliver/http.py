@@ -33,7 +33,7 @@ class NoAnswer(Exception):
 
 def session(timeout: float) -> Client:
     """A client for a delivery pass (use `async with`)."""
-    return Client(client_tls(), connect_timeout=timeout, read_timeout=timeout, proxy_from_environment=True,
+    return Client(client_tls, connect_timeout=timeout, read_timeout=timeout, proxy_from_environment=True,
                   headers={"User-Agent": f"regwatch/{__version__}", "Accept": "*/*"})
 
 

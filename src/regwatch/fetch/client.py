@@ -145,7 +145,7 @@ class Fetcher:
         self._gates: dict[str, _HostGate] = {}
         self._slots = asyncio.Semaphore(config.concurrency)
         self._client = _http.Client(
-            client_tls(), connect_timeout=config.timeout, read_timeout=config.timeout,
+            client_tls, connect_timeout=config.timeout, read_timeout=config.timeout,
             proxy=config.proxy,  # the config's, not the environment's
             cookies=True,  # a site's cookies (some WAFs set one)
             headers={
