@@ -291,9 +291,33 @@ def test_the_anchor_prefilter_never_hides_a_rule_that_matches() -> None:
         "Cybersecurity review of a ministry's administration", "China'sSEC probes brokers", "the SEC's fines",
         "SEC_x and NIST1", "\u212aSEC fines a bank", "SEC\u0130 x", "Chinese regulatorsFTC", "usage of cookies"]
     assert any(rule.bounds for rule in anchored._rules)  # word-bounded anchors are in use too
+    assert any(len(set(rule.needs.values())) > 1 for rule in anchored._rules)  # and a rule's patterns alone
     for title in titles:
         assert anchored.classify(title) == brute.classify(title), title
         assert anchored.classify("", title) == brute.classify("", title), title  # and in a body
+
+
+def test_a_rule_is_searched_for_the_patterns_whose_anchors_the_text_holds(tmp_path: Path) -> None:
+    """A title holding one pattern's anchor is searched for that pattern alone (not the rule's every
+    pattern at every position), and still fires the rule; a rule whose patterns refer to groups by number
+    (\\1 means the first pattern's group beside it) is always searched whole, as written."""
+    rules = tmp_path / "rules.toml"
+    rules.write_text('version = "t1"\n[[rule]]\nid = "pi"\nsets = "tag"\nvalue = "personal-information"\n'
+                     'patterns = ["个人信息", "隐私[^，。]{0,9}政策", "(APP|SDK)[^，。]{0,8}违规收集"]\n'
+                     '[[rule]]\nid = "twice"\nsets = "tag"\nvalue = "ai"\n'
+                     'patterns = ["(算法)备案", "生成式\\\\1"]\n', encoding="utf-8")
+    anchored, brute = Classifier(rules), Classifier(rules)
+    brute._always, brute._needles = tuple(range(len(brute._rules))), None
+    pi, twice = anchored._rules
+    assert pi.needs == {"个人信息": 1, "隐私": 2, "违规收集": 4} and twice.needs == {}
+    titles = ["关于加强个人信息保护的通知", "某APP隐私政策违规收集用户信息", "隐私与安全", "隐私保护政策",
+              "SDK超范围违规收集", "生成式算法", "生成式算法备案清单", "算法备案", "无关标题"]
+    for title in titles:
+        assert anchored.classify(title) == brute.classify(title), title
+    assert anchored.classify("某APP隐私政策违规收集用户信息").tags == ["personal-information"]
+    assert anchored.classify("隐私与安全").tags == []
+    assert "twice" in anchored.classify("生成式算法备案").rules  # (the first pattern matches; \\1 is never met alone)
+    assert len(anchored._some) >= 2  # searched by their patterns alone, each choice made once
 
 
 def test_a_word_anchor_inside_another_word_does_not_make_a_rule_a_candidate() -> None:

@@ -305,6 +305,9 @@ _ASCII_WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012
 # The only characters that are not ASCII word characters but lower-case to one (İ → i̇, the Kelvin sign →
 # k): in a text holding one, the lower-cased text's neighbours of an anchor may not be the original's.
 _LOWERS_TO_WORD = re.compile("[\u0130\u212a]")
+# A pattern that refers to a group by its number or name (\1, (?P=name), (?(1)…)) means something else
+# beside other patterns than alone: such a rule is always searched whole.
+_NUMBERED = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")
 
 
 def _word_bounded_body(pattern: str) -> str | None:
@@ -376,6 +379,7 @@ class _Compiled:
     on_body: bool
     anchors: frozenset[str] | None  # the rule cannot match unless one of these is in the text
     bounds: dict[str, tuple[bool, bool]]  # anchors that must stand after / before a word boundary to count
+    needs: dict[str, int]  # each anchor's patterns (bits), when each pattern can be searched alone, else {}
 
 
 def default_rules_path() -> Path:
@@ -416,8 +420,13 @@ class Classifier:
             needles = None if not e.patterns or None in literal_sets else frozenset(
                 n for literals in literal_sets if literals is not None for n in literals)
             bounds = _rule_bounds(e.patterns, literal_sets) if needles is not None else {}
+            needs: dict[str, int] = {}
+            if needles is not None and not _NUMBERED.search("".join(e.patterns)):
+                for j, literals in enumerate(literal_sets):
+                    for needle in literals or ():
+                        needs[needle] = needs.get(needle, 0) | 1 << j
             self._rules.append(_Compiled(e, (e.sets, e.value), pattern, masks[exclusion],
-                                         e.fields != "body", e.fields != "title", needles, bounds))
+                                         e.fields != "body", e.fields != "title", needles, bounds, needs))
         needle_list = sorted({n for r in self._rules if r.anchors for n in r.anchors})
         # Rules to try for a title: those without anchors always, the others only when an anchor is present.
         # One Aho-Corasick pass over the text finds every anchor present (a regex alternation of ~800
@@ -427,16 +436,18 @@ class Classifier:
         if needle_list:
             self._needles = ahocorasick.Automaton()
             for needle in needle_list:
-                # (the rules the anchor makes candidates, its length, and the rules it does only where it
-                # stands between the word boundaries they need, grouped by which)
-                anywhere: list[int] = []
-                bounded: dict[tuple[bool, bool], list[int]] = {}
+                # (the rules the anchor makes candidates, each with which of its patterns (bits, -1: all),
+                # its length, and the rules it does only where it stands between the word boundaries they
+                # need, grouped by which)
+                anywhere: list[tuple[int, int]] = []
+                bounded: dict[tuple[bool, bool], list[tuple[int, int]]] = {}
                 for i, r in enumerate(self._rules):
                     if r.anchors is not None and needle in r.anchors:
+                        candidate = (i, r.needs.get(needle, -1))
                         if needle in r.bounds:
-                            bounded.setdefault(r.bounds[needle], []).append(i)
+                            bounded.setdefault(r.bounds[needle], []).append(candidate)
                         else:
-                            anywhere.append(i)
+                            anywhere.append(candidate)
                 self._needles.add_word(needle, (tuple(anywhere), len(needle), tuple(
                     (left, right, tuple(rules)) for (left, right), rules in bounded.items())))
             self._needles.make_automaton()
@@ -445,6 +456,23 @@ class Classifier:
                             for r in self._rules)
         self._scoped = tuple((i, frozenset(r.entry.sources)) for i, r in enumerate(self._rules) if r.entry.sources)
         self._elsewhere: dict[tuple[str, str], frozenset[int]] = {}
+        self._every = tuple((1 << len(r.entry.patterns)) - 1 for r in self._rules)  # all of a rule's patterns
+        self._some: dict[tuple[int, int], tuple[re.Pattern[str], ...]] = {}  # (rule, which): those patterns
+        self._alone: dict[str, re.Pattern[str]] = {}  # a pattern compiled alone, once a text needs it
+
+    def _patterns(self, index: int, which: int) -> tuple[re.Pattern[str], ...]:
+        """Of a rule, only the patterns whose anchors the text holds (bits of `which`), each compiled alone
+        on first use: a rule of thirty patterns (tag-personal-information) is searched for the one or two
+        a title can match, not all thirty at every position. (Alone, not as an alternation of the few: the
+        choices are many, and a one-off `regwatch classify` would spend more compiling them than it saves.)"""
+        found = self._some.get((index, which))
+        if found is None:
+            if len(self._some) >= 4096:  # (titles pick few choices; a flood of odd ones must not pile up)
+                self._some.clear()
+            found = self._some[(index, which)] = tuple(
+                self._alone.get(pattern) or self._alone.setdefault(pattern, _alternation([pattern]))
+                for j, pattern in enumerate(self._rules[index].entry.patterns) if which >> j & 1)
+        return found
 
     def _scoped_elsewhere(self, source: str, agency: str) -> frozenset[int]:
         """The rules scoped to other sources and agencies than these: set aside in one step per title, not
@@ -470,13 +498,14 @@ class Classifier:
         body = half_width(body[: self.scoring.body_chars])
         body_weight = self.scoring.body_weight
         texts: list[tuple[str, str] | None] = [(title, body)] + [None] * (len(self._masks) - 1)
-        candidates = set(self._always)
+        candidates = dict.fromkeys(self._always, -1)  # rule → which of its patterns can match (-1: all)
         if self._needles is not None:
             text = f"{title}\n{body}".lower()
             exact: bool | None = None  # whether the lower-cased text's characters stand as the original's
             inside_words: set[int] = set()  # rules whose bounded anchors this text holds only inside words
-            for end, (rule_indexes, length, bounded) in self._needles.iter(text):
-                candidates.update(rule_indexes)
+            for end, (anywhere, length, bounded) in self._needles.iter(text):
+                for index, which in anywhere:
+                    candidates[index] = candidates.get(index, 0) | which
                 for left, right, bounded_indexes in bounded:
                     start = end - length + 1
                     if (left and start and text[start - 1] in _ASCII_WORD) or (
@@ -484,15 +513,18 @@ class Classifier:
                         if exact is None:
                             exact = not _LOWERS_TO_WORD.search(title) and not _LOWERS_TO_WORD.search(body)
                         if exact:  # inside a word: no match of these rules can be made of it …
-                            inside_words.update(bounded_indexes)
+                            inside_words.update(index for index, _ in bounded_indexes)
                             continue
-                    candidates.update(bounded_indexes)
-            for index in inside_words - candidates:  # … unless blanking an exclusion out makes a boundary
+                    for index, which in bounded_indexes:
+                        candidates[index] = candidates.get(index, 0) | which
+            for index in inside_words:  # … unless blanking an exclusion out makes a boundary: all its patterns
                 exclusion = self._masks[self._steps[index][1]]
-                if exclusion is not None and (exclusion.search(title) or (body and exclusion.search(body))):
-                    candidates.add(index)
+                if candidates.get(index) != -1 and exclusion is not None and (
+                        exclusion.search(title) or (body and exclusion.search(body))):
+                    candidates[index] = -1
         if self._scoped:
-            candidates -= self._scoped_elsewhere(source, agency)
+            for index in self._scoped_elsewhere(source, agency).intersection(candidates):
+                del candidates[index]
         for index in sorted(candidates):
             pattern, mask, on_title, on_body, weight, key, rule_id = self._steps[index]
             if pattern is None:
@@ -503,9 +535,21 @@ class Classifier:
                     exclusion = self._masks[mask]
                     assert exclusion is not None
                     masked = texts[mask] = (exclusion.sub("□", title), exclusion.sub("□", body) if body else "")
-                score = weight if on_title and pattern.search(masked[0]) else 0.0
-                if on_body and body and pattern.search(masked[1]):
-                    score += weight * body_weight
+                if (which := candidates[index]) == -1 or which == self._every[index]:
+                    score = weight if on_title and pattern.search(masked[0]) else 0.0
+                    if on_body and body and pattern.search(masked[1]):
+                        score += weight * body_weight
+                else:
+                    score = 0.0
+                    for alone in self._patterns(index, which):
+                        if on_title and alone.search(masked[0]):
+                            score = weight
+                            break
+                    if on_body and body:
+                        for alone in self._patterns(index, which):
+                            if alone.search(masked[1]):
+                                score += weight * body_weight
+                                break
                 if not score:
                     continue
             scores[key] = scores.get(key, 0.0) + score
