@@ -292,6 +292,7 @@ def test_the_anchor_prefilter_never_hides_a_rule_that_matches() -> None:
         "SEC_x and NIST1", "\u212aSEC fines a bank", "SEC\u0130 x", "Chinese regulatorsFTC", "usage of cookies"]
     assert any(rule.bounds for rule in anchored._rules)  # word-bounded anchors are in use too
     assert any(len(set(rule.needs.values())) > 1 for rule in anchored._rules)  # and a rule's patterns alone
+    assert len(anchored._masks_always) < len(anchored._masks) - 1  # and exclusions only where their anchors are
     for title in titles:
         assert anchored.classify(title) == brute.classify(title), title
         assert anchored.classify("", title) == brute.classify("", title), title  # and in a body

@@ -427,7 +427,16 @@ class Classifier:
                         needs[needle] = needs.get(needle, 0) | 1 << j
             self._rules.append(_Compiled(e, (e.sets, e.value), pattern, masks[exclusion],
                                          e.fields != "body", e.fields != "title", needles, bounds, needs))
-        needle_list = sorted({n for r in self._rules if r.anchors for n in r.anchors})
+        # An exclusion blanks something out only where one of its anchors stands: a text without any has
+        # itself as its masked form (no substitution). A mask an alternative of which has none always runs.
+        mask_needles: dict[str, list[int]] = {}
+        self._masks_always = frozenset(m for exclusion, m in masks.items() if m and None in map(anchors, exclusion))
+        for exclusion, m in masks.items():
+            if m and m not in self._masks_always:
+                for literals in map(anchors, exclusion):
+                    for needle in literals or ():
+                        mask_needles.setdefault(needle, []).append(m)
+        needle_list = sorted({n for r in self._rules if r.anchors for n in r.anchors} | mask_needles.keys())
         # Rules to try for a title: those without anchors always, the others only when an anchor is present.
         # One Aho-Corasick pass over the text finds every anchor present (a regex alternation of ~800
         # literals was a third of the time per title).
@@ -437,8 +446,8 @@ class Classifier:
             self._needles = ahocorasick.Automaton()
             for needle in needle_list:
                 # (the rules the anchor makes candidates, each with which of its patterns (bits, -1: all),
-                # its length, and the rules it does only where it stands between the word boundaries they
-                # need, grouped by which)
+                # its length, the rules it does only where it stands between the word boundaries they
+                # need, grouped by which, and the masks it may make blank something)
                 anywhere: list[tuple[int, int]] = []
                 bounded: dict[tuple[bool, bool], list[tuple[int, int]]] = {}
                 for i, r in enumerate(self._rules):
@@ -449,7 +458,8 @@ class Classifier:
                         else:
                             anywhere.append(candidate)
                 self._needles.add_word(needle, (tuple(anywhere), len(needle), tuple(
-                    (left, right, tuple(rules)) for (left, right), rules in bounded.items())))
+                    (left, right, tuple(rules)) for (left, right), rules in bounded.items()),
+                    tuple(mask_needles.get(needle, ()))))
             self._needles.make_automaton()
         # what the loop over a title's candidate rules reads of each, as one tuple (a title tries ~9)
         self._steps = tuple((r.pattern, r.mask, r.on_title, r.on_body, r.entry.weight, r.key, r.entry.id)
@@ -499,11 +509,15 @@ class Classifier:
         body_weight = self.scoring.body_weight
         texts: list[tuple[str, str] | None] = [(title, body)] + [None] * (len(self._masks) - 1)
         candidates = dict.fromkeys(self._always, -1)  # rule → which of its patterns can match (-1: all)
+        blanking: set[int] | None = None  # the masks whose anchors the text holds (None: any may blank)
         if self._needles is not None:
+            blanking = set(self._masks_always)
             text = f"{title}\n{body}".lower()
             exact: bool | None = None  # whether the lower-cased text's characters stand as the original's
             inside_words: set[int] = set()  # rules whose bounded anchors this text holds only inside words
-            for end, (anywhere, length, bounded) in self._needles.iter(text):
+            for end, (anywhere, length, bounded, masks) in self._needles.iter(text):
+                if masks:
+                    blanking.update(masks)
                 for index, which in anywhere:
                     candidates[index] = candidates.get(index, 0) | which
                 for left, right, bounded_indexes in bounded:
@@ -518,8 +532,9 @@ class Classifier:
                     for index, which in bounded_indexes:
                         candidates[index] = candidates.get(index, 0) | which
             for index in inside_words:  # … unless blanking an exclusion out makes a boundary: all its patterns
-                exclusion = self._masks[self._steps[index][1]]
-                if candidates.get(index) != -1 and exclusion is not None and (
+                mask = self._steps[index][1]
+                exclusion = self._masks[mask]
+                if candidates.get(index) != -1 and exclusion is not None and mask in blanking and (
                         exclusion.search(title) or (body and exclusion.search(body))):
                     candidates[index] = -1
         if self._scoped:
@@ -534,7 +549,8 @@ class Classifier:
                 if masked is None:
                     exclusion = self._masks[mask]
                     assert exclusion is not None
-                    masked = texts[mask] = (exclusion.sub("□", title), exclusion.sub("□", body) if body else "")
+                    masked = texts[mask] = (exclusion.sub("□", title), exclusion.sub("□", body) if body else "") if (
+                        blanking is None or mask in blanking) else (title, body)
                 if (which := candidates[index]) == -1 or which == self._every[index]:
                     score = weight if on_title and pattern.search(masked[0]) else 0.0
                     if on_body and body and pattern.search(masked[1]):
