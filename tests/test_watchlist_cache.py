@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from regwatch import watchlist, watchlist_cache
+from regwatch import load_cache, watchlist
 from regwatch._schema import ConfigError
 from regwatch.watchlist import load_watchlists
 
@@ -103,17 +103,17 @@ def test_no_home_is_no_cache(watchlists: Path, monkeypatch) -> None:
     monkeypatch.delenv("CACHE_DIRECTORY", raising=False)
     monkeypatch.setenv("HOME", "~")  # what expanduser leaves when it finds no home
     monkeypatch.chdir(watchlists.parent)
-    assert watchlist_cache.cache_dir() is None
+    assert load_cache.cache_dir() is None
     assert set(load_watchlists(watchlists, cache=True)) == {"cac-news"}
     assert not (watchlists.parent / "~").exists()
 
 
 def test_changed_code_is_loaded_again(watchlists: Path, tmp_path: Path, monkeypatch) -> None:
     package = tmp_path / "package"
-    shutil.copytree(Path(watchlist_cache.__file__).parent / "parse", package / "parse")
+    shutil.copytree(Path(load_cache.__file__).parent / "parse", package / "parse")
     for name in ("watchlist.py", "_schema.py", "health.py"):
-        shutil.copy(Path(watchlist_cache.__file__).parent / name, package / name)
-    monkeypatch.setattr(watchlist_cache, "_PACKAGE", package)
+        shutil.copy(Path(load_cache.__file__).parent / name, package / name)
+    monkeypatch.setattr(load_cache, "_PACKAGE", package)
     load_watchlists(watchlists, cache=True)
     [entry] = entries(watchlists)
     kept = entry.stat().st_ino

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ._schema import ConfigError, did_you_mean
-from .classify import Classifier
+from .classify import Classifier, load_classifier
 from .config import Config, check_subscription_filters, find_config_file, load_config
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ class App:
 
     @cached_property
     def classifier(self) -> Classifier:
-        return Classifier(Path(self.config.classify.rules).expanduser() if self.config.classify.rules else None)
+        return load_classifier(Path(self.config.classify.rules).expanduser() if self.config.classify.rules else None)
 
     @cached_property
     def conn(self) -> sqlite3.Connection:

@@ -12,13 +12,13 @@ import sys
 from pathlib import Path
 from typing import BinaryIO
 
-from .classify import Classifier
+from .classify import load_classifier
 from .store.classification import title_facts
 
 
 def main(argv: list[str]) -> int:
     """Read pages of titles as JSON lines, answer each with its titles' facts, until the input ends."""
-    classifier = Classifier(Path(argv[0]) if argv and argv[0] else None)
+    classifier = load_classifier(Path(argv[0]) if argv and argv[0] else None)
     answers = answer_pipe()
     answers.write(b'{"ready": true}\n')  # the rules loaded (the pass need not check them)
     answers.flush()

@@ -132,7 +132,7 @@ def load_watchlist_file(path: Path) -> list[Source]:
 
 def load_watchlists(directory: Path | None, cache: bool = False) -> dict[str, Source]:
     """Every enabled source of every `*.toml` in `directory` (default: the shipped ones), by id; with
-    `cache`, read back from the user's cache when no file changed (watchlist_cache.py)."""
+    `cache`, read back from the user's cache when no file changed (load_cache.py)."""
     directory = directory or shipped_watchlists()
     if not directory.is_dir():
         raise ConfigError(directory, "", "watchlist directory does not exist")
@@ -141,7 +141,7 @@ def load_watchlists(directory: Path | None, cache: bool = False) -> dict[str, So
     files = sorted(directory.glob("*.toml"))
     if not cache:
         return _load(files, blockpages)
-    from .watchlist_cache import cached
+    from .load_cache import cached
 
     return cached(directory, [*files, *([] if blockpages else [shipped_watchlists() / "_blockpages.toml"])],
                   lambda: _load(files, blockpages))
