@@ -351,6 +351,19 @@ def test_the_classifier_read_back_from_the_cache_is_the_one_its_rules_build(tmp_
     assert len(list((tmp_path / "cache" / "regwatch").glob("classifier-*.pickle"))) == 1  # (one entry a file)
 
 
+def test_a_capital_sigma_is_found_wherever_it_stands(tmp_path: Path) -> None:
+    """str.lower makes Σ final (ς) or not (σ) by what follows it: an anchor taken from `ΑΣ` alone must
+    still be found in `ΑΣΒ`, or a user's rule in Greek would be silently skipped there."""
+    rules = tmp_path / "rules.toml"
+    rules.write_text('version = "t1"\n[[rule]]\nid = "greek"\nsets = "tag"\nvalue = "ai"\n'
+                     'patterns = ["ΑΣ", "[Σ]Κ", "ας"]\nexclude = ["ΠΣ"]\n', encoding="utf-8")
+    anchored, brute = Classifier(rules), Classifier(rules)
+    brute._always, brute._needles = tuple(range(len(brute._rules))), None
+    for title in ["ΑΣ", "ΑΣΒ x", "ΣΚ", "αΣΚ", "ας", "αςβ", "ΑΣ.", "ΠΣΚ", "ΠΣ ΚΑΣ", "σ"]:
+        assert anchored.classify(title) == brute.classify(title), title
+    assert anchored.classify("ΑΣΒ x").tags == ["ai"] and anchored.classify("ΠΣΚ").tags == []
+
+
 def test_a_word_anchor_inside_another_word_does_not_make_a_rule_a_candidate() -> None:
     """A pattern written \\b(SEC|NIST)\\b cannot match where `sec` stands inside `security`, so its rule is
     not searched there; an alternative that lets a letter follow (AGs?) keeps its anchor unbounded."""

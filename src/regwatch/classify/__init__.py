@@ -215,6 +215,13 @@ def _quantifier_end(pattern: str, i: int) -> tuple[bool, int]:
 _SCOPED_FLAGS = re.compile(r"\?[aiLmsux-]*:")  # a group's non-capturing or scoped-flags prefix
 
 
+def _lower(text: str) -> str:
+    """Lower case as the anchors and the texts they are looked for in both have it. str.lower makes a
+    capital sigma final (ς) or not (σ) by what follows it, so `ΑΣ` alone and inside `ΑΣΒ` would differ:
+    both are σ here, and an anchor is found wherever its pattern can match."""
+    return text.lower().replace("ς", "σ")
+
+
 def _required(alternative: str) -> set[str] | None:
     """The best set of literals one of which every match of this (alternation-free) sequence contains."""
     candidates: list[set[str]] = []
@@ -223,7 +230,7 @@ def _required(alternative: str) -> set[str] | None:
     def close_run() -> None:
         nonlocal run
         if run:
-            candidates.append({run.lower()})
+            candidates.append({_lower(run)})
         run = ""
 
     while i < len(alternative):
@@ -250,7 +257,7 @@ def _required(alternative: str) -> set[str] | None:
             members = alternative[i + 1:end]
             optional, i = _quantifier_end(alternative, end + 1)
             if not optional and members and not any(m in members for m in "^-\\"):  # [$€£]: one of these
-                candidates.append({m.lower() for m in members})
+                candidates.append({_lower(m) for m in members})
             continue
         if c == "\\" and i + 1 < len(alternative):
             escaped = alternative[i + 1]
@@ -339,7 +346,7 @@ def word_bounds(pattern: str) -> dict[str, tuple[bool, bool]]:
     for alternative in alternatives:
         plain = alternative and not _META.intersection(alternative)
         for needle in _required(alternative) or ():
-            if plain and needle == alternative.lower():
+            if plain and needle == _lower(alternative):
                 _narrow(bounds, needle, (alternative[0] in _ASCII_WORD, alternative[-1] in _ASCII_WORD))
             else:
                 _narrow(bounds, needle, (False, False))
@@ -541,7 +548,7 @@ class Classifier:
         blanking: set[int] | None = None  # the masks whose anchors the text holds (None: any may blank)
         if self._needles is not None:
             blanking = set(self._masks_always)
-            text = f"{title}\n{body}".lower()
+            text = _lower(f"{title}\n{body}")
             exact: bool | None = None  # whether the lower-cased text's characters stand as the original's
             inside_words: set[int] = set()  # rules whose bounded anchors this text holds only inside words
             for end, (anywhere, length, bounded, masks) in self._needles.iter(text):
