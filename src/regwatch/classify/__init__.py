@@ -445,12 +445,16 @@ class Classifier:
         # An exclusion blanks something out only where one of its anchors stands: a text without any has
         # itself as its masked form (no substitution). A mask an alternative of which has none always runs.
         mask_needles: dict[str, list[int]] = {}
-        self._masks_always = frozenset(m for exclusion, m in masks.items() if m and None in map(anchors, exclusion))
-        for exclusion, m in masks.items():
-            if m and m not in self._masks_always:
-                for literals in map(anchors, exclusion):
-                    for needle in literals or ():
-                        mask_needles.setdefault(needle, []).append(m)
+        always: set[int] = set()
+        for exclusion, m in list(masks.items())[1:]:
+            literal_sets = [anchors(x) for x in exclusion]
+            if None in literal_sets:
+                always.add(m)
+                continue
+            for literals in literal_sets:
+                for needle in literals or ():
+                    mask_needles.setdefault(needle, []).append(m)
+        self._masks_always = frozenset(always)
         needle_list = sorted({n for r in self._rules if r.anchors for n in r.anchors} | mask_needles.keys())
         # Rules to try for a title: those without anchors always, the others only when an anchor is present.
         # One Aho-Corasick pass over the text finds every anchor present (a regex alternation of ~800
@@ -595,12 +599,13 @@ class Classifier:
                         score += weight * body_weight
                 else:
                     score = 0.0
-                    for alone in self._patterns(index, which):
+                    some = self._patterns(index, which)
+                    for alone in some:
                         if on_title and alone.search(masked[0]):
                             score = weight
                             break
                     if on_body and body:
-                        for alone in self._patterns(index, which):
+                        for alone in some:
                             if alone.search(masked[1]):
                                 score += weight * body_weight
                                 break
