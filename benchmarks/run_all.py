@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT.parent))
 from benchmarks import (  # noqa: E402
     bench_after_passes,
     bench_classify,
+    bench_cold_budget,
     bench_digest,
     bench_idle,
     bench_parse,
@@ -142,6 +143,17 @@ def main() -> None:
                   "every source falls due at one instant, one pass each tick; sources polled twice inside a "
                   f"round: {spread('repolls_in_round', 'cold')} cold, {spread('repolls_in_round', 'changed')} "
                   "changed (0 unless a round overran the interval)"]
+        budget = bench_cold_budget.run(1000)
+        lines += ["", "What the cold pass's CPU allows (bench_cold_budget.py, 1,000 pages, "
+                  f"{budget['rounds']} interleaved rounds, medians): the floor {budget['floor_s']} s; "
+                  f"regwatch {budget['cold_s']} s "
+                  f"({budget['ratio']}×) on {budget['cpu_s']} s of CPU — its main process {budget['main_cpu_s']} s, "
+                  f"its baseline helper {budget['helper_cpu_s']} s — beside the load server's "
+                  f"{budget['server_cpu_s']} s. "
+                  f"On {budget['cores']} cores no pass of that much CPU takes less than {budget['least_s']} s "
+                  f"({budget['least_ratio']}× the floor), and its main process alone (one event loop, one core) "
+                  f"not less than {budget['main_least_ratio']}×; the 1.4× target leaves regwatch "
+                  f"{budget['target_cpu_s']} s of CPU on this machine"]
         after = bench_after_passes.run()
         lines += ["", "Memory given back (bench_after_passes.py, 1,000 sources): "
                   f"{after['idle_never_polled_rss_mb']} MB never polled; {after['busy_rss_mb']} MB after a cold and a "
