@@ -122,3 +122,40 @@ def test_changed_code_is_loaded_again(watchlists: Path, tmp_path: Path, monkeypa
     (package / "parse" / "html_list.py").write_text("# changed\n", encoding="utf-8")
     load_watchlists(watchlists, cache=True)
     assert entry.stat().st_ino != kept  # another key: loaded and kept anew
+
+
+def test_an_upgraded_library_whose_objects_an_entry_keeps_is_loaded_again(tmp_path: Path, monkeypatch) -> None:
+    """An entry that keeps a library's objects (the classifier keeps pyahocorasick's automaton) is made
+    again once that library is replaced, as an upgrade replaces its files: its objects' pickled form is
+    the library's own, and an old one may not load, or not load the same, in the new version."""
+    library = tmp_path / "lib"
+    library.mkdir()
+    (library / "kept_library.py").write_text("FORM = 1\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(library))
+    source = tmp_path / "made-from.txt"
+    source.write_text("the same input\n", encoding="utf-8")
+    cache = tmp_path / "cache"
+    loads: list[int] = []
+
+    def load() -> dict:
+        loads.append(1)
+        return {"made": len(loads)}
+
+    def read() -> dict:
+        return load_cache.cached(source, [source], load, where=cache, kind="test", code=("_schema.py", "kept_library"))
+
+    assert read() == {"made": 1}
+    assert read() == {"made": 1} and len(loads) == 1  # read back
+    info = (library / "kept_library.py").stat()
+    (library / "kept_library.py").write_text("FORM = 22\n", encoding="utf-8")  # the library upgraded
+    os.utime(library / "kept_library.py", ns=(info.st_atime_ns, info.st_mtime_ns + 1_000_000_000))
+    assert read() == {"made": 2}  # made again, not read back
+    assert read() == {"made": 2} and len(loads) == 2
+
+
+def test_the_classifier_entry_is_keyed_by_the_automaton_library_it_keeps() -> None:
+    """The classifier keeps pyahocorasick's automaton: that library is part of what made its entry."""
+    import ahocorasick
+
+    assert "ahocorasick" in load_cache.CLASSIFIER_CODE
+    assert load_cache._library_file("ahocorasick") == Path(ahocorasick.__file__)

@@ -5,7 +5,8 @@ compiled) and ~0.02 s to read back (compiled as a text needs them).
 
 An entry is used only when it was made from the very same files (their names and bytes) by the very
 same code (regwatch's version, the Python version, and the size and time of every module whose objects
-it holds), and only from a file this user owns that nobody else can write — it is a pickle. Anything
+it holds: regwatch's own, and a library's whose objects it keeps, as the classifier keeps pyahocorasick's
+automaton), and only from a file this user owns that nobody else can write — it is a pickle. Anything
 else (no cache directory, a stale, foreign or broken entry) loads the watchlists as usual: the cache can
 make a start faster, never different.
 """
@@ -13,6 +14,7 @@ make a start faster, never different.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import logging
 import os
 import pickle
@@ -29,7 +31,7 @@ log = logging.getLogger(__name__)
 _PACKAGE = Path(__file__).resolve().parent
 # the modules whose classes a loaded watchlist holds: sources, their parsers and options, block pages
 WATCHLIST_CODE = ("watchlist.py", "_schema.py", "health.py", "parse")
-CLASSIFIER_CODE = ("_schema.py", "classify")  # the classifier, its rule entries and model
+CLASSIFIER_CODE = ("_schema.py", "classify", "ahocorasick")  # the classifier, its rules, model, automaton
 
 
 def cache_dir() -> Path | None:
@@ -69,14 +71,28 @@ def cached(directory: Path, files: list[Path], load: Callable[[], Any], where: P
 
 
 def _key(files: list[Path], modules: tuple[str, ...]) -> bytes:
+    """The entry's key: what made it. `modules` are files and packages of regwatch's (`parse`, `watchlist.py`)
+    and names of libraries (no `.py`, not in the package), by their file: an upgrade replaces it."""
     digest = hashlib.sha256(f"{__version__}\0{sys.version}\0".encode())
-    code = [_PACKAGE / name for name in modules]
+    code = [_PACKAGE / name if name.endswith(".py") or (_PACKAGE / name).is_dir() else _library_file(name)
+            for name in modules]
     for path in sorted(p for c in code for p in (sorted(c.glob("*.py")) if c.is_dir() else [c])):
         info = path.stat()
         digest.update(f"{path.name}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
     for path in files:
         digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.digest()
+
+
+def _library_file(name: str) -> Path:
+    """The file a library module is loaded from (its extension module, say); OSError if it has none."""
+    try:
+        module = sys.modules.get(name) or importlib.import_module(name)
+    except ImportError as exc:
+        raise FileNotFoundError(f"module {name}: {exc}") from None
+    if not getattr(module, "__file__", None):
+        raise FileNotFoundError(f"module {name} has no file")
+    return Path(module.__file__)
 
 
 def _read(entry: Path, key: bytes) -> Any:
