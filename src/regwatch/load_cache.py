@@ -90,7 +90,7 @@ def _library_file(name: str) -> Path:
         module = sys.modules.get(name) or importlib.import_module(name)
     except ImportError as exc:
         raise FileNotFoundError(f"module {name}: {exc}") from None
-    if not getattr(module, "__file__", None):
+    if not module.__file__:
         raise FileNotFoundError(f"module {name} has no file")
     return Path(module.__file__)
 
