@@ -90,9 +90,10 @@ def _library_file(name: str) -> Path:
         module = sys.modules.get(name) or importlib.import_module(name)
     except ImportError as exc:
         raise FileNotFoundError(f"module {name}: {exc}") from None
-    if not module.__file__:
+    file: str | None = getattr(module, "__file__", None)  # (a built-in module has none)
+    if not file:
         raise FileNotFoundError(f"module {name} has no file")
-    return Path(module.__file__)
+    return Path(file)
 
 
 def _read(entry: Path, key: bytes) -> Any:
