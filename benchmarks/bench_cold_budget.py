@@ -45,8 +45,19 @@ def _cpu_of(pid: int) -> float | None:
 
 
 def _children_of(pid: int) -> list[int]:
+    """The process's children: from /proc/PID/task/PID/children, or (a kernel without it) every process
+    whose parent it is."""
     try:
         return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        found = []
+        for entry in Path("/proc").iterdir():
+            try:
+                if entry.name.isdigit() and (entry / "stat").read_text().rsplit(")", 1)[1].split()[1] == str(pid):
+                    found.append(int(entry.name))
+            except (OSError, IndexError):
+                continue
+        return found
     except OSError:
         return []
 
