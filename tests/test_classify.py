@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import select
 import subprocess
 import sys
 from pathlib import Path
@@ -390,3 +391,31 @@ def test_stored_tags_and_rules_are_the_json_of_the_verdict() -> None:
         columns = verdict_columns(verdict)
         assert (columns[1], columns[4]) == (json.dumps(tags), json.dumps(rules))
         assert (json.loads(columns[1]), json.loads(columns[4])) == (tags, rules)
+
+
+@pytest.mark.parametrize("unbuffered", ["", "1"])
+def test_classify_json_answers_each_line_as_it_comes(unbuffered: str) -> None:
+    """A program that sends a title and waits for its verdict gets it before it sends the next (the answers
+    are written in one go per read of the input, and flushed before the next read waits)."""
+    env = {"XDG_CONFIG_HOME": "/nonexistent", "PATH": "/usr/bin:/bin"} | (
+        {"PYTHONUNBUFFERED": unbuffered} if unbuffered else {})
+    proc = subprocess.Popen([sys.executable, "-m", "regwatch", "classify", "--json"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        answers = []
+        for title in ("关于侵害用户权益行为的APP通报", "个人信息出境认证办法", "2026年上半年金融统计数据报告"):
+            proc.stdin.write(title.encode() + b"\n")
+            proc.stdin.flush()
+            ready, _, _ = select.select([proc.stdout], [], [], 30)
+            assert ready, f"no answer to {title!r} while the input stays open"
+            answers.append(json.loads(proc.stdout.readline()))
+        proc.stdin.write("市场监管总局对某公司经营者集中案作出处罚".encode())  # a last line with no newline
+        proc.stdin.close()
+        answers += [json.loads(line) for line in proc.stdout.read().splitlines()]
+        assert proc.wait(timeout=30) == 0
+    finally:
+        proc.kill()
+    assert [a["title"] for a in answers] == ["关于侵害用户权益行为的APP通报", "个人信息出境认证办法",
+                                             "2026年上半年金融统计数据报告", "市场监管总局对某公司经营者集中案作出处罚"]
+    assert answers[0]["category"] == "Law Enforcement" and answers[1]["category"] == "Legislation"

@@ -10,10 +10,12 @@ import contextlib
 import gc
 import json
 import logging
+import select
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 from zoneinfo import ZoneInfo
 
 import click
@@ -619,26 +621,66 @@ def classify(ctx: click.Context, text: str | None, body_file: Path | None, sourc
 
 
 def _classify_stream(classifier: Classifier, source_id: str) -> None:
-    """JSON lines in, JSON lines out; a bad line gets an error object and the run goes on."""
-    out = sys.stdout
-    for number, raw in enumerate(sys.stdin.buffer, start=1):
-        try:
-            line = raw.decode("utf-8").strip()
-            if not line:
-                raise ValueError("empty line")
-            record = json.loads(line) if line.startswith("{") else {"title": line}
-            if not isinstance(record, dict) or not isinstance(record.get("title"), str) or not record["title"]:
-                raise ValueError("a JSON line needs a non-empty string \"title\"")
-            source = str(record.get("source") or source_id)
-            verdict = classifier.classify(record["title"], str(record.get("body") or ""), source,
-                                          source.split("-")[0].upper())
-            result = {"title": record["title"], "category": verdict.category, **_tags_and_topics(verdict.tags),
-                      "doc_type": verdict.doc_type, "status": verdict.status, "rules": verdict.rules,
-                      "confidence": verdict.confidence, "review": verdict.review}
-        except (UnicodeDecodeError, ValueError) as exc:
-            result = {"line": number, "error": f"{type(exc).__name__}: {exc}"[:300]}
-        out.write(json.dumps(result, ensure_ascii=False) + "\n")
-    out.flush()
+    """JSON lines in, JSON lines out; a bad line gets an error object and the run goes on. The answers to
+    what one read of the input brought are written at once and flushed before the next read waits: a
+    program that sends a line and waits for its answer gets it, and 10,000 titles piped in are not
+    10,000 writes (under PYTHONUNBUFFERED, as in many containers, each was a write to the pipe, and
+    the reader woken for each: ~0.4 s of the 2 s 10,000 titles take here)."""
+    out = _own_buffered_stdout()
+    number = 0
+    for lines in _lines_as_read(getattr(sys.stdin.buffer, "raw", sys.stdin.buffer)):  # (raw: what a read brings)
+        answers = []
+        for raw in lines:
+            number += 1
+            answers.append(_classify_line(classifier, source_id, number, raw))
+        out.write("".join(answers).encode())
+        out.flush()
+
+
+def _own_buffered_stdout() -> BinaryIO:
+    """Standard output as a buffered binary file of its own (sys.stdout's own buffer, where it has no file)."""
+    try:
+        return open(sys.stdout.fileno(), "wb", closefd=False)
+    except (AttributeError, OSError):  # (io.UnsupportedOperation is an OSError)
+        return sys.stdout.buffer
+
+
+def _lines_as_read(stream: Any, size: int = 1 << 16) -> Iterator[list[bytes]]:
+    """The complete lines each read of `stream` brings (a last line without its newline at the end). An
+    unbuffered read returns what the pipe holds, not `size` bytes; a non-blocking one waits for some."""
+    pending = b""
+    while True:
+        chunk = stream.read(size)
+        if chunk is None:  # (a non-blocking input with nothing yet: wait for it, not take it for the end)
+            select.select([stream], [], [])
+            continue
+        if not chunk:
+            break
+        *lines, pending = (pending + chunk).split(b"\n")
+        if lines:
+            yield lines
+    if pending:
+        yield [pending]
+
+
+def _classify_line(classifier: Classifier, source_id: str, number: int, raw: bytes) -> str:
+    """One input line's answer as a JSON line."""
+    try:
+        line = raw.decode("utf-8").strip()
+        if not line:
+            raise ValueError("empty line")
+        record = json.loads(line) if line.startswith("{") else {"title": line}
+        if not isinstance(record, dict) or not isinstance(record.get("title"), str) or not record["title"]:
+            raise ValueError("a JSON line needs a non-empty string \"title\"")
+        source = str(record.get("source") or source_id)
+        verdict = classifier.classify(record["title"], str(record.get("body") or ""), source,
+                                      source.split("-")[0].upper())
+        result = {"title": record["title"], "category": verdict.category, **_tags_and_topics(verdict.tags),
+                  "doc_type": verdict.doc_type, "status": verdict.status, "rules": verdict.rules,
+                  "confidence": verdict.confidence, "review": verdict.review}
+    except (UnicodeDecodeError, ValueError) as exc:
+        result = {"line": number, "error": f"{type(exc).__name__}: {exc}"[:300]}
+    return json.dumps(result, ensure_ascii=False) + "\n"
 
 
 @main.command()
