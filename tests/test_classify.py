@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import select
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -419,3 +421,23 @@ def test_classify_json_answers_each_line_as_it_comes(unbuffered: str) -> None:
     assert [a["title"] for a in answers] == ["关于侵害用户权益行为的APP通报", "个人信息出境认证办法",
                                              "2026年上半年金融统计数据报告", "市场监管总局对某公司经营者集中案作出处罚"]
     assert answers[0]["category"] == "Law Enforcement" and answers[1]["category"] == "Legislation"
+
+
+def test_classify_json_on_a_non_blocking_input_waits_for_its_lines() -> None:
+    """An input opened non-blocking (nothing to read yet is not its end): every line is answered."""
+    read_end, write_end = os.pipe()
+    os.set_blocking(read_end, False)
+    proc = subprocess.Popen([sys.executable, "-m", "regwatch", "classify", "--json"], stdin=read_end,
+                            stdout=subprocess.PIPE, env={"XDG_CONFIG_HOME": "/nonexistent", "PATH": "/usr/bin:/bin"})
+    os.close(read_end)
+    try:
+        time.sleep(1.0)  # the child reads an empty pipe first
+        os.write(write_end, "个人信息出境认证办法\n".encode())
+        time.sleep(0.3)
+        os.write(write_end, "关于侵害用户权益行为的APP通报\n".encode())
+        os.close(write_end)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    titles = [json.loads(line)["title"] for line in out.splitlines()]
+    assert titles == ["个人信息出境认证办法", "关于侵害用户权益行为的APP通报"]
