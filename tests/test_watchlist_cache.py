@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import pickle
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -153,9 +155,27 @@ def test_an_upgraded_library_whose_objects_an_entry_keeps_is_loaded_again(tmp_pa
     assert read() == {"made": 2} and len(loads) == 2
 
 
-def test_the_classifier_entry_is_keyed_by_the_automaton_library_it_keeps() -> None:
-    """The classifier keeps pyahocorasick's automaton: that library is part of what made its entry."""
+def test_the_classifier_is_built_again_once_its_automaton_library_is_replaced(tmp_path: Path) -> None:
+    """The classifier keeps pyahocorasick's automaton: a copy of that library replaced (as an upgrade
+    replaces its file) makes the classifier's entry again; left as it is, the entry is read back."""
     import ahocorasick
 
-    assert "ahocorasick" in load_cache.CLASSIFIER_CODE
-    assert load_cache._library_file("ahocorasick") == Path(ahocorasick.__file__)
+    library = tmp_path / "lib"
+    library.mkdir()
+    copy = library / Path(ahocorasick.__file__).name
+    shutil.copy2(ahocorasick.__file__, copy)
+    load = ("import ahocorasick, pathlib, sys; from regwatch.classify import load_classifier; "
+            "assert pathlib.Path(ahocorasick.__file__).parent == pathlib.Path(sys.argv[1]); load_classifier(None)")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "PYTHONPATH": os.pathsep.join(
+        [str(library), str(Path(load_cache.__file__).parent.parent)])}
+
+    def entry_made() -> int:
+        subprocess.run([sys.executable, "-c", load, str(library)], env=env, check=True)
+        [entry] = (tmp_path / "cache" / "regwatch").glob("classifier-*.pickle")
+        return entry.stat().st_ino
+
+    first = entry_made()
+    assert entry_made() == first  # read back, not written again
+    info = copy.stat()
+    os.utime(copy, ns=(info.st_atime_ns, info.st_mtime_ns + 1_000_000_000))  # the library upgraded
+    assert entry_made() != first  # built and kept anew

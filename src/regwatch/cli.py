@@ -625,7 +625,8 @@ def _classify_stream(classifier: Classifier, source_id: str) -> None:
     what one read of the input brought are written at once and flushed before the next read waits: a
     program that sends a line and waits for its answer gets it, and 10,000 titles piped in are not
     10,000 writes (under PYTHONUNBUFFERED, as in many containers, each was a write to the pipe, and
-    the reader woken for each: ~0.4 s of the 2 s 10,000 titles take here)."""
+    the reader woken for each: 2.14 s for 10,000 titles here against 1.86 s). Its own buffered file,
+    as the children's answers have (baseline_child.answer_pipe)."""
     out = _own_buffered_stdout()
     number = 0
     for lines in _lines_as_read(getattr(sys.stdin.buffer, "raw", sys.stdin.buffer)):  # (raw: what a read brings)
