@@ -52,7 +52,7 @@ def test_the_shipped_watchlists_read_back_are_what_loading_them_gives(tmp_path: 
     first = load_watchlists(SHIPPED_WATCHLISTS, cache=True)  # loaded, and kept
     assert list((tmp_path / "regwatch").glob("watchlists-*.pickle"))
     with monkeypatch.context() as patch:
-        patch.setattr(watchlist, "load_watchlist_file", lambda path: pytest.fail(f"{path} parsed again"))
+        patch.setattr(watchlist, "load_watchlist_file", lambda path, *_: pytest.fail(f"{path} parsed again"))
         again = load_watchlists(SHIPPED_WATCHLISTS, cache=True)  # read back
     assert len(first) > 40 and described(again) == described(first) == described(load_watchlists(SHIPPED_WATCHLISTS))
     assert all(a.parser is not b.parser for a, b in zip(first.values(), again.values(), strict=True))
