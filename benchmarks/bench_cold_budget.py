@@ -7,7 +7,9 @@ or the hour moved it. This measures, in interleaved rounds, the floor's pass and
 regwatch's the CPU seconds of its main process, of its baseline helper and of the load server. From
 them: the least time those CPU seconds allow on this machine's cores (no pass of that much CPU can be
 faster, however well it overlaps), the least time its main process alone allows (one event loop is
-one core), and the CPU the 1.4× target leaves regwatch here, beside the server.
+one core), and the CPU the 1.4× target leaves regwatch here, beside the server. And where regwatch's
+wall time went, from the store's own poll times (milliseconds): its start-up before the first poll
+began, the polls (first begun to last stored), and its end after the last one was stored.
 
 Run by hand: `python benchmarks/bench_cold_budget.py [PAGES] [ROUNDS]` (1,000 and 3), beside a checkout of
 `shared`; REGWATCH_BIN names the regwatch to run (default: the one beside this Python).
@@ -17,12 +19,14 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -81,6 +85,7 @@ def _pass(kind: str, pages: int, regwatch: str) -> dict[str, float]:
                 subprocess.run(["bash", str(ROOT / "bench_adapter.sh"), "setup", str(work)], check=True,
                                env={**os.environ, "REGWATCH_BIN": regwatch})
                 figures = _run([regwatch, "--config", str(work / "config.toml"), "poll", "--all", "--no-deliver"])
+                figures.update(_phases(work / "regwatch.sqlite", figures))
             figures["server_cpu_s"] = _cpu_of(server.pid) or 0.0
     finally:
         server.terminate()
@@ -88,10 +93,23 @@ def _pass(kind: str, pages: int, regwatch: str) -> dict[str, float]:
     return figures
 
 
+def _phases(database: Path, figures: dict[str, float]) -> dict[str, float]:
+    """Start-up (the process's start to its first poll's), the polls (to the last one's storing) and the
+    end (to the process's exit), from the polls the store recorded."""
+    conn = sqlite3.connect(database)
+    try:
+        first, last = conn.execute("SELECT min(started_at), max(finished_at) FROM polls").fetchone()
+    finally:
+        conn.close()
+    begun, stored = datetime.fromisoformat(first).timestamp(), datetime.fromisoformat(last).timestamp()
+    return {"startup_s": begun - figures["started_at"], "polls_s": stored - begun,
+            "end_s": figures["ended_at"] - stored}
+
+
 def _run(command: list[str]) -> dict[str, float]:
     """Run a pass; its wall time, its CPU with its children's, and what its children (regwatch's helper)
     used, read from /proc while they live."""
-    started = time.perf_counter()
+    started, started_at = time.perf_counter(), time.time()
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     helpers: dict[int, float] = {}
     while not _ended(child.pid):
@@ -99,12 +117,13 @@ def _run(command: list[str]) -> dict[str, float]:
             if (cpu := _cpu_of(pid)) is not None:
                 helpers[pid] = cpu
         time.sleep(SAMPLE_SECONDS)
-    wall = time.perf_counter() - started
+    wall, ended_at = time.perf_counter() - started, time.time()
     _, status, usage = os.wait4(child.pid, 0)
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode:
         raise RuntimeError(f"{Path(command[0]).name} failed with {child.returncode}")
-    return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "helper_cpu_s": sum(helpers.values())}
+    return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "helper_cpu_s": sum(helpers.values()),
+            "started_at": started_at, "ended_at": ended_at}
 
 
 def run(pages: int = 1000, rounds: int = 3) -> dict:
@@ -129,7 +148,9 @@ def run(pages: int = 1000, rounds: int = 3) -> dict:
             "cpu_s": cpu, "main_cpu_s": main, "helper_cpu_s": helper, "server_cpu_s": server,
             "least_s": round(least, 2), "least_ratio": round(least / floor_s, 2),
             "main_least_ratio": round(main / floor_s, 2),
-            "target_cpu_s": round(cores * COLD_TARGET * floor_s - server, 2)}
+            "target_cpu_s": round(cores * COLD_TARGET * floor_s - server, 2),
+            "startup_s": median(passes, "startup_s"), "polls_s": median(passes, "polls_s"),
+            "end_s": median(passes, "end_s")}
 
 
 def main() -> None:

@@ -153,7 +153,8 @@ def main() -> None:
                   f"On {budget['cores']} cores no pass of that much CPU takes less than {budget['least_s']} s "
                   f"({budget['least_ratio']}× the floor), and its main process alone (one event loop, one core) "
                   f"not less than {budget['main_least_ratio']}×; the 1.4× target leaves regwatch "
-                  f"{budget['target_cpu_s']} s of CPU on this machine"]
+                  f"{budget['target_cpu_s']} s of CPU on this machine. Its time: start-up {budget['startup_s']} s "
+                  f"before the first poll began, the polls {budget['polls_s']} s, then {budget['end_s']} s to its exit"]
         after = bench_after_passes.run()
         lines += ["", "Memory given back (bench_after_passes.py, 1,000 sources): "
                   f"{after['idle_never_polled_rss_mb']} MB never polled; {after['busy_rss_mb']} MB after a cold and a "
